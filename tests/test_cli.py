@@ -1,0 +1,71 @@
+import json
+import os
+import stat
+
+import pytest
+
+from tests.conftest import run_zoo
+
+
+def _one_line_error(proc, *needles):
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("zoo: error: ")
+    assert "Traceback" not in proc.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+def test_list_and_info():
+    proc = run_zoo("list", "lenet*")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == "lenet5"
+    proc = run_zoo("info", "lenet5")
+    assert proc.returncode == 0, proc.stderr
+    assert "61,706" in proc.stdout and "(32, 32, 1)" in proc.stdout and "LeCun" in proc.stdout
+    assert proc.stderr.strip() == "", proc.stderr  # TensorFlow's start-up chatter is held back
+
+
+def test_list_with_no_match_exits_1():
+    proc = run_zoo("list", "nothing*")
+    assert proc.returncode == 1 and "no model matches" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (("info", "resnet-50x"), ["Unknown model 'resnet-50x'"]),
+        (("info", "lenet"), ["Did you mean: lenet5"]),
+        (("demo", "--epochs", "0"), ["--epochs", "'0'"]),
+        (("demo", "--epochs", "many"), ["--epochs", "'many'"]),
+        (("fly",), ["invalid choice: 'fly'"]),
+    ],
+)
+def test_bad_input_prints_one_line_and_exits_2(args, needles):
+    _one_line_error(run_zoo(*args), *needles)
+
+
+def test_unwritable_out_dir(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    _one_line_error(run_zoo("demo", "--epochs", "1", "--out", str(blocker)), str(blocker), "is a file")
+    if os.geteuid() != 0:  # root can write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
+        _one_line_error(run_zoo("demo", "--epochs", "1", "--out", str(locked / "sub")), "cannot be created")
+
+
+def test_demo_short_run_writes_the_report(tmp_path):
+    out = tmp_path / "demo"
+    proc = run_zoo("demo", "--epochs", "2", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "test accuracy:" in proc.stdout
+    for f in ("model.keras", "metrics.json", "history.csv", "learning_curves.png", "confusion_matrix.png", "misclassified.png"):
+        assert (out / f).stat().st_size > 0, f
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and metrics["test_images"] == 360 and metrics["parameters"] == 61_706
+    assert len((out / "history.csv").read_text().splitlines()) == 3  # header + 2 epochs
+    assert not [p for p in os.listdir(out) if ".tmp" in p]  # no temporary file left behind
+    assert metrics["test_accuracy"] > 0.5  # two epochs already learn

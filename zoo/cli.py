@@ -1,0 +1,183 @@
+"""The `zoo` command line (contract: shared CLI.md). A thin argparse layer over the library.
+
+Each sub-command is an `_add_<name>(subparsers)` function that declares its flags and sets
+`func` to a runner importing what it needs lazily, so `zoo --help` and argument errors never
+import Keras. User errors (ValueError, FileNotFoundError, ...) print one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, PermissionError, KeyError)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument prints one line (`zoo: error: ...`) and exits 2."""
+
+    def error(self, message):
+        self.exit(2, f"zoo: error: {message} (see `{self.prog} --help`)\n")
+
+
+def positive_int(text):
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def positive_float(text):
+    """argparse type: a float > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+# ----------------------------------------------------------------------------- list / info
+def _add_list(sub):
+    p = sub.add_parser("list", help="registered models (fnmatch PATTERN, e.g. 'resnet*')")
+    p.add_argument("pattern", nargs="?", default=None, help="fnmatch pattern, e.g. 'resnet*'")
+    p.add_argument("--task", default=None, help="only models of this task (classification, segmentation, ...)")
+    p.set_defaults(func=_run_list)
+
+
+def _run_list(args):
+    from zoo import registry
+
+    names = registry.list_models(args.pattern, task=args.task)
+    if not names:
+        print(f"no model matches {args.pattern!r}; `zoo list` shows all", file=sys.stderr)
+        return 1
+    width = max(len(n) for n in names)
+    for n in names:
+        s = registry.get_spec(n)
+        shape = "x".join(str(d) for d in s.default_input_shape)
+        print(f"{n:<{width}}  {s.task:<14}  {shape:<11}  {s.family}")
+    return 0
+
+
+def _add_info(sub):
+    p = sub.add_parser("info", help="parameter count, default input shape, task, reference of MODEL")
+    p.add_argument("model")
+    p.set_defaults(func=_run_info)
+
+
+def _run_info(args):
+    from zoo import registry
+
+    spec = registry.get_spec(args.model)
+    model = spec.builder()
+    import numpy as np
+
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    total = int(model.count_params())
+    outs = model.outputs if isinstance(model.outputs, list) else [model.outputs]
+    rows = [
+        ("model", spec.name),
+        ("family", spec.family),
+        ("task", spec.task),
+        ("parameters", f"{total:,} ({trainable:,} trainable)"),
+        ("input shape", f"{spec.default_input_shape} (default); minimum {spec.min_input_shape}"),
+        ("output shape", ", ".join(str(tuple(o.shape)) for o in outs)),
+        ("reference", spec.paper),
+    ]
+    if spec.notes:
+        rows.append(("notes", spec.notes))
+    for k, v in rows:
+        print(f"{k:>13}: {v}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- demo
+def _add_demo(sub):
+    p = sub.add_parser("demo", help="LeNet-5 on the embedded digits, report in runs/demo/")
+    p.add_argument("--epochs", type=positive_int, default=40)
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=os.path.join("runs", "demo"), help="output folder (default runs/demo)")
+    p.set_defaults(func=_run_demo)
+
+
+def _run_demo(args):
+    from zoo.demo import run_demo
+
+    metrics = run_demo(args.out, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
+    return 0 if metrics["test_accuracy"] > 0 else 1
+
+
+# ----------------------------------------------------------------------------- main
+COMMANDS = [_add_list, _add_info, _add_demo]
+
+
+def build_parser():
+    from zoo import __version__
+
+    parser = _Parser(prog="zoo", description="Keras 3 model zoo and computer-vision course in a box.")
+    parser.add_argument("--version", action="version", version=f"zoo {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def import_keras_quietly():
+    """Imports Keras with TensorFlow's C++ start-up chatter (absl, CUDA stubs) held back;
+    the chatter is shown only if the import fails."""
+    if "keras" in sys.modules:
+        return
+    import tempfile
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real stderr (embedded use): import plainly
+        import keras  # noqa: F401
+
+        return
+    with tempfile.TemporaryFile() as log:
+        sys.stderr.flush()
+        os.dup2(log.fileno(), 2)
+        try:
+            import keras  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def main(argv=None):
+    """Entry point of the `zoo` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "needs_keras", True):
+        import_keras_quietly()
+    try:
+        return int(args.func(args) or 0)
+    except USER_ERRORS as e:
+        if os.environ.get("ZOO_DEBUG"):
+            raise
+        msg = " ".join(str(e.args[0] if isinstance(e, KeyError) and e.args else e).split())
+        print(f"zoo: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("zoo: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Files: atomic writes (a temporary name renamed into place), output folders, saved models."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+
+
+def ensure_out_dir(path, *, arg="--out"):
+    """Creates `path` if needed and checks it is a writable folder; returns it as str."""
+    path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise NotADirectoryError(f"{arg}={path!r} is a file, not a folder: pass a folder to write into")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise PermissionError(f"{arg}={path!r} cannot be created: {e.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise PermissionError(f"{arg}={path!r} is not writable: pass a folder you can write to")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yields a temporary path beside `path` (same suffix); renamed onto `path` on success only."""
+    path = os.fspath(path)
+    folder, base = os.path.split(os.path.abspath(path))
+    suffix = ".keras" if base.endswith(".keras") else os.path.splitext(base)[1]
+    if base.endswith(".weights.h5"):
+        suffix = ".weights.h5"
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp" + suffix, dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_text(path, text):
+    """Writes `text` to `path` atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
+def write_json(path, obj):
+    """Writes `obj` as indented JSON to `path` atomically."""
+    write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+
+
+def _json_default(o):
+    try:
+        import numpy as np
+
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def save_model(model, path):
+    """`model.save(path)` through a temporary file, so a crash never leaves half a model."""
+    path = os.fspath(path)
+    if not path.endswith(".keras"):
+        raise ValueError(f"a model file must end in .keras. Received: path={path!r}")
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+
+
+def load_model(path, **kwargs):
+    """Loads a saved zoo model: imports the zoo's registered layers first, no custom_objects."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"model file not found: {path!r}")
+    if os.path.isdir(path):
+        candidate = os.path.join(path, "model.keras")
+        if not os.path.isfile(candidate):
+            raise FileNotFoundError(f"{path!r} is a folder without model.keras (a run folder has one)")
+        path = candidate
+    if not path.endswith(".keras"):
+        raise ValueError(f"expected a .keras file or a run folder. Received: {path!r}")
+    import keras
+
+    import zoo.models  # noqa: F401  (registers the zoo's custom layers)
+
+    return keras.saving.load_model(path, **kwargs)

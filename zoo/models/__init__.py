@@ -1,0 +1,6 @@
+"""Every model family of the zoo. Importing this module registers all models and all custom
+layers, so `keras.models.load_model` works on any saved zoo model afterwards."""
+
+from zoo.models import lenet  # noqa: F401
+
+__all__ = ["lenet"]

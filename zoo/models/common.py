@@ -1,0 +1,191 @@
+"""Pieces every builder shares: argument checks, input handling, the classifier top, weights.
+
+Messages follow keras.applications: name the argument, what is accepted, then
+`Received: arg=value`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+from keras import layers
+
+# One text for the arguments every zoo builder takes (keras.applications' spelling).
+COMMON_ARGS_DOC = """
+        include_top: bool, default True. Whether to include the classifier on top.
+        weights: None or the path of a local `.keras` / `.weights.h5` file (no downloads).
+        input_tensor: optional `keras.Input` tensor to build the model on.
+        input_shape: optional (H, W, C); defaults to the paper's shape.
+        pooling: None, "avg" or "max": global pooling of the features when `include_top=False`.
+        classes: int >= 1, number of classes of the top.
+        classifier_activation: "softmax" (default), "sigmoid", None (logits) or any Keras activation.
+        name: model name.
+"""
+
+POOLINGS = ("avg", "max", None)
+
+
+def document_common_args(fn):
+    """Fills `{common_args}` in a builder's docstring with COMMON_ARGS_DOC."""
+    if fn.__doc__:
+        fn.__doc__ = fn.__doc__.replace("{common_args}", COMMON_ARGS_DOC.strip())
+    return fn
+
+
+def check_one_of(arg, value, allowed):
+    """Raises ValueError unless `value` is one of `allowed`."""
+    if value not in allowed:
+        shown = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"`{arg}` must be one of {shown}. Received: {arg}={value!r}")
+    return value
+
+
+def check_same_length(**named):
+    """Raises ValueError unless every sequence given has the same length."""
+    lengths = {k: len(v) for k, v in named.items()}
+    if len(set(lengths.values())) > 1:
+        got = ", ".join(f"{k}={v!r}" for k, v in named.items())
+        raise ValueError(f"{', '.join(lengths)} must have the same length. Received: {got}")
+
+
+def check_classes(classes, *, include_top=True):
+    """`classes` must be an int >= 1 (bools are refused)."""
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
+        raise ValueError(f"`classes` must be an integer >= 1. Received: classes={classes!r}")
+    return classes
+
+
+def resolve_input_shape(
+    *, input_shape, input_tensor, default_shape, min_size, model_name, multiple_of=1
+):
+    """The (H, W, C) to build on, checked against the architecture's minimum side.
+
+    Args:
+        input_shape: the user's shape or None.
+        input_tensor: the user's tensor or None; its shape wins when given.
+        default_shape: the paper's (H, W, C).
+        min_size: smallest (H, W) the architecture takes.
+        model_name: for messages.
+        multiple_of: H and W must be multiples of this (1 = any).
+    """
+    if input_tensor is not None:
+        shape = tuple(input_tensor.shape[1:])
+    elif input_shape is None:
+        shape = tuple(default_shape)
+    else:
+        shape = input_shape
+    if not isinstance(shape, (tuple, list)) or len(shape) != 3:
+        raise ValueError(
+            f"`input_shape` must be a tuple (height, width, channels) for {model_name}. "
+            f"Received: input_shape={input_shape!r}"
+        )
+    shape = tuple(None if s is None else int(s) for s in shape)
+    h, w, c = shape
+    if c is None or c < 1:
+        raise ValueError(
+            f"`input_shape` needs a known number of channels >= 1 for {model_name}. "
+            f"Received: input_shape={shape!r}"
+        )
+    for side in (h, w):
+        if side is None:
+            continue
+        if side < min_size[0] or side < min_size[1]:
+            raise ValueError(
+                f"input_shape={shape!r} is too small for {model_name}: every side must be "
+                f">= {min(min_size)} (minimum {tuple(min_size)}). Received: input_shape={shape!r}"
+            )
+        if side % multiple_of:
+            lo = side - side % multiple_of
+            raise ValueError(
+                f"input_shape={shape!r} does not fit {model_name}: height and width must be "
+                f"multiples of {multiple_of} (nearest that work: {lo}, {lo + multiple_of}). "
+                f"Received: input_shape={shape!r}"
+            )
+    return shape
+
+
+def make_input(shape, input_tensor, name="input"):
+    """The model's input: `input_tensor` itself when it is a Keras tensor, else a new Input."""
+    if input_tensor is None:
+        return layers.Input(shape=shape, name=name)
+    if not keras.backend.is_keras_tensor(input_tensor):
+        raise TypeError(
+            "`input_tensor` must be a Keras tensor from keras.Input(...). "
+            f"Received: input_tensor of type {type(input_tensor).__name__}"
+        )
+    return input_tensor
+
+
+def check_head_args(*, include_top, pooling, classes, classifier_activation, weights):
+    """The checks every classifier builder makes before building."""
+    if not isinstance(include_top, bool):
+        raise ValueError(f"`include_top` must be True or False. Received: include_top={include_top!r}")
+    check_one_of("pooling", pooling, POOLINGS)
+    if include_top:
+        check_classes(classes)
+    check_weights_path(weights)
+    if classifier_activation is not None:
+        try:
+            keras.activations.get(classifier_activation)
+        except (ValueError, TypeError):
+            raise ValueError(
+                "`classifier_activation` must be None, 'softmax', 'sigmoid' or another Keras "
+                f"activation. Received: classifier_activation={classifier_activation!r}"
+            ) from None
+
+
+def classifier_top(x, *, include_top, pooling, classes, classifier_activation, flatten=False):
+    """Global pooling + Dense(classes) when `include_top`, else the requested pooling."""
+    if include_top:
+        if flatten:
+            x = layers.Flatten(name="flatten")(x)
+        else:
+            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return x
+
+
+def check_weights_path(weights):
+    """`weights` is None or an existing local `.keras` / `.weights.h5` file."""
+    if weights is None:
+        return None
+    if not isinstance(weights, (str, os.PathLike)):
+        raise ValueError(
+            "`weights` must be None or the path of a local .keras or .weights.h5 file "
+            f"(the zoo downloads nothing). Received: weights={weights!r}"
+        )
+    path = os.fspath(weights)
+    if not (path.endswith(".keras") or path.endswith(".weights.h5")):
+        raise ValueError(
+            "`weights` must be a path ending in .keras or .weights.h5 "
+            f"(the zoo downloads nothing; 'imagenet' is not available). Received: weights={path!r}"
+        )
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"weights file not found: {path!r}")
+    return path
+
+
+def load_weights(model, weights):
+    """Loads `weights` into `model`; a file of another architecture gives an error naming both."""
+    path = check_weights_path(weights)
+    if path is None:
+        return model
+    try:
+        model.load_weights(path)
+    except Exception as e:  # Keras raises ValueError/KeyError/... depending on the mismatch
+        raise ValueError(
+            f"weights file {path!r} does not fit model {model.name!r} "
+            f"({model.count_params():,} parameters): {str(e).splitlines()[0][:300]}"
+        ) from None
+    return model
+
+
+def build_model(inputs, outputs, *, name, weights):
+    """The Functional model with the weights loaded."""
+    model = keras.Model(inputs, outputs, name=name)
+    return load_weights(model, weights)

@@ -1,0 +1,130 @@
+"""The model registry: `@register_model`, `list_models`, `get_model`.
+
+Importing this module is light. Model families register themselves when `zoo.models` is
+imported, which `list_models`/`get_model` do on first use (that imports Keras).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+import re
+from typing import Any, Callable
+
+TASKS = ("classification", "segmentation", "detection", "reconstruction", "generation")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """What the registry knows of one model, as data.
+
+    Attributes:
+        name: registry name, lower case (`resnet50`).
+        builder: the function that builds it, taking the keras.applications keyword arguments.
+        family: module-level family (`resnet`), used by tuning and transfer.
+        task: one of `TASKS`.
+        default_input_shape: (H, W, C) the paper uses.
+        min_input_shape: the smallest (H, W) the architecture takes.
+        paper: reference (authors, year, title, section).
+        small_config: builder keyword arguments for a tiny instance (CPU tests, round trips).
+        notes: differences to the paper / reference implementation worth knowing.
+        tags: free labels.
+    """
+
+    name: str
+    builder: Callable[..., Any]
+    family: str
+    task: str
+    default_input_shape: tuple
+    min_input_shape: tuple
+    paper: str
+    small_config: dict = dataclasses.field(default_factory=dict)
+    notes: str = ""
+    tags: tuple = ()
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register_model(
+    *,
+    family: str,
+    task: str,
+    input_shape: tuple,
+    min_input_shape: tuple,
+    paper: str,
+    small_config: dict | None = None,
+    notes: str = "",
+    tags: tuple = (),
+    name: str | None = None,
+):
+    """Decorator registering a public builder under its function name (or `name`)."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}. Received: task={task!r}")
+
+    def wrap(fn):
+        key = name or fn.__name__
+        if key in _REGISTRY:
+            raise ValueError(
+                f"A model named {key!r} is registered already (by {_REGISTRY[key].builder.__module__}); "
+                "model names must be unique."
+            )
+        _REGISTRY[key] = ModelSpec(
+            name=key,
+            builder=fn,
+            family=family,
+            task=task,
+            default_input_shape=tuple(input_shape),
+            min_input_shape=tuple(min_input_shape),
+            paper=paper,
+            small_config=dict(small_config or {}),
+            notes=notes,
+            tags=tuple(tags),
+        )
+        return fn
+
+    return wrap
+
+
+def _ensure_loaded():
+    import zoo.models  # noqa: F401  (registers every family)
+
+
+def _natural_key(name):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def list_models(pattern=None, *, task=None, family=None):
+    """Registered model names matching `pattern` (fnmatch, e.g. "resnet*"), naturally sorted."""
+    _ensure_loaded()
+    if task is not None and task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}. Received: task={task!r}")
+    names = [
+        n
+        for n, s in _REGISTRY.items()
+        if (pattern is None or fnmatch.fnmatchcase(n, pattern.lower()))
+        and (task is None or s.task == task)
+        and (family is None or s.family == family)
+    ]
+    return sorted(names, key=_natural_key)
+
+
+def get_spec(name) -> ModelSpec:
+    """The `ModelSpec` of `name`; an unknown name raises ValueError with close matches."""
+    _ensure_loaded()
+    if not isinstance(name, str):
+        raise TypeError(f"model name must be a string. Received: name={name!r}")
+    key = name.strip().lower()
+    if key not in _REGISTRY:
+        close = difflib.get_close_matches(key, list(_REGISTRY), n=3, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ValueError(
+            f"Unknown model {name!r}.{hint} `zoo list` shows all {len(_REGISTRY)} registered models."
+        )
+    return _REGISTRY[key]
+
+
+def get_model(name, **kwargs):
+    """Builds model `name` with the builder's keyword arguments (`classes=`, `input_shape=`, ...)."""
+    return get_spec(name).builder(**kwargs)
