@@ -189,3 +189,21 @@ def build_model(inputs, outputs, *, name, weights):
     """The Functional model with the weights loaded."""
     model = keras.Model(inputs, outputs, name=name)
     return load_weights(model, weights)
+
+
+def stage_outputs(model):
+    """The named stage outputs of a zoo backbone, in order: {"stem": t, "stage1": t, ...}.
+
+    Convention every classifier family follows: the layer whose output is stage k's feature map
+    (the last map at that resolution, before the next downsampling) is named `stage{k}`; a
+    stride-2 stem, where there is one, is named `stem`. Detection and segmentation heads tap
+    these with `model.get_layer(name).output`.
+    """
+    names = [l.name for l in model.layers if l.name == "stem" or (l.name.startswith("stage") and l.name[5:].isdigit())]
+    if not names:
+        raise ValueError(
+            f"model {model.name!r} has no named stage outputs (layers 'stage1', 'stage2', ...); "
+            "use a zoo backbone such as resnet18 or vgg16"
+        )
+    names.sort(key=lambda n: -1 if n == "stem" else int(n[5:]))
+    return {n: model.get_layer(n).output for n in names}
