@@ -132,7 +132,7 @@ def build_parser():
 
 
 def import_keras_quietly():
-    """Imports Keras with TensorFlow's C++ start-up chatter (absl, CUDA stubs) held back;
+    """Imports Keras with TensorFlow's C++ start-up chatter (absl, CUDA probes) held back;
     the chatter is shown only if the import fails."""
     if "keras" in sys.modules:
         return
@@ -149,7 +149,12 @@ def import_keras_quietly():
         sys.stderr.flush()
         os.dup2(log.fileno(), 2)
         try:
-            import keras  # noqa: F401
+            import keras
+
+            if keras.backend.backend() == "tensorflow":  # device discovery logs CUDA probes too
+                import tensorflow as tf
+
+                tf.config.list_physical_devices()
         except BaseException:
             os.dup2(saved, 2)
             log.seek(0)
