@@ -271,7 +271,6 @@ def train(
     train_seconds = time.time() - t0
     from zoo.io import save_model
 
-    net.compile(**tasks.compile_args(net, ds_train))
     save_model(net, paths["model"])
     test = tasks.evaluate(net, ds_test)
     history = {}
