@@ -133,9 +133,39 @@ def _load_digits_split(split, *, image_size=None, seed=0, channels=1, val_fracti
     )
 
 
+def as_pydataset(ds, batch_size=32, *, shuffle=True, seed=0):
+    """A `keras.utils.PyDataset` over an ArrayDataset (numpy only: works on JAX without TensorFlow).
+
+    Yields (x, y) batches; y is a dict of arrays for detection. Reshuffled every epoch when `shuffle`."""
+    import keras
+    import numpy as np
+
+    class _Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.epoch = 0
+            self.order = np.arange(len(ds))
+            self.on_epoch_end()
+
+        def __len__(self):
+            return int(np.ceil(len(ds) / batch_size))
+
+        def __getitem__(self, i):
+            idx = self.order[i * batch_size : (i + 1) * batch_size]
+            y = {k: v[idx] for k, v in ds.y.items()} if isinstance(ds.y, dict) else np.asarray(ds.y)[idx]
+            return ds.x[idx], y
+
+        def on_epoch_end(self):
+            if shuffle:
+                self.order = np.random.default_rng(seed + self.epoch).permutation(len(ds))
+            self.epoch += 1
+
+    return _Batches()
+
+
 def dataset_names():
     """The names `load` accepts besides tfds names and folder:PATH (for messages and --help)."""
     return ["digits", *SYNTHETIC]
 
 
-__all__ = ["ArrayDataset", "load", "load_digits", "SPLITS"]
+__all__ = ["ArrayDataset", "as_pydataset", "load", "load_digits", "SPLITS"]

@@ -11,7 +11,7 @@ def augmentation(kinds=("flip", "rotation", "crop", "color"), *, image_shape, st
 
     Args:
         kinds: any of AUGMENTATIONS. flip = horizontal flip; rotation = +-0.05 turns x strength;
-            crop = zero-pad by 1/8 of the side, then a random crop back to (H, W);
+            crop = a random crop of 80-100 % of each side, resized back to (H, W);
             color = brightness and contrast jitter (+-0.2 x strength);
             translation / zoom = +-8 % / 10 % x strength.
         image_shape: (H, W, C) of the images.
@@ -30,9 +30,8 @@ def augmentation(kinds=("flip", "rotation", "crop", "color"), *, image_shape, st
         elif k == "rotation":
             out.append(layers.RandomRotation(0.05 * strength, fill_mode="constant", seed=seed, name="rotation"))
         elif k == "crop":
-            pad = max(1, int(round(min(h, w) / 8 * strength)))
-            out.append(layers.ZeroPadding2D(pad, name="crop_pad"))
-            out.append(layers.RandomCrop(h, w, seed=seed, name="crop"))
+            # a random crop of 80-100 % of each side, resized back (zoom in): the image size stays
+            out.append(layers.RandomZoom((-0.2 * strength, 0.0), seed=seed, name="crop"))
         elif k == "color":
             out.append(layers.RandomBrightness(0.2 * strength, value_range=(0.0, 1.0), seed=seed, name="brightness"))
             out.append(layers.RandomContrast(0.2 * strength, seed=seed, name="contrast"))

@@ -332,7 +332,13 @@ def _tensorboard(callbacks, log_dir):
 
     import keras
 
-    missing = [m for m in ("tensorboard", "tensorflow") if importlib.util.find_spec(m) is None]
+    missing = []
+    for m in ("tensorboard", "tensorflow"):
+        try:
+            if importlib.util.find_spec(m) is None:
+                missing.append(m)
+        except (ImportError, ValueError):
+            missing.append(m)
     if missing:
         return f"TensorBoard logs skipped ({' and '.join(missing)} not installed)"
     callbacks.append(keras.callbacks.TensorBoard(log_dir=log_dir, write_graph=False, profile_batch=0))
