@@ -3,5 +3,6 @@ layers, so `keras.models.load_model` works on any saved zoo model afterwards."""
 
 from zoo.models import lenet  # noqa: F401
 from zoo.models import autoencoder  # noqa: F401
+from zoo.models import unet  # noqa: F401
 
-__all__ = ["lenet", "autoencoder"]
+__all__ = ["lenet", "autoencoder", "unet"]
