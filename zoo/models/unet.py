@@ -23,6 +23,7 @@ import keras
 from keras import layers
 
 from zoo.models import common
+from zoo.segmentation import losses as _losses, metrics as _metrics  # noqa: F401  (registered for load_model)
 from zoo.registry import register_model
 
 PAPER = "Ronneberger, Fischer, Brox 2015, U-Net: Convolutional networks for biomedical image segmentation, Fig. 1"
