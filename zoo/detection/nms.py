@@ -93,3 +93,29 @@ def detect(class_logits, box_deltas, anchors, *, max_detections=100, iou_thresho
     decoded = ops.clip(box_utils.decode(ops.cast(box_deltas, "float32"), anchors, variances), 0.0, 1.0)
     return nms(decoded, probs, max_detections=max_detections, iou_threshold=iou_threshold,
                score_threshold=score_threshold, pre_nms_top_k=pre_nms_top_k)
+
+
+_COMPILED = {}
+
+
+def compiled_detect(**kwargs):
+    """`detect` with fixed keyword arguments, compiled for the backend (tf.function / jax.jit;
+    eager elsewhere): the NMS loop is slow op by op. Cached per backend and arguments."""
+    import keras
+
+    backend = keras.backend.backend()
+    key = (backend, tuple(sorted((k, v if not isinstance(v, list) else tuple(v)) for k, v in kwargs.items())))
+    if key not in _COMPILED:
+        def fn(class_logits, box_deltas, anchors):
+            return detect(class_logits, box_deltas, anchors, **kwargs)
+
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            fn = tf.function(fn, reduce_retracing=True)
+        elif backend == "jax":
+            import jax
+
+            fn = jax.jit(fn)
+        _COMPILED[key] = fn
+    return _COMPILED[key]

@@ -83,16 +83,17 @@ def predict_detections(model, x, *, batch_size=64, **detect_kwargs):
     """Detections per image: [{"boxes": (D, 4) relative xyxy, "scores": (D,), "labels": (D,)}, ...]."""
     from keras import ops
 
-    from zoo.detection.nms import detect
+    from zoo.detection.nms import compiled_detect
 
     anchors, variances = _default_boxes(model)
-    kw = {**DETECT_DEFAULTS, **detect_kwargs}
+    fn = compiled_detect(**{**DETECT_DEFAULTS, **detect_kwargs, "variances": tuple(variances)})
+    anchors = ops.convert_to_tensor(anchors)
     out = []
     for i in range(0, len(x), batch_size):
         pred = model.predict(np.asarray(x[i : i + batch_size], "float32"), verbose=0)
         if isinstance(pred, (list, tuple)):
             pred = dict(zip(model.output_names, pred))
-        r = detect(pred["classes"], pred["boxes"], anchors, variances=variances, **kw)
+        r = fn(ops.convert_to_tensor(pred["classes"]), ops.convert_to_tensor(pred["boxes"]), anchors)
         r = {k: ops.convert_to_numpy(v) for k, v in r.items()}
         for j in range(len(r["num_valid"])):
             n = int(r["num_valid"][j])
