@@ -57,9 +57,9 @@ def test_ssd_on_a_resnet_shaped_backbone():
 
 @pytest.mark.portable
 def test_ssd_tiny_outputs_and_non_square_input():
-    model = zoo.get_model("ssd_tiny", classes=5)
-    out = model.predict(np.zeros((2, 64, 64, 3), "float32"), verbose=0)
-    assert out["classes"].shape == (2, 340, 6) and out["boxes"].shape == (2, 340, 4)
+    model = zoo.get_model("ssd_tiny", classes=5)  # (the round-trip test runs it on data)
+    assert tuple(model.get_layer("classes").output.shape) == (None, 340, 6)
+    assert tuple(model.get_layer("boxes").output.shape) == (None, 340, 4)
     assert zoo.get_spec("ssd_tiny").task == "detection"
     wide = zoo.get_model("ssd_tiny", input_shape=(64, 128, 3), classes=2)
     layer = wide.get_layer("default_boxes")

@@ -21,6 +21,7 @@ def _default_boxes(model):
 
 
 def _check_dataset(model, dataset):
+    _default_boxes(model)  # an SSD model, or a clear error
     if getattr(dataset, "task", None) != "detection":
         raise ValueError(
             "the detection task needs a detection dataset (y = {'boxes', 'labels'}), e.g. shapes-det. "
