@@ -5,5 +5,6 @@ from zoo.models import lenet  # noqa: F401
 from zoo.models import alexnet, resnet, vgg  # noqa: F401
 from zoo.models import autoencoder  # noqa: F401
 from zoo.models import unet  # noqa: F401
+from zoo.models import ssd  # noqa: F401
 
-__all__ = ["lenet", "alexnet", "resnet", "vgg", "autoencoder", "unet"]
+__all__ = ["lenet", "alexnet", "resnet", "vgg", "autoencoder", "unet", "ssd"]
