@@ -134,7 +134,7 @@ def check_initial_loss(s):
     return CheckResult("b", "loss at init ~ ln C", "warn", f"init loss {loss:.3f} vs -ln(1/{s.classes}) = {expected:.3f} (x{ratio:.1f}): {why}", data)
 
 
-def check_input_baseline(s, steps=40):
+def check_input_baseline(s, steps=30):
     real, zero = s.compiled(), s.compiled()
     for i in range(steps):
         x, y = s.batch(i)
@@ -182,7 +182,7 @@ def keras_numpy(t):
     return keras.ops.convert_to_numpy(t)
 
 
-def lr_range_test(s, *, start=1e-6, stop=1.0, steps=100):
+def lr_range_test(s, *, start=1e-6, stop=1.0, steps=80):
     """Leslie Smith's LR range test: the LR grows exponentially per step; returns (lrs, losses)."""
     import keras
 
