@@ -156,10 +156,11 @@ def test_resume_after_kill_9(tmp_path):
     deadline = time.time() + 500
     try:
         while time.time() < deadline and proc.poll() is None:
-            if csv.exists() and len(csv.read_text().strip().splitlines()) >= 2:  # header + epoch 1
+            meta = out / "backup" / "training_metadata.json"
+            if meta.exists() and json.loads(meta.read_text() or "{}").get("epoch", 0) >= 1:  # epoch 1 backed up
                 break
             time.sleep(0.1)
-        time.sleep(0.3)  # now inside epoch 2
+        time.sleep(0.5)  # now inside epoch 2
         assert proc.poll() is None, "training ended before it could be killed"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
