@@ -192,7 +192,8 @@ def ssd_head(backbone, classes, *, feature_layers, extra_blocks=(), aspect_ratio
     box = DefaultBoxes(shapes, aspect_ratios, s_min=s_min, s_max=s_max, first_scale=first_scale,
                        name="default_boxes", dtype="float32")(box)
     box = layers.Activation("linear", dtype="float32", name="boxes")(box)
-    return keras.Model(backbone.inputs, {"classes": cls, "boxes": box}, name=name)
+    inputs = backbone.inputs[0] if len(backbone.inputs) == 1 else backbone.inputs
+    return keras.Model(inputs, {"classes": cls, "boxes": box}, name=name)
 
 
 def _check_detector_args(*, include_top, pooling, classifier_activation, weights, classes):
