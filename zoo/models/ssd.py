@@ -22,6 +22,7 @@ from keras import layers, ops
 from zoo import registry
 from zoo.detection import anchors as anchor_utils
 from zoo.detection import boxes as box_utils
+from zoo.detection import losses as _losses  # noqa: F401  (registers the MultiBox losses: compiled SSDs load)
 from zoo.models import common
 from zoo.registry import register_model
 
