@@ -31,8 +31,8 @@ def _stand_in_resnet(*, include_top=False, input_tensor=None):
     return keras.Model(input_tensor, x, name="resnet_stand_in")
 
 
-def test_ssd300_topology_gives_8732_boxes_and_torchvision_parameter_count():
-    model = ssd._ssd300_on(_stand_in_vgg16, classes=90)  # torchvision: 91 classes incl. background
+def test_ssd300_vgg16_has_8732_boxes_and_the_reference_parameter_counts():
+    model = zoo.get_model("ssd300_vgg16", classes=90)  # torchvision: 91 classes incl. background
     boxes, variances = ssd.default_boxes_of(model)
     assert boxes.shape == (8732, 4) and variances == (0.1, 0.2)
     assert model.get_layer("default_boxes").feature_shapes == [(38, 38), (19, 19), (10, 10), (5, 5), (3, 3), (1, 1)]
@@ -43,6 +43,16 @@ def test_ssd300_topology_gives_8732_boxes_and_torchvision_parameter_count():
     # torchvision.models.detection.ssd300_vgg16 (COCO, 91 classes): 35,641,826 parameters
     assert model.count_params() == 35_641_826
     assert isinstance(model.get_layer("stage4_l2norm"), ssd.L2Normalization)
+    # the same topology on the VGG16 stand-in (contract 1) gives the same count
+    assert ssd._ssd300_on(_stand_in_vgg16, classes=90).count_params() == 35_641_826
+    # Caffe SSD300 for VOC (20 classes + background): 26,285,486
+    assert zoo.get_model("ssd300_vgg16", classes=20).count_params() == 26_285_486
+
+
+def test_ssd_resnet18_maps():
+    model = zoo.get_model("ssd_resnet18", classes=20)
+    assert model.get_layer("default_boxes").feature_shapes == [(40, 40), (20, 20), (10, 10), (5, 5), (3, 3), (1, 1)]
+    assert model.get_layer("stage2").output.shape[1] == 40  # stride 8 on 320x320
 
 
 def test_ssd_on_a_resnet_shaped_backbone():
@@ -55,8 +65,7 @@ def test_ssd_on_a_resnet_shaped_backbone():
 
 
 
-@pytest.mark.portable
-def test_ssd_tiny_outputs_and_non_square_input():
+def test_ssd_tiny_outputs_and_non_square_input():  # model graph only: the round-trip test runs it on JAX
     model = zoo.get_model("ssd_tiny", classes=5)  # (the round-trip test runs it on data)
     assert tuple(model.get_layer("classes").output.shape) == (None, 340, 6)
     assert tuple(model.get_layer("boxes").output.shape) == (None, 340, 4)

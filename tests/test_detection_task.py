@@ -38,6 +38,12 @@ def test_fit_data_targets():
     np.testing.assert_array_equal(y["boxes"][..., 4], y["classes"])
     assert set(np.unique(y["classes"])) <= {0, 1, 2, 3}
     assert set(task.compile_args(model, ds)["loss"]) == {"classes", "boxes"}
+    # the same scenes in pixel xyxy (as the tfds loader gives them) make the same targets
+    pixels = ArrayDataset(x=ds.x, y={"boxes": ds.y["boxes"] * 64, "labels": ds.y["labels"]}, task="detection",
+                          class_names=ds.class_names, name="px", meta={"box_format": "xyxy"})
+    _, y_px = task.fit_data(model, pixels)
+    np.testing.assert_array_equal(y_px["classes"], y["classes"])
+    np.testing.assert_allclose(y_px["boxes"], y["boxes"], atol=1e-5)
 
 
 def test_task_errors():

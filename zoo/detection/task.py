@@ -68,15 +68,22 @@ def encode_targets(model, boxes, labels, *, batch_size=256):
     return {"classes": np.concatenate(cls_all), "boxes": np.concatenate(box_all)}
 
 
-def fit_data(model, dataset):
-    """(x, {"classes": (N, A), "boxes": (N, A, 5)}) for `model.fit` with `compile_args`' losses."""
+def relative_ground_truth(dataset):
+    """(boxes (N, M, 4) relative xyxy, labels (N, M) int32), checked; the dataset's format is
+    `dataset.meta["box_format"]` (default "rel_xyxy"; the tfds loader gives pixel "xyxy")."""
     from zoo.detection.boxes import validate_boxes
 
-    _check_dataset(model, dataset)
     fmt = dataset.meta.get("box_format", "rel_xyxy")
     h, w = dataset.x.shape[1:3]
     labels = np.asarray(dataset.y["labels"], "int32")
     boxes = validate_boxes(dataset.y["boxes"], fmt, height=h, width=w, labels=labels, arg="dataset.y['boxes']")
+    return boxes, labels
+
+
+def fit_data(model, dataset):
+    """(x, {"classes": (N, A), "boxes": (N, A, 5)}) for `model.fit` with `compile_args`' losses."""
+    _check_dataset(model, dataset)
+    boxes, labels = relative_ground_truth(dataset)
     return np.asarray(dataset.x, "float32"), encode_targets(model, boxes, labels)
 
 
@@ -103,7 +110,8 @@ def predict_detections(model, x, *, batch_size=64, **detect_kwargs):
 
 
 def _ground_truths(dataset):
-    return [{"boxes": b, "labels": lab} for b, lab in zip(dataset.y["boxes"], dataset.y["labels"])]
+    boxes, labels = relative_ground_truth(dataset)
+    return [{"boxes": b, "labels": lab} for b, lab in zip(boxes, labels)]
 
 
 def evaluate(model, dataset):

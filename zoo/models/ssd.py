@@ -22,6 +22,7 @@ from keras import layers, ops
 from zoo import registry
 from zoo.detection import anchors as anchor_utils
 from zoo.detection import boxes as box_utils
+from zoo.detection import losses as _losses  # noqa: F401  (registers the MultiBox losses: compiled SSDs load)
 from zoo.models import common
 from zoo.registry import register_model
 
@@ -192,7 +193,8 @@ def ssd_head(backbone, classes, *, feature_layers, extra_blocks=(), aspect_ratio
     box = DefaultBoxes(shapes, aspect_ratios, s_min=s_min, s_max=s_max, first_scale=first_scale,
                        name="default_boxes", dtype="float32")(box)
     box = layers.Activation("linear", dtype="float32", name="boxes")(box)
-    return keras.Model(backbone.inputs, {"classes": cls, "boxes": box}, name=name)
+    inputs = backbone.inputs[0] if len(backbone.inputs) == 1 else backbone.inputs
+    return keras.Model(inputs, {"classes": cls, "boxes": box}, name=name)
 
 
 def _check_detector_args(*, include_top, pooling, classifier_activation, weights, classes):
