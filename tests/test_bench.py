@@ -16,7 +16,7 @@ def test_run_bench_writes_table_json_and_png(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(bench.KERAS_COUNTERPARTS, "resnet20", ("MobileNetV3Small", "test stand-in reference"))
     result = bench.run_bench(
         "resnet20", batch_size=2, steps=2, input_size=32, repeats=2, out=str(tmp_path), classes=3,
-        extra_models=("no_such_model",),
+        extra_models=("no_such_model",), jit_compile=False,  # no XLA compile: keeps the test cheap
     )
     printed = capsys.readouterr().out
     assert "[bench] warm-up zoo resnet20" in printed and "round 2/2" in printed

@@ -80,10 +80,14 @@ def _fit_args(spec, shape, n, classes, seed=0):
     raise ValueError(f"zoo bench measures classification and segmentation models; {spec.name!r} is {spec.task}")
 
 
-def _compile(model):
+def _compile(model, jit_compile="auto"):
     import keras
 
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9), loss=model._bench_loss)
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9),
+        loss=model._bench_loss,
+        jit_compile=jit_compile,
+    )
 
 
 def _epoch(model, x, y, batch_size):
@@ -152,6 +156,7 @@ def run_bench(
     out=os.path.join("runs", "bench"),
     classes=1000,
     extra_models=("unet", "ssd300_vgg16"),
+    jit_compile="auto",
 ):
     """Measures training throughput; prints a table, writes `out`/bench.json and `out`/bench.png.
 
@@ -164,6 +169,7 @@ def run_bench(
         out: output folder.
         classes: classes of the top.
         extra_models: other zoo models measured alone when registered (U-Net, SSD throughput).
+        jit_compile: passed to `model.compile` for every model ("auto": Keras' default, XLA).
     Returns:
         The dict written to bench.json.
     """
@@ -222,7 +228,7 @@ def run_bench(
 
         for label in candidates:
             m, _, _ = data(label)
-            _compile(m)
+            _compile(m, jit_compile)
         for label in list(candidates):
             m, cx, cy = data(label)
             _log(f"warm-up {label} ({steps} steps of {batch_size}; includes compilation)")
@@ -241,7 +247,7 @@ def run_bench(
                 m, cx, cy = data(label)
                 t = _epoch(m, cx, cy, batch_size)
                 times[label].append(len(cx) / t)
-                _log(f"round {r}/{repeats} {label}: {len(cx) / t:.1f} images/s")
+                _log(f"round {r}/{repeats} {label}: {len(cx) / t:.3g} images/s ({t:.1f}s)")
     finally:
         keras.mixed_precision.set_global_policy(old_policy)
 
@@ -279,6 +285,7 @@ def run_bench(
         "classes": classes,
         "repeats": repeats,
         "optimizer": "SGD(learning_rate=0.01, momentum=0.9)",
+        "jit_compile": jit_compile,
         "results": rows,
         "ratios": ratios,
         "notes": notes,
@@ -319,8 +326,8 @@ def format_table(result):
         f"{'model':<{width}}  {'images/s':>10}  {'rounds':<}",
     ]
     for r in result["results"]:
-        rounds = " ".join(f"{v:.1f}" for v in r["images_per_s"])
-        lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>10.1f}  {rounds}")
+        rounds = " ".join(f"{v:.3g}" for v in r["images_per_s"])
+        lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>10.3g}  {rounds}")
     for k, v in result["ratios"].items():
         lines.append(f"ratio {k}: {v:.3f}")
     for note in result["notes"]:

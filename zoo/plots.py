@@ -133,7 +133,7 @@ def plot_bench(result, path):
     ax.bar(range(len(rows)), medians, color=colors)
     for i, r in enumerate(rows):
         ax.plot([i] * len(r["images_per_s"]), r["images_per_s"], "k.", ms=5)
-        ax.text(i, medians[i], f"{medians[i]:.1f}", ha="center", va="bottom", fontsize=8)
+        ax.text(i, medians[i], f"{medians[i]:.3g}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([l.replace(" (", "\n(") for l in labels], fontsize=7, rotation=0)
     ax.set_ylabel("training images/s (median; dots: rounds)")
