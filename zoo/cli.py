@@ -271,8 +271,42 @@ def _run_predict(args):
             print(f"{r['path']}\t{r['label']}\t{r['probability']:.4f}")
     return 0
 
+
+
+# ----------------------------------------------------------------------------- bench (classifiers)
+def _add_bench(sub):
+    p = sub.add_parser(
+        "bench",
+        help="training throughput of a zoo model vs keras.applications (and torchvision), ratios",
+    )
+    p.add_argument("--model", required=True, help="zoo model name, e.g. resnet50 or vgg16")
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--steps", type=positive_int, default=10, help="batches per measured round (default 10)")
+    p.add_argument("--input-size", type=positive_int, default=None, help="square input side (default: the model's, 224)")
+    p.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32")
+    p.add_argument("--repeats", type=positive_int, default=3, help="measured rounds per model (default 3)")
+    p.add_argument("--out", default=os.path.join("runs", "bench"), help="output folder (default runs/bench)")
+    p.set_defaults(func=_run_bench)
+
+
+def _run_bench(args):
+    from zoo.bench import run_bench
+
+    result = run_bench(
+        args.model,
+        batch_size=args.batch_size,
+        steps=args.steps,
+        input_size=args.input_size,
+        precision=args.precision,
+        repeats=args.repeats,
+        out=args.out,
+    )
+    return 0 if all(r["median_images_per_s"] > 0 for r in result["results"]) else 1
+
+
 # ----------------------------------------------------------------------------- main
 COMMANDS = [_add_list, _add_info, _add_demo, _add_train, _add_evaluate, _add_check, _add_report, _add_compare, _add_predict]
+COMMANDS.append(_add_bench)
 
 
 def build_parser():

@@ -455,3 +455,30 @@ def plot_detections(images, detections, path, *, class_names, ground_truths=None
         ax.set_ylim(h, 0)
     fig.suptitle(f"{title} (score >= {score_threshold}; dashed: ground truth)", fontsize=10)
     return save_figure(fig, path)
+
+
+# ----------------------------------------------------------------------------- classifiers: zoo bench
+def plot_bench(result, path):
+    """Bar chart of `zoo bench`: median training images/s per model, each round as a dot,
+    the zoo/reference ratios in the title."""
+    plt = _plt()
+    rows = result["results"]
+    labels = [r["label"] for r in rows]
+    medians = [r["median_images_per_s"] for r in rows]
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(rows) + 2), 3.8))
+    colors = ["tab:blue" if l.startswith("zoo") else "tab:gray" for l in labels]
+    ax.bar(range(len(rows)), medians, color=colors)
+    for i, r in enumerate(rows):
+        ax.plot([i] * len(r["images_per_s"]), r["images_per_s"], "k.", ms=5)
+        ax.text(i, medians[i], f"{medians[i]:.3g}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([l.replace(" (", "\n(") for l in labels], fontsize=7, rotation=0)
+    ax.set_ylabel("training images/s (median; dots: rounds)")
+    ratios = ", ".join(f"{k} = {v:.2f}" for k, v in result.get("ratios", {}).items())
+    ax.set_title(
+        f"{result['model']}: {result['backend']}, {result['precision']}, batch {result['batch_size']}, "
+        f"input {result['input_shape'][0]}\n{ratios}",
+        fontsize=9,
+    )
+    ax.grid(axis="y", alpha=0.3)
+    return save_figure(fig, path)

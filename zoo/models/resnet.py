@@ -199,8 +199,9 @@ _V15 = (
 )
 
 
-def _imagenet(notes=""):
+def _imagenet(notes="", tags=()):
     return dict(
+        tags=tags,
         family="resnet",
         task="classification",
         input_shape=(224, 224, 3),
@@ -229,13 +230,14 @@ def resnet50(*, name="resnet50", **kw):
     return _build_resnet(block="bottleneck", depths=(3, 4, 6, 3), name=name, **kw)
 
 
-@register_model(**_imagenet(_V15))
+# "deep": 100+ layers, their round trips cost most (a test may leave them to the slow suite)
+@register_model(**_imagenet(_V15, tags=("deep",)))
 def resnet101(*, name="resnet101", **kw):
     """ResNet-101 v1.5, 44,549,160 parameters. See `_build_resnet`."""
     return _build_resnet(block="bottleneck", depths=(3, 4, 23, 3), name=name, **kw)
 
 
-@register_model(**_imagenet(_V15))
+@register_model(**_imagenet(_V15, tags=("deep",)))
 def resnet152(*, name="resnet152", **kw):
     """ResNet-152 v1.5, 60,192,808 parameters. See `_build_resnet`."""
     return _build_resnet(block="bottleneck", depths=(3, 8, 36, 3), name=name, **kw)
@@ -249,8 +251,9 @@ _CIFAR_NOTES = (
 )
 
 
-def _cifar():
+def _cifar(tags=()):
     return dict(
+        tags=tags,
         family="resnet_cifar",
         task="classification",
         input_shape=(32, 32, 3),
@@ -291,7 +294,7 @@ def resnet56(*, name="resnet56", **kw):
     return _build_cifar_resnet(9, name=name, **kw)
 
 
-@register_model(**_cifar())
+@register_model(**_cifar(tags=("deep",)))
 def resnet110(*, name="resnet110", **kw):
     """CIFAR ResNet-110 (n=18), 1.7 M parameters (paper). See `_build_resnet`."""
     return _build_cifar_resnet(18, name=name, **kw)
