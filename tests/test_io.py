@@ -19,3 +19,12 @@ def test_ensure_out_dir(tmp_path):
     (tmp_path / "f").write_text("")
     with pytest.raises(NotADirectoryError, match="is a file"):
         io.ensure_out_dir(tmp_path / "f")
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        io.write_json(tmp_path / "m.json", {})
+    finally:
+        os.umask(umask)
+    assert oct((tmp_path / "m.json").stat().st_mode & 0o777) == oct(0o644)

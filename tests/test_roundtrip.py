@@ -25,7 +25,15 @@ def _numpy(outputs):
     return [keras.ops.convert_to_numpy(outputs)]
 
 
-@pytest.mark.parametrize("name", zoo.list_models())
+def _models():
+    """Every registered model; the deepest (tag "deep") only in the slow suite."""
+    return [
+        pytest.param(n, marks=pytest.mark.slow) if "deep" in registry.get_spec(n).tags else n
+        for n in zoo.list_models()
+    ]
+
+
+@pytest.mark.parametrize("name", _models())
 def test_save_and_load_gives_identical_outputs(name, tmp_path):
     spec = registry.get_spec(name)
     model = zoo.get_model(name, **spec.small_config)
