@@ -57,6 +57,12 @@ def test_zoo_transfer_writes_a_run_folder_that_predicts(tmp_path):
     records = predict_images(model, paths, labels)
     assert [r["path"] for r in records] == paths
     assert all(r["label"] in labels and 0 < r["probability"] <= 1 for r in records)
+    # the training workbench's `zoo predict` reads the same run folder
+    r = run_zoo("predict", out, *paths, "--json")
+    assert r.returncode == 0, r.stderr[-1500:]
+    printed = json.loads(r.stdout)
+    assert [p["label"] for p in printed] == [p["label"] for p in records]
+    np.testing.assert_allclose([p["probability"] for p in printed], [p["probability"] for p in records], atol=1e-5)
 
 
 def test_zoo_transfer_weights_that_do_not_fit_exit_2_naming_both(tmp_path):
