@@ -67,10 +67,13 @@ class FolderScan:
         return {c: int((self.labels == k).sum()) for k, c in enumerate(self.class_names)}
 
     def summary(self):
-        """One line: classes, images, skipped, converted."""
+        """One line: classes, images, skipped, colour modes as stored (all are converted to one)."""
+        from collections import Counter
+
+        modes = ", ".join(f"{m} {n}" for m, n in Counter(self.modes).most_common())
         return (
             f"{len(self.files)} images in {len(self.class_names)} classes under {self.root} "
-            f"({len(self.skipped)} skipped, {len(self.converted)} converted to one colour mode)"
+            f"({len(self.skipped)} skipped; stored colour modes: {modes or 'none'})"
         )
 
 
