@@ -304,9 +304,66 @@ def _run_bench(args):
     return 0 if all(r["median_images_per_s"] > 0 for r in result["results"]) else 1
 
 
+# ----------------------------------------------------------------------------- transfer
+def _add_transfer(sub):
+    p = sub.add_parser(
+        "transfer",
+        help="fine-tune a backbone on a class-per-folder image directory (two phases)",
+        description="Fine-tune a backbone on DIR/<class>/<image>: phase 1 trains a new head on the frozen "
+        "backbone, phase 2 unfreezes the top --unfreeze blocks at a lower learning rate (BatchNorm stays in "
+        "inference mode). Every file is validated first; broken ones are skipped with one warning. Writes "
+        "model.keras (takes raw images), labels.json, metrics.json, history.csv and figures into --out.",
+    )
+    p.add_argument("--data", required=True, help="folder with one sub-folder of images per class")
+    p.add_argument("--backbone", required=True, help="zoo classifier (lenet5, resnet18, ...) or keras.applications class (MobileNetV2)")
+    p.add_argument("--weights", default=None, help="local .keras or .weights.h5 file with the backbone's weights (default: random init)")
+    p.add_argument("--epochs", type=_non_negative_int, default=5, help="epochs of phase 1, head only (default 5)")
+    p.add_argument("--fine-tune-epochs", type=_non_negative_int, default=None, help="epochs of phase 2 (default: --epochs)")
+    p.add_argument("--unfreeze", type=_non_negative_int, default=1, help="top blocks of the backbone unfrozen in phase 2 (default 1; 0 = phase 1 only)")
+    p.add_argument("--lr", type=positive_float, default=1e-3, help="phase-1 learning rate (default 1e-3); phase 2 uses a tenth")
+    p.add_argument("--image-size", type=positive_int, default=None, help="resize images to N x N (default: the backbone's / saved model's input size)")
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="run folder to write")
+    p.set_defaults(func=_run_transfer)
+
+
+def _non_negative_int(text):
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _run_transfer(args):
+    from zoo.transfer import run_transfer
+
+    if args.epochs + (args.epochs if args.fine_tune_epochs is None else args.fine_tune_epochs) < 1:
+        raise ValueError("--epochs and --fine-tune-epochs are both 0: nothing to train")
+    run_transfer(
+        args.data,
+        args.backbone,
+        args.out,
+        weights=args.weights,
+        epochs=args.epochs,
+        fine_tune_epochs=args.fine_tune_epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        image_size=args.image_size,
+        unfreeze=args.unfreeze,
+        learning_rates=(args.lr, args.lr / 10),
+    )
+    return 0
+
+
 # ----------------------------------------------------------------------------- main
 COMMANDS = [_add_list, _add_info, _add_demo, _add_train, _add_evaluate, _add_check, _add_report, _add_compare, _add_predict]
 COMMANDS.append(_add_bench)
+COMMANDS.append(_add_transfer)
 
 
 def build_parser():

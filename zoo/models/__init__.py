@@ -6,5 +6,6 @@ from zoo.models import alexnet, resnet, vgg  # noqa: F401
 from zoo.models import autoencoder  # noqa: F401
 from zoo.models import unet  # noqa: F401
 from zoo.models import ssd  # noqa: F401
+from zoo.models import preprocessing  # noqa: F401  (ImagePreprocessing, used by transfer models)
 
-__all__ = ["lenet", "alexnet", "resnet", "vgg", "autoencoder", "unet", "ssd"]
+__all__ = ["lenet", "alexnet", "resnet", "vgg", "autoencoder", "unet", "ssd", "preprocessing"]

@@ -1,0 +1,81 @@
+"""`zoo transfer` end to end on a generated class-per-folder directory of digit PNGs."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import run_zoo
+
+NAMES = ["five", "six", "seven", "eight", "nine"]
+
+
+def write_digit_folder(root, per_class=12, seed=0, classes=(5, 6, 7, 8, 9)):
+    """Digits written as 32x32 PNGs into root/<name>/, plus one broken file; returns root."""
+    from zoo.data import load_digits
+
+    (x, y), _ = load_digits(32, classes=list(classes), seed=seed)
+    for k, digit in enumerate(classes):
+        folder = os.path.join(root, NAMES[k] if classes == (5, 6, 7, 8, 9) else str(digit))
+        os.makedirs(folder, exist_ok=True)
+        for i, img in enumerate(x[y == digit][:per_class]):
+            Image.fromarray((img[..., 0] * 255).astype(np.uint8), "L").save(os.path.join(folder, f"{i:03d}.png"))
+    with open(os.path.join(root, NAMES[0], "broken.png"), "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\nnot really")
+    return root
+
+
+def test_zoo_transfer_writes_a_run_folder_that_predicts(tmp_path):
+    data = write_digit_folder(str(tmp_path / "digits"))
+    out = str(tmp_path / "run")
+    r = run_zoo("transfer", "--data", data, "--backbone", "lenet5", "--epochs", "3", "--fine-tune-epochs", "1",
+                "--batch-size", "16", "--lr", "3e-3", "--out", out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    warn = [l for l in r.stderr.splitlines() if l.startswith("zoo: warning:")]
+    assert len(warn) == 1 and "broken.png" in warn[0]
+    assert "phase 1/2: head only" in r.stdout and "phase 2/2: top 1 block(s)" in r.stdout
+    assert "epoch 3/3" in r.stdout and "epoch 4/4" in r.stdout
+    assert "train acc" in r.stdout and "test" in r.stdout.splitlines()[-1]
+    for name in ("model.keras", "labels.json", "metrics.json", "history.csv", "learning_curves.png", "confusion_matrix.png"):
+        assert os.path.isfile(os.path.join(out, name)), name
+    labels = json.load(open(os.path.join(out, "labels.json")))
+    assert labels == sorted(NAMES)
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert metrics["images"] == {"train": 45, "val": 5, "test": 10}
+    assert [p["phase"] for p in metrics["phases"]] == [1, 2]
+    assert metrics["phases"][0]["trainable_params"] < metrics["phases"][1]["trainable_params"]
+    assert len(metrics["skipped_files"]) == 1
+    assert metrics["train_accuracy"] > 0.4  # 5 classes: chance is 0.2; a few epochs already learn
+
+    import zoo
+    from zoo.transfer import predict_images
+
+    model = zoo.load_model(out)
+    paths = [os.path.join(data, n, "011.png") for n in ("seven", "nine")]
+    records = predict_images(model, paths, labels)
+    assert [r["path"] for r in records] == paths
+    assert all(r["label"] in labels and 0 < r["probability"] <= 1 for r in records)
+    # the training workbench's `zoo predict` reads the same run folder
+    r = run_zoo("predict", out, *paths, "--json")
+    assert r.returncode == 0, r.stderr[-1500:]
+    printed = json.loads(r.stdout)
+    assert [p["label"] for p in printed] == [p["label"] for p in records]
+    np.testing.assert_allclose([p["probability"] for p in printed], [p["probability"] for p in records], atol=1e-5)
+
+
+def test_zoo_transfer_weights_that_do_not_fit_exit_2_naming_both(tmp_path):
+    data = write_digit_folder(str(tmp_path / "digits"), per_class=3)
+    bad = tmp_path / "bad.weights.h5"
+    bad.write_bytes(b"not an h5 file")
+    r = run_zoo("transfer", "--data", data, "--backbone", "lenet5", "--weights", str(bad), "--out", str(tmp_path / "run"))
+    assert r.returncode == 2
+    err = [l for l in r.stderr.splitlines() if l.startswith("zoo: error:")]
+    assert len(err) == 1 and "bad.weights.h5" in err[0] and "lenet5" in err[0], r.stderr[-1500:]
+    assert "Traceback" not in r.stderr
+
+
+def test_zoo_transfer_argument_errors_need_no_keras(tmp_path):
+    r = run_zoo("transfer", "--data", str(tmp_path), "--backbone", "lenet5", "--epochs", "-1", "--out", str(tmp_path / "r"))
+    assert r.returncode == 2 and "--epochs" in r.stderr and "integer >= 0" in r.stderr
