@@ -86,7 +86,7 @@ def load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):
             ) from None
         return module.load(split, image_size=image_size, seed=seed, **kw)
     if key.startswith("folder:"):
-        from zoo.data.folder import load_folder
+        from zoo.data.imagefolder import load_folder
 
         return load_folder(key[len("folder:"):], split, image_size=image_size, seed=seed, **kw)
     from zoo.data.tfds import load_tfds

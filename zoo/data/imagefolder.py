@@ -179,6 +179,14 @@ def scan_image_folder(path, *, min_size=8, warn=True):
     )
 
 
+def list_images(folder):
+    """Sorted image files under `folder` (recursively, any case of extension)."""
+    found = []
+    for root, _, files in os.walk(folder):
+        found += [os.path.join(root, f) for f in files if f.lower().endswith(IMAGE_EXTENSIONS)]
+    return sorted(found)
+
+
 def read_image(path, size, color_mode="rgb"):
     """One image file as float32 (H, W, C) in [0, 1], C = 3 (rgb) or 1 (grayscale).
 

@@ -79,10 +79,10 @@ def plot_predictions(model, dataset, path):
 
 def predict_files(model, paths, out_dir, class_names):
     """One record per image file: path, label, probability, class index and top-3."""
-    from zoo.data.folder import read_image
+    from zoo.data.imagefolder import read_image
 
     h, w, c = model.input_shape[1:]
-    x = np.stack([read_image(p, (h, w), c) for p in paths])
+    x = np.stack([read_image(p, (h, w), "grayscale" if c == 1 else "rgb") for p in paths])
     probs = predict_probabilities(model, x)
     records = []
     for path, p in zip(paths, probs):

@@ -8,7 +8,7 @@ import os
 
 def expand_inputs(inputs):
     """Image files named or found (recursively) in the folders named; a bad path raises."""
-    from zoo.data.folder import IMAGE_EXTENSIONS, list_images
+    from zoo.data.imagefolder import IMAGE_EXTENSIONS, list_images
 
     files = []
     for p in inputs:
