@@ -61,7 +61,7 @@ BUGS = [
     _b("ex05_optimizers", "Adam without bias correction", "test_adam_bias_correction",
        ("m_hat = m / (1 - b1**t)", "m_hat = m"), ("v_hat = v / (1 - b2**t)", "v_hat = v")),
     _b("ex05_optimizers", "momentum adds the gradient", "test_sgd_and_momentum",
-       ("v = mu * v - lr * g", "v = mu * v + lr * g")),
+       ("    v = mu * v - lr * g\n    return w + v, v", "    v = mu * v + lr * g\n    return w + v, v")),
     _b("ex05_optimizers", "step decay off by one", "test_schedules",
        ("lr0 * drop ** (step // every)", "lr0 * drop ** ((step + 1) // every)")),
     # ex06 regularization
@@ -85,7 +85,7 @@ BUGS = [
     _b("ex08_vgg_resnet_blocks", "no ReLU after the addition", "test_residual_block_identity",
        ('return layers.ReLU(name=f"{name}_out")(y)', "return y")),
     _b("ex08_vgg_resnet_blocks", "valid padding in the VGG block", "test_vgg_block",
-       ('layers.Conv2D(filters, 3, padding="same", activation="relu"', 'layers.Conv2D(filters, 3, padding="valid", activation="relu"')),
+       ('x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=', 'x = layers.Conv2D(filters, 3, padding="valid", activation="relu", name=')),
     # ex09 transfer learning
     _b("ex09_transfer", "BatchNorm unfrozen for fine-tuning", "test_fine_tune_unfreezes_top_only",
        ("layer.trainable = id(layer) in top and not isinstance(layer, layers.BatchNormalization)", "layer.trainable = id(layer) in top")),
@@ -121,7 +121,7 @@ BUGS = [
        ("        idx[iou[:, g].argmax()] = g\n", "        pass\n")),
     # ex13 KerasTuner
     _b("ex13_tuning", "learning rate sampled linearly", "test_search_space",
-       ('hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")', 'hp.Float("learning_rate", 1e-4, 1e-2)')),
+       ('lr = hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")', 'lr = hp.Float("learning_rate", 1e-4, 1e-2)')),
     _b("ex13_tuning", "build_model does not compile", "test_build_model_compiled",
        ('    model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])\n    return model',
         "    return model")),

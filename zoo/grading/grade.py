@@ -26,7 +26,7 @@ def tests_for(exercises=None, root=ROOT):
 
 
 def grade_submission(submission, *, out=None, backend=None, exercises=None, visible_only=False,
-                     call_timeout=None, exercise_timeout=None, timeout=3600, root=ROOT, jobs=1):
+                     call_timeout=None, exercise_timeout=None, timeout=3600, root=ROOT, jobs=1, only_tests=None):
     """Grades `submission` (a folder of exNN_*.py); writes results.json to `out` when given.
 
     A crash of the trusted run itself (it should not happen) gives `Results.failed`: a visible
@@ -52,7 +52,10 @@ def grade_submission(submission, *, out=None, backend=None, exercises=None, visi
             cmd += ["-m", "not hidden"]
         if jobs and jobs > 1:
             cmd += ["-n", str(jobs), "--dist", "loadfile"]
-        cmd += tests_for(exercises, root)
+        files = tests_for(exercises, root)
+        if only_tests:  # test function names: grade just those (the planted-bug suite uses it)
+            files = [f"{f}::{t}" for f in files for t in only_tests if _defines(os.path.join(root, f), t)]
+        cmd += files
         env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
         env.pop("ZOO_SUBMISSION", None)
         try:
@@ -68,3 +71,8 @@ def grade_submission(submission, *, out=None, backend=None, exercises=None, visi
     if out:
         results.write(out)
     return results
+
+
+def _defines(path, test_name):
+    with open(path, encoding="utf-8") as f:
+        return f"def {test_name}(" in f.read()
