@@ -33,7 +33,8 @@ import time
 
 WORKER_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 DEFAULT_CALL_TIMEOUT = 120.0
-DEFAULT_EXERCISE_TIMEOUT = 300.0
+DEFAULT_EXERCISE_TIMEOUT = 600.0
+IMPORT_TIMEOUT = 300.0  # importing the submission (and Keras with it) on a busy machine
 DEFAULT_MEMORY_LIMIT = 6 * 1024**3
 MAX_REPLY = 256 * 1024 * 1024
 MAX_FILE = 2 * 1024 * 1024
@@ -272,6 +273,7 @@ class ExerciseWorker:
         self.repo_root = repo_root
         self.budget = exercise_timeout
         self.proc = self.pid = None
+        self.imported = False
         self.broken = None  # a message: the exercise cannot run any more (import failed, budget spent)
         self.tmp = None
 
@@ -370,7 +372,14 @@ class ExerciseWorker:
             raise SubmissionError(self.broken)
         if self.pid is None:
             self._start()
-        timeout = min(timeout or self.call_timeout, self.budget)
+            self.imported = False
+        if not self.imported:  # the import has its own, longer limit: calls are timed alone
+            self._timed({"op": "import", "module": self.module}, max(IMPORT_TIMEOUT, self.call_timeout))
+            self.imported = True
+        return self._timed(request, timeout or self.call_timeout)
+
+    def _timed(self, request, timeout):
+        timeout = min(timeout, self.budget)
         started = time.monotonic()
         try:
             reply = self._exchange(request, timeout)
@@ -400,14 +409,14 @@ class ExerciseWorker:
         deadline = time.monotonic() + timeout
         head = self._read(8, deadline)
         if head is None:
-            return self._timeout_or_death(deadline, timeout)
+            return self._timeout_or_death(deadline, timeout, request.get("op"))
         (n,) = struct.unpack("<Q", head)
         if n > MAX_REPLY:
             self.close()
             raise SubmissionError(f"the result is too large ({n} bytes)")
         body = self._read(n, deadline)
         if body is None:
-            return self._timeout_or_death(deadline, timeout)
+            return self._timeout_or_death(deadline, timeout, request.get("op"))
         try:
             return json.loads(body.decode())
         except (ValueError, UnicodeDecodeError):
@@ -430,14 +439,14 @@ class ExerciseWorker:
             got += len(b)
         return b"".join(chunks)
 
-    def _timeout_or_death(self, deadline, timeout):
+    def _timeout_or_death(self, deadline, timeout, request_op=None):
         if time.monotonic() >= deadline:
-            phase = "import or call"
             tail = self.log_tail()
             self.close()  # kill the whole group; the next call starts a fresh child
             if self.budget - timeout <= 0:
                 self.broken = f"{self.module}: the exercise's time budget is spent"
-            raise SubmissionError(f"timed out after {timeout:.0f} s (during the {phase}): an infinite loop, or far too much work", tail)
+            what = "importing the file" if request_op == "import" else "the call"
+            raise SubmissionError(f"timed out after {timeout:.0f} s ({what}): an infinite loop, or far too much work", tail)
         return self._died("during the call")
 
     def _died(self, when):
@@ -475,13 +484,18 @@ class Submission:
                             memory_limit=int(memory_limit),
                             repo_root=os.path.realpath(repo_root or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
         self.workers = {}
+        self.max_live = 2
 
     def call(self, module, function, *args, probe=None, probe_kwargs=None, timeout=None, **kwargs):
         """Runs `module.function(*args, **kwargs)` in the exercise's child; returns plain data
         (through `probe` when the function returns a model). Raises SubmissionError."""
-        worker = self.workers.get(module)
+        worker = self.workers.pop(module, None)
         if worker is None:
-            worker = self.workers[module] = ExerciseWorker(self.folder, module, backend=self.backend, **self.options)
+            worker = ExerciseWorker(self.folder, module, backend=self.backend, **self.options)
+        self.workers[module] = worker  # most recently used last
+        live = [w for w in self.workers.values() if w.pid is not None and w is not worker]
+        for old in live[: max(0, len(live) - (self.max_live - 1))]:
+            old.close()  # a child holds ~1 GB with TensorFlow: keep few alive (tests come file by file)
         request = {"op": "call", "module": module, "func": function, "args": encode(list(args)),
                    "kwargs": encode(kwargs), "probe": probe, "probe_kwargs": encode(probe_kwargs or {})}
         return worker.call(request, timeout=timeout)

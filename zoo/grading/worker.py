@@ -280,6 +280,8 @@ def handle(req, modules):
             return {"ok": False, "phase": "import", "error": f"importing {name}.py failed: {type(e).__name__}: {e}",
                     "traceback": traceback.format_exc(limit=8)}
     mod = modules[name]
+    if req.get("op") == "import" and not isinstance(mod, BaseException):
+        return {"ok": True, "value": None}
     if isinstance(mod, BaseException):
         return {"ok": False, "phase": "import", "error": f"importing {name}.py failed: {type(mod).__name__}: {mod}", "traceback": ""}
     try:
