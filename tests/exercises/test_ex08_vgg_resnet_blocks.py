@@ -5,8 +5,6 @@ import pytest
 
 from zoo.grading.checks import expect, expect_equal, layers_of
 
-# backend-sensitive: `make test` grades these again with the children on JAX
-pytestmark = pytest.mark.portable
 MODULE = "ex08_vgg_resnet_blocks"
 
 
