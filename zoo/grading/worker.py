@@ -205,7 +205,10 @@ def describe_model(model, x=None, training_too=False):
         "loss": None if getattr(model, "loss", None) is None else str(getattr(model.loss, "name", model.loss)),
     }
     if x is not None:
-        out["pred"] = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)))
+        if keras.backend.backend() == "jax":  # one XLA compile of the whole model, not one per op
+            out["pred"] = np.asarray(model.predict(x, verbose=0, batch_size=len(x)))
+        else:
+            out["pred"] = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)))
         if training_too:
             out["pred_train"] = np.asarray(keras.ops.convert_to_numpy(model(x, training=True)))
     return out
