@@ -1,0 +1,110 @@
+"""`zoo grade`, `zoo grade-class`, `zoo exercises build|check|pack`, and the results.json
+schema (Gradescope) including the crash path."""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from tests.conftest import run_zoo
+from zoo.grading.build import ROOT
+from zoo.grading.results import Results
+
+FAST = ["--exercise", "ex01", "--exercise", "ex12"]  # NumPy exercises: no TensorFlow in the children
+
+
+def test_grade_solutions_writes_gradescope_results(tmp_path):
+    out = tmp_path / "results.json"
+    proc = run_zoo("grade", "solutions", "--out", str(out), *FAST)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert set(data) >= {"score", "execution_time", "output", "tests"}
+    assert data["score"] == sum(t["max_score"] for t in data["tests"]) == 16
+    for t in data["tests"]:
+        assert set(t) >= {"name", "score", "max_score", "status", "output", "visibility"}
+        assert t["status"] == "passed"
+    vis = {t["name"].split(" (")[0]: t["visibility"] for t in data["tests"]}
+    assert vis["ex12_ssd_boxes: test_match"] == "after_published" and vis["ex01_conv_pool: test_dice".replace("test_dice", "test_output_size")] == "visible"
+    assert "TOTAL 16.0 / 16.0 (100 %)" in proc.stdout
+    assert "PASS  ex01_conv_pool: test_conv_slide_example" in proc.stdout
+
+
+def test_feedback_says_expected_and_got(tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    src = open(os.path.join(ROOT, "solutions", "ex01_conv_pool.py")).read()
+    (sub / "ex01_conv_pool.py").write_text(src.replace("np.sum(window * kernel)", "np.sum(window * kernel) + 1"))
+    proc = run_zoo("grade", str(sub), "--exercise", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "expected 19, got 20" in proc.stdout or "expected 19.0, got 20.0" in proc.stdout, proc.stdout
+    assert "FAIL  ex01_conv_pool: test_conv_slide_example" in proc.stdout
+
+
+def test_exercises_check_and_bad_arguments(tmp_path):
+    proc = run_zoo("exercises", "check", "ex12", "--submission", "solutions")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "test_nms" in proc.stdout and "test_match" not in proc.stdout  # hidden tests are not run
+    proc = run_zoo("exercises", "check", "ex12")  # the stubs fail
+    assert proc.returncode == 1 and "NotImplementedError" in proc.stdout
+    for args, needle in [(("exercises", "check", "ex77"), "unknown exercise 'ex77'"),
+                         (("grade", str(tmp_path / "nope")), "is not a folder"),
+                         (("grade", "solutions", "--backend", "torch"), "invalid choice"),
+                         (("exercises", "pack"), "--out")]:
+        proc = run_zoo(*args)
+        assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr, (args, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_pack_bundle_has_no_solutions(tmp_path):
+    out = tmp_path / "autograder.zip"
+    proc = run_zoo("exercises", "pack", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    names = zipfile.ZipFile(out).namelist()
+    assert "setup.sh" in names and "run_autograder" in names
+    assert "source/zoo/grading/runner.py" in names and "source/tests/exercises/test_ex03_lenet.py" in names
+    assert not [n for n in names if "solutions" in n or n.startswith("source/exercises/")]
+    info = zipfile.ZipFile(out).getinfo("run_autograder")
+    assert (info.external_attr >> 16) & 0o111
+    assert "zoo grade /autograder/submission --out /autograder/results/results.json" in zipfile.ZipFile(out).read("run_autograder").decode()
+
+
+def test_grade_class_is_resumable(tmp_path):
+    klass = tmp_path / "class"
+    for student, src_dir in (("alice", "solutions"), ("bob", "exercises")):
+        (klass / student).mkdir(parents=True)
+        shutil.copy(os.path.join(ROOT, src_dir, "ex01_conv_pool.py"), klass / student)
+    out = tmp_path / "gradebook.csv"
+    proc = run_zoo("grade-class", str(klass), "--out", str(out), "--jobs", "2", "--exercise", "ex01")
+    assert proc.returncode == 0, proc.stderr
+    assert "2/2" in proc.stderr and "[" in proc.stderr  # progress bar
+    rows = {r["student"]: r for r in csv.DictReader(out.open())}
+    assert float(rows["alice"]["score"]) == float(rows["alice"]["max_score"]) == 7.0
+    assert float(rows["bob"]["score"]) == 0.0 and float(rows["alice"]["ex01_conv_pool"]) == 7.0
+    # resume: a new student is graded, the others are not
+    (klass / "carol").mkdir()
+    shutil.copy(os.path.join(ROOT, "solutions", "ex01_conv_pool.py"), klass / "carol")
+    proc = run_zoo("grade-class", str(klass), "--out", str(out), "--exercise", "ex01")
+    assert "resuming: 2 of 3" in proc.stderr and "1/3" not in proc.stderr and "3/3" in proc.stderr
+    assert [r["student"] for r in csv.DictReader(out.open())] == ["alice", "bob", "carol"]
+
+
+def test_crash_and_collection_errors_give_visible_failure_and_hidden_traceback(tmp_path):
+    res = Results.failed("boom", "Traceback ...")
+    d = res.to_gradescope()
+    assert d["score"] == 0 and [t["visibility"] for t in d["tests"]] == ["visible", "hidden"]
+    (tmp_path / "test_broken.py").write_text("import pytest\nraise RuntimeError('grader bug')\n")
+    (tmp_path / "test_ok.py").write_text("import pytest\n@pytest.mark.points(3)\ndef test_a():\n    pass\n")
+    out = tmp_path / "r.json"
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "zoo.grading.plugin", "-p", "no:cacheprovider", "-o", "addopts=", "--continue-on-collection-errors",
+                    "--rootdir", str(tmp_path), "--results-json", str(out), str(tmp_path)], cwd=tmp_path, env=env, capture_output=True)
+    data = json.loads(out.read_text())
+    failed = [t for t in data["tests"] if t["name"].startswith("Autograder failed")]
+    assert [t["visibility"] for t in failed] == ["visible", "hidden"] and "grader bug" in failed[1]["output"]
+    assert "grader bug" not in failed[0]["output"]
+    assert data["score"] == 3.0

@@ -1,0 +1,112 @@
+"""pytest plugin of the grader (`pytest -p zoo.grading.plugin`): `--submission DIR`, points
+per test (`@pytest.mark.points(n)`), results.json and the terminal table.
+
+Only this trusted process writes results; a submission's child never sees the path.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from zoo.grading.results import Results, TestResult
+
+_STATE = {}
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("zoo grader")
+    g.addoption("--submission", default=None, help="folder with the exNN_*.py files to grade (default: solutions/)")
+    g.addoption("--results-json", default=None, help="write Gradescope results.json here")
+    g.addoption("--call-timeout", type=float, default=None, help="seconds one call may take")
+    g.addoption("--exercise-timeout", type=float, default=None, help="seconds one exercise may take in all")
+    g.addoption("--backend", default=None, help="Keras backend of the children (tensorflow, jax)")
+    g.addoption("--grade-table", action="store_true", help="print the score table at the end")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "points(n): points a graded exercise test is worth")
+    config.addinivalue_line("markers", "hidden: graded test whose result students see after publication")
+    _STATE.update(start=time.monotonic(), results={}, order=[], collect_errors=[])
+    if config.getoption("--submission"):
+        from zoo.grading.runner import harden_current_process
+
+        harden_current_process()
+
+
+def points_of(item):
+    m = item.get_closest_marker("points")
+    return float(m.args[0]) if m and m.args else 1.0
+
+
+def exercise_of(nodeid):
+    base = os.path.basename(nodeid.split("::")[0])
+    return base[len("test_"):-3] if base.startswith("test_") else base
+
+
+def pytest_collection_finish(session):
+    for item in session.items:  # after deselection (-m "not hidden", -k)
+        vis = "after_published" if item.get_closest_marker("hidden") else "visible"
+        doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines() if getattr(item, "obj", None) else []
+        name = f"{exercise_of(item.nodeid)}: {item.name}" + (f" ({doc[0].strip()})" if doc else "")
+        _STATE["results"][item.nodeid] = TestResult(name, 0.0, points_of(item), "failed", "not run", vis, exercise_of(item.nodeid))
+        _STATE["order"].append(item.nodeid)
+
+
+def _message(report):
+    lr = report.longrepr
+    crash = getattr(lr, "reprcrash", None)
+    if crash is not None:
+        msg = crash.message
+    elif isinstance(lr, tuple):
+        msg = lr[-1]
+    else:
+        msg = str(lr)
+    msg = msg.replace("Failed: ", "", 1) if msg.startswith("Failed: ") else msg
+    return msg.strip()[:3000]
+
+
+def pytest_runtest_logreport(report):
+    res = _STATE.get("results", {}).get(report.nodeid)
+    if res is None:
+        return
+    if report.when == "call" and report.passed:
+        res.score, res.status, res.output = res.max_score, "passed", ""
+    elif report.failed:
+        res.score, res.status = 0.0, "failed"
+        res.output = _message(report) if report.when == "call" else f"error in {report.when}: {_message(report)}"
+    elif report.skipped and report.when in ("setup", "call"):
+        res.score, res.status, res.output = 0.0, "failed", f"skipped: {_message(report)}"
+
+
+def pytest_collectreport(report):
+    if report.failed:
+        _STATE.setdefault("collect_errors", []).append((report.nodeid, str(report.longrepr)))
+
+
+def collected_results():
+    tests = [_STATE["results"][n] for n in _STATE["order"]]
+    for nodeid, tb in _STATE.get("collect_errors", []):
+        tests.append(TestResult(f"Autograder failed: could not collect {nodeid}", 0.0, 0.0, "failed",
+                                "The grader's tests could not be loaded; staff have the details.", "visible"))
+        tests.append(TestResult(f"Autograder failed: {nodeid} (details for staff)", 0.0, 0.0, "failed", tb[-5000:], "hidden"))
+    return Results(tests, time.monotonic() - _STATE.get("start", time.monotonic()))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _STATE.get("results") and not _STATE.get("collect_errors"):
+        return
+    res = collected_results()
+    path = session.config.getoption("--results-json")
+    if path and not hasattr(session.config, "workerinput"):
+        res.write(path)
+    _STATE["final"] = res
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    res = _STATE.get("final")
+    if res is not None and config.getoption("--grade-table"):
+        terminalreporter.write_sep("=", "grade")
+        terminalreporter.write_line(res.table())

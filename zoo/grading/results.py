@@ -1,0 +1,127 @@
+"""Gradescope `results.json` (score, execution_time, output, tests[]) and a terminal table.
+
+Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/ . A crash or a
+collection failure becomes a visible "Autograder failed" entry worth 0 with the traceback in
+a hidden entry, so a student never sees staff internals and never gets points by accident.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+@dataclasses.dataclass
+class TestResult:
+    name: str
+    score: float
+    max_score: float
+    status: str = "passed"  # "passed" | "failed"
+    output: str = ""
+    visibility: str = "visible"
+    exercise: str = ""
+
+    def to_gradescope(self):
+        return {
+            "name": self.name,
+            "score": round(float(self.score), 4),
+            "max_score": float(self.max_score),
+            "status": self.status,
+            "output": self.output,
+            "visibility": self.visibility,
+        }
+
+
+@dataclasses.dataclass
+class Results:
+    tests: list = dataclasses.field(default_factory=list)
+    execution_time: float = 0.0
+    output: str = ""
+
+    @property
+    def score(self):
+        return float(sum(t.score for t in self.tests))
+
+    @property
+    def max_score(self):
+        return float(sum(t.max_score for t in self.tests))
+
+    def by_exercise(self):
+        """{exercise: (score, max_score)} in the order the tests came."""
+        out = {}
+        for t in self.tests:
+            if not t.exercise:
+                continue
+            s, m = out.get(t.exercise, (0.0, 0.0))
+            out[t.exercise] = (s + t.score, m + t.max_score)
+        return out
+
+    def to_gradescope(self):
+        return {
+            "score": round(self.score, 4),
+            "execution_time": round(float(self.execution_time), 2),
+            "output": self.output,
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "tests": [t.to_gradescope() for t in self.tests],
+        }
+
+    def write(self, path):
+        from zoo.io import write_json
+
+        write_json(path, self.to_gradescope())
+        return path
+
+    @classmethod
+    def failed(cls, message, details="", execution_time=0.0):
+        """The whole run crashed: a visible failure worth 0, the traceback hidden."""
+        return cls(
+            tests=[
+                TestResult("Autograder failed", 0.0, 0.0, "failed", message, "visible"),
+                TestResult("Autograder failed (details for staff)", 0.0, 0.0, "failed", details, "hidden"),
+            ],
+            execution_time=execution_time,
+            output=f"The autograder could not grade this submission: {message}",
+        )
+
+    @classmethod
+    def read(cls, path):
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        tests = [TestResult(t["name"], t.get("score", 0.0), t.get("max_score", 0.0), t.get("status", ""),
+                            t.get("output", ""), t.get("visibility", "visible"), _exercise(t["name"]))
+                 for t in data.get("tests", [])]
+        return cls(tests, data.get("execution_time", 0.0), data.get("output", ""))
+
+    def table(self, *, width=None, details=True):
+        """A plain-text table: one row per test, a total line, failures' feedback indented."""
+        width = width or min(shutil_width(), 120)
+        rows = []
+        name_w = max([len(t.name) for t in self.tests] + [10])
+        name_w = min(name_w, width - 24)
+        for t in self.tests:
+            mark = "PASS" if t.status == "passed" else "FAIL"
+            rows.append(f"{mark}  {t.name[:name_w]:<{name_w}}  {t.score:5.1f} / {t.max_score:<5.1f}")
+            if details and t.status != "passed" and t.output and t.visibility != "hidden":
+                for line in t.output.strip().splitlines()[:4]:
+                    rows.append(" " * 6 + line[: width - 6])
+        pct = 100.0 * self.score / self.max_score if self.max_score else 0.0
+        rows.append("-" * min(width, name_w + 22))
+        rows.append(f"TOTAL {self.score:.1f} / {self.max_score:.1f} ({pct:.0f} %)  in {self.execution_time:.1f} s")
+        return "\n".join(rows)
+
+
+def shutil_width():
+    try:
+        return os.get_terminal_size().columns
+    except OSError:
+        return 100
+
+
+def _exercise(name):
+    """'ex03_lenet: test_x (...)' -> 'ex03_lenet'; '' for entries of no exercise."""
+    head = name.split(":", 1)[0]
+    return head if head.startswith("ex") and head[2:4].isdigit() else ""

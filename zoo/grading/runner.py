@@ -1,0 +1,512 @@
+"""The trusted side of the grader: one child process per exercise, isolated and time-limited.
+
+`Submission(folder).call(module, function, *args, probe=None, **kwargs)` runs `function` of
+the submission's `module.py` in a persistent child that serves every call of that exercise
+(TensorFlow is imported once per exercise, not once per test). The child:
+
+* runs from a temporary copy holding the submission's files alone (no tests, no solutions),
+  with that copy as its working directory, `python -I -S` (no PYTHONPATH, no user site, no
+  `.pth` files, so no editable install pointing at the repository) and a scrubbed environment;
+* gets a memory limit (RLIMIT_AS, 6 GiB by default: TensorFlow maps about 3 GB at import),
+  a per-call timeout and a per-exercise time budget, and its own process group, killed whole;
+* returns plain data only, framed JSON on a private pipe, decoded strictly (no pickle).
+
+Assertions and scores stay in the trusted process: a child can print, write files or patch
+pytest in its own interpreter, and none of that reaches the results.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import json
+import os
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+
+WORKER_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+DEFAULT_CALL_TIMEOUT = 300.0  # generous: building Keras models on a busy 2-core machine is slow (JAX: ~6 s a conv)
+DEFAULT_EXERCISE_TIMEOUT = 600.0
+IMPORT_TIMEOUT = 300.0  # importing the submission (and Keras with it) on a busy machine
+DEFAULT_MEMORY_LIMIT = 6 * 1024**3
+MAX_REPLY = 256 * 1024 * 1024
+MAX_FILE = 2 * 1024 * 1024
+LOG_TAIL = 2000
+
+
+class SubmissionError(Exception):
+    """The submission's code failed: `message` is for the student, `details` (traceback) for staff."""
+
+    def __init__(self, message, details=""):
+        super().__init__(message)
+        self.message, self.details = message, details
+
+
+# ----------------------------------------------------------------------------- strict decoding
+def decode(obj, depth=0):
+    """Child reply -> Python values. Accepts only JSON scalars, lists, tuples, dicts and
+    numeric arrays; anything else raises ValueError (a child cannot make us run code)."""
+    import numpy as np
+
+    if depth > 60:
+        raise ValueError("reply nested too deeply")
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, list):
+        return [decode(o, depth + 1) for o in obj]
+    if isinstance(obj, dict):
+        if set(obj) == {"__tuple__"}:
+            return tuple(decode(o, depth + 1) for o in obj["__tuple__"])
+        if set(obj) == {"__dict__"}:
+            out = {}
+            for pair in obj["__dict__"]:
+                k, v = pair
+                k = decode(k, depth + 1)
+                if not isinstance(k, (str, int, float, bool, type(None), tuple)):
+                    raise ValueError("bad dict key in reply")
+                out[k] = decode(v, depth + 1)
+            return out
+        if set(obj) == {"__nd__"}:
+            dt, shape, data = obj["__nd__"]
+            dtype = np.dtype(str(dt))
+            if dtype.kind not in "biuf":
+                raise ValueError(f"reply holds an array of dtype {dtype}")
+            shape = [int(s) for s in shape]
+            raw = base64.b64decode(data, validate=True)
+            if int(np.prod(shape)) * dtype.itemsize != len(raw):
+                raise ValueError("array size does not match its shape")
+            return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+        return {str(k): decode(v, depth + 1) for k, v in obj.items()}
+    raise ValueError(f"unexpected {type(obj).__name__} in reply")
+
+
+def encode(obj):
+    """Trusted arguments -> the child's wire format (same as worker.encode)."""
+    import numpy as np
+
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, tuple):
+        return {"__tuple__": [encode(o) for o in obj]}
+    if isinstance(obj, list):
+        return [encode(o) for o in obj]
+    if isinstance(obj, dict):
+        if len(obj) == 1 and next(iter(obj)).startswith("__") and next(iter(obj)) not in ("__tuple__", "__dict__", "__nd__"):
+            (k, v), = obj.items()  # special argument (__callable__, __backbone__, __hp__, __tmpdir__)
+            return {k: encode(v)}
+        return {"__dict__": [[encode(k), encode(v)] for k, v in obj.items()]}
+    if isinstance(obj, np.ndarray):
+        arr = np.ascontiguousarray(obj)
+        return {"__nd__": [arr.dtype.str, list(arr.shape), base64.b64encode(arr.tobytes()).decode()]}
+    raise TypeError(f"cannot send a {type(obj).__name__} to the child")
+
+
+def site_dirs(exclude=()):
+    """Where the child finds numpy/keras/..., minus any folder inside `exclude` (the repo)."""
+    import site
+
+    dirs = []
+    for d in list(site.getsitepackages()) + [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]:
+        d = os.path.realpath(d)
+        if d in dirs or not os.path.isdir(d):
+            continue
+        if any(d == e or d.startswith(e.rstrip(os.sep) + os.sep) for e in exclude):
+            continue
+        dirs.append(d)
+    return dirs
+
+
+def _limit_memory(limit):
+    def apply():
+        os.setsid()
+        if limit:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        try:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        except (ImportError, ValueError, OSError):
+            pass
+
+    return apply
+
+
+# ----------------------------------------------------------------------------- fork server
+class ForkServer:
+    """A clean child (`python -I -S`, scrubbed environment, memory limit) that imports Keras
+    once and forks one child per exercise: TensorFlow's import (5-30 s on 2 busy cores) is
+    paid once per grading process instead of once per exercise. It never runs submission
+    code itself; its forked children do, each in a session of its own."""
+
+    _servers = {}
+
+    def __init__(self, backend, memory_limit, repo_root):
+        import socket
+
+        self.tmp = tempfile.mkdtemp(prefix="zoo-grade-server-")
+        home = os.path.join(self.tmp, "home")
+        os.makedirs(home)
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        with open(WORKER_SOURCE, encoding="utf-8") as f:
+            code = f.read()
+        preload = ["numpy", "keras", "keras_tuner"]
+        code += f"\nzygote({theirs.fileno()}, {site_dirs(exclude=[repo_root])!r}, {preload!r})\n"
+        log = open(os.path.join(self.tmp, "server.log"), "wb")
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", code], cwd=self.tmp, env=child_env(backend, home, self.tmp),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(theirs.fileno(),),
+                preexec_fn=_limit_memory(memory_limit), close_fds=True)
+        finally:
+            log.close()
+            theirs.close()
+
+    @classmethod
+    def get(cls, backend, memory_limit, repo_root):
+        key = (backend, memory_limit, repo_root)
+        server = cls._servers.get(key)
+        if server is None or server.proc.poll() is not None:
+            server = cls._servers[key] = cls(backend, memory_limit, repo_root)
+        return server
+
+    def spawn(self, work_dir, fds):
+        """Forks a child serving on fds (req_r, rep_w, log); returns its pid."""
+        import socket
+
+        socket.send_fds(self.sock, [json.dumps({"work_dir": work_dir}).encode()], list(fds))
+        reply = self.sock.recv(4096)
+        if not reply:
+            raise OSError("the grader's fork server died")
+        return int(json.loads(reply.decode())["pid"])
+
+    def close(self):
+        try:
+            self.sock.close()
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    @classmethod
+    def close_all(cls):
+        for server in cls._servers.values():
+            server.close()
+        cls._servers.clear()
+
+
+atexit.register(ForkServer.close_all)
+
+
+def use_fork_server(backend):
+    """Forking after importing TensorFlow is fine; JAX's runtime threads make fork unsafe."""
+    return backend == "tensorflow" and os.environ.get("ZOO_GRADER_FORK", "1") != "0" and hasattr(os, "fork")
+
+
+def needs_keras(path):
+    """Whether a submission file mentions a deep-learning library (then the child comes from
+    the fork server that has Keras imported; NumPy-only exercises start a bare child in 0.3 s)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return True
+    return any(lib in text for lib in ("keras", "tensorflow", "jax", "torch"))
+
+
+def harden_current_process():
+    """Makes this (trusted) process's /proc entries (cwd, environ, fds, memory) unreadable to
+    the submission's children, which run as the same user (Linux PR_SET_DUMPABLE = 0)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):
+        pass
+
+
+def child_env(backend, home, tmp):
+    """The scrubbed environment of every child: no PYTHONPATH, a private HOME and TMPDIR."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": tmp,
+        "KERAS_BACKEND": backend,
+        "KERAS_HOME": os.path.join(home, ".keras"),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",
+        "CUDA_VISIBLE_DEVICES": "",
+    }
+    if backend == "jax":
+        env["JAX_DEFAULT_MATMUL_PRECISION"] = "highest"
+        env["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
+        if "CUDA_VISIBLE_DEVICES" in os.environ:
+            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
+        else:
+            env.pop("CUDA_VISIBLE_DEVICES")
+    return env
+
+
+# ----------------------------------------------------------------------------- one exercise's child
+class ExerciseWorker:
+    """A persistent child serving every call of one exercise of one submission."""
+
+    def __init__(self, submission_dir, module, *, backend, call_timeout, exercise_timeout, memory_limit, repo_root):
+        self.submission_dir = submission_dir
+        self.module = module
+        self.backend = backend
+        self.call_timeout = call_timeout
+        self.memory_limit = memory_limit
+        self.repo_root = repo_root
+        self.budget = exercise_timeout
+        self.proc = self.pid = None
+        self.imported = False
+        self.broken = None  # a message: the exercise cannot run any more (import failed, budget spent)
+        self.tmp = None
+
+    # -- lifecycle
+    def _start(self):
+        src = os.path.join(self.submission_dir, self.module + ".py")
+        if not os.path.isfile(src):
+            self.broken = f"the submission has no {self.module}.py"
+            raise SubmissionError(self.broken)
+        self.tmp = tempfile.mkdtemp(prefix=f"zoo-grade-{self.module}-")
+        work = os.path.join(self.tmp, "submission")
+        os.makedirs(work)
+        for name in sorted(os.listdir(self.submission_dir)):  # the submission alone: its top-level files
+            path = os.path.join(self.submission_dir, name)
+            if os.path.isfile(path) and not os.path.islink(path) and os.path.getsize(path) <= MAX_FILE:
+                shutil.copyfile(path, os.path.join(work, name))
+        home = os.path.join(self.tmp, "home")
+        os.makedirs(home)
+        self.log_path = os.path.join(self.tmp, "child.log")
+        req_r, self.req_w = os.pipe()
+        self.rep_r, rep_w = os.pipe()
+        self.pid = None
+        if use_fork_server(self.backend) and needs_keras(src):
+            log = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                for attempt in (0, 1):
+                    try:
+                        server = ForkServer.get(self.backend, self.memory_limit, self.repo_root)
+                        self.pid = server.spawn(work, (req_r, rep_w, log))
+                        break
+                    except OSError:
+                        if attempt:
+                            raise
+            finally:
+                for fd in (req_r, rep_w, log):
+                    os.close(fd)
+            return
+        with open(WORKER_SOURCE, encoding="utf-8") as f:
+            code = f.read()
+        code += f"\nbootstrap({req_r}, {rep_w}, {site_dirs(exclude=[self.repo_root])!r}, {work!r})\n"
+        log = open(self.log_path, "wb")
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", code],
+                cwd=work,
+                env=child_env(self.backend, home, self.tmp),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(req_r, rep_w),
+                preexec_fn=_limit_memory(self.memory_limit),
+                close_fds=True,
+            )
+        finally:
+            log.close()
+            os.close(req_r)
+            os.close(rep_w)
+        self.pid = self.proc.pid
+
+    def close(self):
+        if self.pid is not None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            if self.proc is not None:
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:  # pragma: no cover
+                    pass
+            for fd in (self.req_w, self.rep_r):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self.proc = self.pid = None
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+
+    def log_tail(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, 2)
+                f.seek(max(0, f.tell() - LOG_TAIL))
+                return f.read().decode(errors="replace")
+        except (OSError, AttributeError):
+            return ""
+
+    # -- one call
+    def call(self, request, timeout=None):
+        if self.broken:
+            raise SubmissionError(self.broken)
+        if self.budget <= 0:
+            self.broken = f"{self.module}: the exercise's time budget is spent"
+            raise SubmissionError(self.broken)
+        if self.pid is None:
+            self._start()
+            self.imported = False
+        if not self.imported:  # the import has its own, longer limit: calls are timed alone
+            self._timed({"op": "import", "module": self.module}, max(IMPORT_TIMEOUT, self.call_timeout))
+            self.imported = True
+        return self._timed(request, timeout or self.call_timeout)
+
+    def _timed(self, request, timeout):
+        timeout = min(timeout, self.budget)
+        started = time.monotonic()
+        try:
+            reply = self._exchange(request, timeout)
+        finally:
+            self.budget -= time.monotonic() - started
+        if not reply.get("ok") and reply.get("phase") == "import":
+            self.broken = str(reply.get("error"))
+            tail = self.log_tail()
+            self.close()
+            raise SubmissionError(self.broken, str(reply.get("traceback", "")) + tail)
+        if not reply.get("ok"):
+            raise SubmissionError(str(reply.get("error")), str(reply.get("traceback", "")))
+        try:
+            return decode(reply.get("value"))
+        except (ValueError, TypeError, KeyError) as e:
+            raise SubmissionError(f"the result could not be read: {e}") from None
+
+    def _exchange(self, request, timeout):
+        body = json.dumps(request).encode()
+        try:
+            os.write(self.req_w, struct.pack("<Q", len(body)))
+            view = memoryview(body)
+            while view:
+                view = view[os.write(self.req_w, view):]
+        except (BrokenPipeError, OSError):
+            return self._died("before the call")
+        deadline = time.monotonic() + timeout
+        head = self._read(8, deadline)
+        if head is None:
+            return self._timeout_or_death(deadline, timeout, request.get("op"))
+        (n,) = struct.unpack("<Q", head)
+        if n > MAX_REPLY:
+            self.close()
+            raise SubmissionError(f"the result is too large ({n} bytes)")
+        body = self._read(n, deadline)
+        if body is None:
+            return self._timeout_or_death(deadline, timeout, request.get("op"))
+        try:
+            return json.loads(body.decode())
+        except (ValueError, UnicodeDecodeError):
+            self.close()
+            raise SubmissionError("the child sent an unreadable reply") from None
+
+    def _read(self, n, deadline):
+        chunks, got = [], 0
+        while got < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.rep_r], [], [], left)
+            if not r:
+                return None
+            b = os.read(self.rep_r, min(n - got, 1 << 20))
+            if not b:
+                return None
+            chunks.append(b)
+            got += len(b)
+        return b"".join(chunks)
+
+    def _timeout_or_death(self, deadline, timeout, request_op=None):
+        if time.monotonic() >= deadline:
+            tail = self.log_tail()
+            self.close()  # kill the whole group; the next call starts a fresh child
+            if self.budget - timeout <= 0:
+                self.broken = f"{self.module}: the exercise's time budget is spent"
+            what = "importing the file" if request_op == "import" else "the call"
+            raise SubmissionError(f"timed out after {timeout:.0f} s ({what}): an infinite loop, or far too much work", tail)
+        return self._died("during the call")
+
+    def _died(self, when):
+        code = None
+        if self.proc is not None:
+            try:
+                code = self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        tail = self.log_tail()
+        self.close()
+        if code is not None and code < 0:
+            why = f"killed by signal {signal.Signals(-code).name}"
+            if -code in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT):
+                why += " (out of memory? the limit is %.0f GiB)" % (self.memory_limit / 1024**3)
+        elif code is not None:
+            why = f"exited with code {code}"
+        else:
+            why = "ended"
+        # a child that dies (os._exit, sys.exit in a thread, a crash) counts against the exercise
+        self.broken = f"{self.module}: the submission's process {why} {when}"
+        raise SubmissionError(self.broken, tail)
+
+
+class Submission:
+    """A submission folder graded exercise by exercise in isolated children."""
+
+    def __init__(self, folder, *, backend=None, call_timeout=DEFAULT_CALL_TIMEOUT,
+                 exercise_timeout=DEFAULT_EXERCISE_TIMEOUT, memory_limit=DEFAULT_MEMORY_LIMIT, repo_root=None):
+        if not os.path.isdir(folder):
+            raise NotADirectoryError(f"submission folder not found: {folder!r}")
+        self.folder = os.path.realpath(folder)
+        self.backend = backend or os.environ.get("KERAS_BACKEND", "tensorflow")
+        self.options = dict(call_timeout=float(call_timeout), exercise_timeout=float(exercise_timeout),
+                            memory_limit=int(memory_limit),
+                            repo_root=os.path.realpath(repo_root or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+        self.workers = {}
+        self.max_live = 2
+
+    def call(self, module, function, *args, probe=None, probe_kwargs=None, timeout=None, **kwargs):
+        """Runs `module.function(*args, **kwargs)` in the exercise's child; returns plain data
+        (through `probe` when the function returns a model). Raises SubmissionError."""
+        worker = self.workers.pop(module, None)
+        if worker is None:
+            worker = ExerciseWorker(self.folder, module, backend=self.backend, **self.options)
+        self.workers[module] = worker  # most recently used last
+        live = [w for w in self.workers.values() if w.pid is not None and w is not worker]
+        for old in live[: max(0, len(live) - (self.max_live - 1))]:
+            old.close()  # a child holds ~1 GB with TensorFlow: keep few alive (tests come file by file)
+        request = {"op": "call", "module": module, "func": function, "args": encode(list(args)),
+                   "kwargs": encode(kwargs), "probe": probe, "probe_kwargs": encode(probe_kwargs or {})}
+        return worker.call(request, timeout=timeout)
+
+    def close(self):
+        for w in self.workers.values():
+            w.close()
+        self.workers.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,384 @@
+"""The child side of the grader: runs ONE exercise of an untrusted submission.
+
+This file is standalone (it imports nothing from zoo): the runner sends its source with
+`python -I -S -c`, so the child sees neither the repository path nor the editable install.
+It reads framed JSON requests from fd REQ, imports the submission's module from the folder
+it runs in, calls one function, turns the result into plain data (arrays, numbers, model
+summaries through a fixed set of probes) and writes a framed JSON reply to fd REP. Nothing
+the child sends is trusted: the parent decodes it with a strict JSON decoder and does all
+the checking itself.
+"""
+
+import base64
+import importlib
+import json
+import os
+import struct
+import sys
+import traceback
+
+MAX_MESSAGE = 256 * 1024 * 1024
+
+
+# ----------------------------------------------------------------------------- wire format
+def encode(obj, depth=0):
+    """Plain data -> JSON-safe structure (ndarrays as dtype/shape/base64)."""
+    import numpy as np
+
+    if depth > 50:
+        raise TypeError("nested too deeply")
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, float)):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, (list, tuple)):
+        items = [encode(o, depth + 1) for o in obj]
+        return {"__tuple__": items} if isinstance(obj, tuple) else items
+    if isinstance(obj, dict):
+        return {"__dict__": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in obj.items()]}
+    if hasattr(obj, "shape") and hasattr(obj, "dtype") or isinstance(obj, np.ndarray):
+        arr = np.asarray(obj)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"an array of dtype {arr.dtype} (only numbers and booleans can be graded)")
+        arr = np.ascontiguousarray(arr)
+        return {"__nd__": [arr.dtype.str, list(arr.shape), base64.b64encode(arr.tobytes()).decode()]}
+    raise TypeError(f"a {type(obj).__name__} (expected numbers, arrays, lists, tuples or dicts)")
+
+
+def decode(obj):
+    import numpy as np
+
+    if isinstance(obj, list):
+        return [decode(o) for o in obj]
+    if isinstance(obj, dict):
+        if "__tuple__" in obj:
+            return tuple(decode(o) for o in obj["__tuple__"])
+        if "__dict__" in obj:
+            return {decode(k): decode(v) for k, v in obj["__dict__"]}
+        if "__nd__" in obj:
+            dt, shape, data = obj["__nd__"]
+            return np.frombuffer(base64.b64decode(data), dtype=np.dtype(dt)).reshape(shape).copy()
+        return {k: decode(v) for k, v in obj.items()}
+    return obj
+
+
+def read_message(fd):
+    head = _read_exact(fd, 8)
+    if head is None:
+        return None
+    (n,) = struct.unpack("<Q", head)
+    if n > MAX_MESSAGE:
+        raise ValueError("message too large")
+    body = _read_exact(fd, n)
+    return json.loads(body.decode())
+
+
+def _read_exact(fd, n):
+    chunks, got = [], 0
+    while got < n:
+        b = os.read(fd, min(n - got, 1 << 20))
+        if not b:
+            return None
+        chunks.append(b)
+        got += len(b)
+    return b"".join(chunks)
+
+
+def write_message(fd, obj):
+    body = json.dumps(obj).encode()
+    data = struct.pack("<Q", len(body)) + body
+    view = memoryview(data)
+    while view:
+        k = os.write(fd, view)
+        view = view[k:]
+
+
+# ----------------------------------------------------------------------------- special arguments
+def cubic(w):
+    """f(w) = sum(w**3) + sum(w[:-1] * w[1:]): a test function with a known gradient."""
+    import numpy as np
+
+    w = np.asarray(w, dtype=np.float64)
+    return float(np.sum(w**3) + np.sum(w.ravel()[:-1] * w.ravel()[1:]))
+
+
+CALLABLES = {"cubic": cubic}
+
+
+def tiny_backbone(input_shape=(16, 16, 3), name="backbone"):
+    """A small pretrained-looking CNN with BatchNorm, for the transfer-learning exercise."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input(input_shape)
+    x = layers.Conv2D(8, 3, padding="same", name="conv1")(inp)
+    x = layers.BatchNormalization(name="bn1")(x)
+    x = layers.ReLU(name="relu1")(x)
+    x = layers.MaxPooling2D(2, name="pool1")(x)
+    x = layers.Conv2D(16, 3, padding="same", name="conv2")(x)
+    x = layers.BatchNormalization(name="bn2")(x)
+    x = layers.ReLU(name="relu2")(x)
+    return keras.Model(inp, x, name=name)
+
+
+def materialise(arg):
+    if isinstance(arg, dict) and len(arg) == 1:
+        (k, v), = arg.items()
+        if k == "__callable__":
+            return CALLABLES[v]
+        if k == "__backbone__":
+            return tiny_backbone(**v)
+        if k == "__hp__":
+            import keras_tuner
+
+            return keras_tuner.HyperParameters()
+        if k == "__tmpdir__":
+            import tempfile
+
+            return tempfile.mkdtemp(prefix="work-", dir=os.getcwd())
+    if isinstance(arg, list):
+        return [materialise(a) for a in arg]
+    if isinstance(arg, tuple):
+        return tuple(materialise(a) for a in arg)
+    return arg
+
+
+# ----------------------------------------------------------------------------- probes
+def describe_model(model, x=None, training_too=False):
+    """Parameter counts, shapes, per-layer config (flattened, nested models included)."""
+    import keras
+    import numpy as np
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"expected a keras.Model, got {type(model).__name__}")
+
+    def shape_of(t):
+        try:
+            return [None if d is None else int(d) for d in t.shape]
+        except Exception:
+            return None
+
+    def count(ws):
+        return int(sum(int(np.prod(w.shape)) for w in ws))
+
+    rows = []
+
+    def walk(m, prefix):
+        for layer in m.layers:
+            cfg = layer.get_config()
+            row = {
+                "class": type(layer).__name__,
+                "name": prefix + layer.name,
+                "trainable": bool(layer.trainable),
+                "params": count(layer.weights),
+                "trainable_params": count(layer.trainable_weights),
+            }
+            for key in ("activation", "padding", "strides", "pool_size", "rate", "kernel_size",
+                        "filters", "units", "use_bias", "momentum", "epsilon"):
+                if key in cfg:
+                    v = cfg[key]
+                    row[key] = list(v) if isinstance(v, tuple) else v
+            for key in ("kernel_regularizer",):
+                if cfg.get(key):
+                    reg = cfg[key]
+                    row[key] = {"class": reg.get("class_name"), "config": {k: float(v) for k, v in reg.get("config", {}).items() if isinstance(v, (int, float))}}
+            try:
+                row["output_shape"] = shape_of(layer.output)
+            except Exception:
+                row["output_shape"] = None
+            rows.append(row)
+            if isinstance(layer, keras.Model):
+                walk(layer, prefix + layer.name + "/")
+
+    walk(model, "")
+    outs = model.outputs if isinstance(model.outputs, (list, tuple)) else [model.outputs]
+    out = {
+        "params": int(model.count_params()),
+        "trainable_params": count(model.trainable_weights),
+        "non_trainable_params": count(model.non_trainable_weights),
+        "output_shape": [shape_of(o) for o in outs] if len(outs) != 1 else shape_of(outs[0]),
+        "input_shape": shape_of(model.inputs[0]) if model.inputs else None,
+        "layers": rows,
+        "compiled": getattr(model, "optimizer", None) is not None and bool(getattr(model, "compiled", True)),
+        "loss": None if getattr(model, "loss", None) is None else str(getattr(model.loss, "name", model.loss)),
+    }
+    if x is not None:
+        if keras.backend.backend() == "jax":  # one XLA compile of the whole model, not one per op
+            out["pred"] = np.asarray(model.predict(x, verbose=0, batch_size=len(x)))
+        else:
+            out["pred"] = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)))
+        if training_too:
+            out["pred_train"] = np.asarray(keras.ops.convert_to_numpy(model(x, training=True)))
+    return out
+
+
+def probe_model(fn, args, kwargs, x=None, training_too=False):
+    return describe_model(fn(*args, **kwargs), x=x, training_too=training_too)
+
+
+def probe_block(fn, args, kwargs, input_shape, x=None):
+    """Calls fn(keras.Input(input_shape), *args) and describes the model around the block."""
+    import keras
+
+    inp = keras.Input(tuple(input_shape))
+    out = fn(inp, *args, **kwargs)
+    return describe_model(keras.Model(inp, out), x=x)
+
+
+def probe_models(fn, args, kwargs, x=None):
+    """For functions returning a tuple of models."""
+    return tuple(describe_model(m, x=x) for m in fn(*args, **kwargs))
+
+
+def probe_transfer(fn, args, kwargs, x=None):
+    """fn(backbone, ...) -> model; also reports which backbone layers stayed frozen."""
+    return describe_model(fn(*args, **kwargs), x=x)
+
+
+def probe_hypermodel(fn, args, kwargs, x=None):
+    """fn(hp) -> compiled model: reports the hyperparameter space and the model."""
+    hp = args[0]
+    model = fn(*args, **kwargs)
+    space = []
+    for p in hp.space:
+        cfg = p.get_config()
+        row = {"name": p.name, "class": type(p).__name__}
+        for k in ("values", "min_value", "max_value", "sampling", "step", "default"):
+            if k in cfg:
+                v = cfg[k]
+                row[k] = list(v) if isinstance(v, tuple) else v
+        space.append(row)
+    return {"space": space, "model": describe_model(model, x=x)}
+
+
+PROBES = {"model": probe_model, "block": probe_block, "models": probe_models,
+          "transfer": probe_transfer, "hypermodel": probe_hypermodel}
+
+
+# ----------------------------------------------------------------------------- main loop
+def seed_everything():
+    import random
+
+    import numpy as np
+
+    random.seed(0)
+    np.random.seed(0)
+    if "keras" in sys.modules:
+        try:
+            sys.modules["keras"].utils.set_random_seed(0)
+        except Exception:
+            pass
+
+
+def handle(req, modules):
+    name = req["module"]
+    if name not in modules:
+        try:
+            seed_everything()
+            modules[name] = importlib.import_module(name)
+        except BaseException as e:  # SystemExit, KeyboardInterrupt included
+            modules[name] = e
+            return {"ok": False, "phase": "import", "error": f"importing {name}.py failed: {type(e).__name__}: {e}",
+                    "traceback": traceback.format_exc(limit=8)}
+    mod = modules[name]
+    if req.get("op") == "import" and not isinstance(mod, BaseException):
+        return {"ok": True, "value": None}
+    if isinstance(mod, BaseException):
+        return {"ok": False, "phase": "import", "error": f"importing {name}.py failed: {type(mod).__name__}: {mod}", "traceback": ""}
+    try:
+        fn = getattr(mod, req["func"], None)
+        if fn is None or not callable(fn):
+            return {"ok": False, "phase": "call", "error": f"{name}.py defines no function {req['func']}()", "traceback": ""}
+        args = materialise(decode(req.get("args", [])))
+        kwargs = materialise(decode(req.get("kwargs", {})))
+        seed_everything()
+        probe = req.get("probe")
+        if probe:
+            pkw = decode(req.get("probe_kwargs", {}))
+            value = PROBES[probe](fn, args, kwargs, **pkw)
+        else:
+            value = fn(*args, **kwargs)
+        return {"ok": True, "value": encode(value)}
+    except BaseException as e:
+        tb = traceback.format_exc(limit=-6)
+        return {"ok": False, "phase": "call", "error": f"{type(e).__name__}: {e}"[:2000], "traceback": tb[-4000:]}
+
+
+def main(req_fd, rep_fd):
+    modules = {}
+    while True:
+        req = read_message(req_fd)
+        if req is None or req.get("op") == "exit":
+            break
+        if req.get("op") == "ping":
+            write_message(rep_fd, {"ok": True, "value": "pong"})
+            continue
+        reply = handle(req, modules)
+        try:
+            write_message(rep_fd, reply)
+        except (TypeError, ValueError) as e:
+            write_message(rep_fd, {"ok": False, "phase": "call", "error": f"could not send the result: {e}", "traceback": ""})
+    os._exit(0)
+
+
+def bootstrap(req_fd, rep_fd, site_dirs, work_dir):
+    """Entry point run by `python -I -S -c`: fixes sys.path, then serves requests."""
+    sys.path[:] = [work_dir] + [p for p in sys.path if p and os.path.isdir(p)] + list(site_dirs)
+    os.chdir(work_dir)
+    # requests and replies travel on their own fds; stdin is closed, stdout/stderr go to a log
+    main(req_fd, rep_fd)
+
+
+# ----------------------------------------------------------------------------- fork server
+def zygote(sock_fd, site_dirs, preload):
+    """Imports the heavy libraries once, then forks one child per exercise on request.
+
+    Requests come on a Unix socket with the child's pipe ends attached (SCM_RIGHTS):
+    {"work_dir": ...} + fds (req_r, rep_w, log). The reply is {"pid": ...}. Children are
+    reaped automatically (SIGCHLD ignored); each child starts its own session, so the
+    parent can kill its whole process group."""
+    import signal
+    import socket
+
+    sys.path[:] = [p for p in sys.path if p and os.path.isdir(p)] + list(site_dirs)
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    sock = socket.socket(fileno=sock_fd)
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
+        except OSError:
+            break
+        if not msg:
+            break
+        req = json.loads(msg.decode())
+        pid = os.fork()
+        if pid == 0:
+            try:
+                sock.close()
+                os.setsid()
+                req_r, rep_w, log = fds
+                os.dup2(log, 1)
+                os.dup2(log, 2)
+                os.close(log)
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                os.environ["TMPDIR"] = os.path.dirname(req["work_dir"])
+                import tempfile
+
+                tempfile.tempdir = None
+                sys.path.insert(0, req["work_dir"])
+                os.chdir(req["work_dir"])
+                main(req_r, rep_w)
+            finally:
+                os._exit(1)
+        for fd in fds:
+            os.close(fd)
+        sock.sendall(json.dumps({"pid": pid}).encode())
+    os._exit(0)
