@@ -138,6 +138,8 @@ def _add_tune(sub):
     p.add_argument("--space", action="append", default=[], metavar="NAME=RANGE",
                    help="narrow the search space: lr range 'learning_rate=1e-4:1e-2', choices 'optimizer=adam,sgd', "
                    "or a fixed value 'dropout=0.2' (repeatable)")
+    p.add_argument("--train-size", type=positive_int, default=None,
+                   help="use only N training examples (and N/4 validation ones): quick looks and tests")
     p.add_argument("--patience", type=positive_int, default=3, help="early stopping inside a trial (epochs, default 3)")
     p.add_argument("--baseline", action="store_true", help="also train the untuned default configuration for comparison")
     p.add_argument("--timeout", type=positive_float, default=6 * 3600, help="distributed: seconds for the whole search (default 6 h)")
@@ -151,7 +153,7 @@ def _run_tune(args):
 
     space = parse_space(args.space)
     kw = dict(max_trials=args.max_trials, epochs=args.epochs, seed=args.seed, objective=args.objective,
-              image_size=args.image_size, space=space, patience=args.patience)
+              image_size=args.image_size, space=space, train_size=args.train_size, patience=args.patience)
     if args.workers < 0:
         raise ValueError(f"--workers must be >= 1 (0 = no distribution). Received: --workers {args.workers}")
     in_cluster = "KERASTUNER_ORACLE_IP" in os.environ
@@ -178,6 +180,8 @@ def _run_tune_distributed(args, kw):
              "--objective", ctx["objective"], "--patience", str(args.patience)]
     if args.image_size:
         child += ["--image-size", str(args.image_size)]
+    if args.train_size:
+        child += ["--train-size", str(args.train_size)]
     for item in args.space:
         child += ["--space", item]
     try:

@@ -122,10 +122,23 @@ def plot_misclassified(images, y_true, y_pred, path, *, probabilities=None, labe
 
 # ----------------------------------------------------------------------------- tuning (issue 9)
 def _tuning_numeric(values):
-    """Values as floats when every one is a number (bools excluded), else None."""
+    """Values as floats when every one is a number (bools excluded), else None (categories).
+    Numbers spanning decades with a 0 among them (weight decay) are shown as categories too."""
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        return np.array(values, dtype=float)
+        num = np.array(values, dtype=float)
+        pos = num[num > 0]
+        if len(pos) and (num == 0).any() and pos.max() / pos.min() > 20:
+            return None
+        return num
     return None
+
+
+def _tuning_sort_key(text):
+    """Numbers in numeric order before words in alphabetical order."""
+    try:
+        return (0, float(text), "")
+    except ValueError:
+        return (1, 0.0, text)
 
 
 def plot_tuning_results(records, objective, out_dir, *, names=None, direction="max"):
@@ -185,7 +198,7 @@ def plot_objective_vs_hyperparameters(records, objective, path, *, names):
             if len(num) and num.min() > 0 and num.max() / num.min() > 20:
                 ax.set_xscale("log")
         else:
-            cats = sorted({str(v) for v in vals})
+            cats = sorted({str(v) for v in vals}, key=_tuning_sort_key)
             pos = {c: i for i, c in enumerate(cats)}
             ax.plot([pos[str(v)] for v in vals], scores, "o", alpha=0.8)
             ax.set_xticks(range(len(cats)))
@@ -213,7 +226,7 @@ def plot_parallel_coordinates(records, objective, path, *, names, direction="max
         vals = [r["score"] if name == objective else r["hyperparameters"].get(name) for r in records]
         num = _tuning_numeric(vals)
         if num is not None:
-            if len(num) and num.min() > 0 and num.max() / num.min() > 20:
+            if name != objective and len(num) and num.min() > 0 and num.max() / num.min() > 20:
                 num = np.log10(num)
                 labels.append(f"log10 {name}")
             else:
@@ -221,7 +234,7 @@ def plot_parallel_coordinates(records, objective, path, *, names, direction="max
             lo, hi = (num.min(), num.max()) if len(num) else (0, 1)
             columns.append((num - lo) / (hi - lo) if hi > lo else np.full(len(num), 0.5))
         else:
-            cats = sorted({str(v) for v in vals})
+            cats = sorted({str(v) for v in vals}, key=_tuning_sort_key)
             pos = {c: i for i, c in enumerate(cats)}
             columns.append(np.array([pos[str(v)] / max(1, len(cats) - 1) if len(cats) > 1 else 0.5 for v in vals]))
             labels.append(f"{name}\n({', '.join(cats)})" if len(cats) <= 4 else name)

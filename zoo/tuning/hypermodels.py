@@ -174,7 +174,7 @@ def _override(spec, value, family):
     step = spec.step
     if step is not None and spec.sampling != "log" and hi != lo and (hi - lo) < step:
         step = None
-    if spec.sampling == "log" and step is not None and hi > lo and hi / lo < step:
+    if spec.sampling == "log" and step is not None and hi > lo > 0 and hi / lo < step:
         step = None
     new = dataclasses.replace(spec, min_value=lo, max_value=hi, step=step)
     return new

@@ -21,7 +21,7 @@ PROJECT = "search"
 CONFIG_FILE = "tune_config.json"
 HYPERBAND_FACTOR = 3
 # Fields of a search that must match to resume it (the rest, e.g. --max-trials, may grow).
-RESUME_KEYS = ("model", "dataset", "tuner", "seed", "epochs", "objective", "image_size", "space")
+RESUME_KEYS = ("model", "dataset", "tuner", "seed", "epochs", "objective", "image_size", "space", "train_size")
 
 
 class SearchFailedError(RuntimeError):
@@ -82,11 +82,12 @@ def check_objective(objective, available, model):
 
 
 # ----------------------------------------------------------------------------- data
-def load_data(dataset, spec, *, image_size=None, seed=0, val_fraction=0.2):
+def load_data(dataset, spec, *, image_size=None, seed=0, val_fraction=0.2, train_size=None):
     """(x_train, y_train), (x_val, y_val), (x_test, y_test), classes for tuning `spec`'s model.
 
     The validation split (the objective's data) comes out of the training split; the test
-    split is only used to report the best model at the end.
+    split is only used to report the best model at the end. `train_size` keeps only that many
+    training examples (and a quarter as many validation ones) for quick searches.
     """
     import numpy as np
 
@@ -101,6 +102,9 @@ def load_data(dataset, spec, *, image_size=None, seed=0, val_fraction=0.2):
     order = rng.permutation(len(x))
     n_val = int(round(len(x) * val_fraction))
     val, train = order[:n_val], order[n_val:]
+    if train_size is not None:
+        train = train[:train_size]
+        val = val[: max(1, train_size // 4)]
     return (x[train], y[train]), (x[val], y[val]), (x_test, y_test), 10
 
 
@@ -134,7 +138,7 @@ def make_tuner(name, hypermodel, *, objective, max_trials, epochs, seed, directo
     if name == "grid":
         return kt.GridSearch(hypermodel, max_trials=max_trials, **common)
     if name == "bayesian":
-        return kt.BayesianOptimization(hypermodel, max_trials=max_trials, num_initial_points=min(3, max_trials), **common)
+        return kt.BayesianOptimization(hypermodel, max_trials=max_trials, num_initial_points=max(1, min(3, max_trials - 1)), **common)
     plan = hyperband_plan(epochs, max_trials)
     return kt.Hyperband(hypermodel, max_epochs=epochs, factor=HYPERBAND_FACTOR,
                         hyperband_iterations=plan["hyperband_iterations"], **common)
@@ -158,7 +162,7 @@ def _drop_stale_retries(tuner):
 
 # ----------------------------------------------------------------------------- search
 def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, objective=None,
-            overwrite=False, image_size=None, space=None, check_metrics=True):
+            overwrite=False, image_size=None, space=None, train_size=None, check_metrics=True):
     """Everything up to the first trial: checks, data, HyperModel, the tuner (reloaded if a
     search is in `out`). Returns a dict with them."""
     from zoo import io as zio
@@ -168,13 +172,15 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
     check_tuner(tuner)
     check_positive("max_trials", max_trials)
     check_positive("epochs", epochs)
-    if image_size is not None:
-        check_positive("image_size", image_size)
+    for arg, v in (("image_size", image_size), ("train_size", train_size)):
+        if v is not None:
+            check_positive(arg, v)
     spec = registry.get_spec(model)
     objective = objective or default_objective(spec.task)
     out = zio.ensure_out_dir(out)
     config = dict(model=spec.name, dataset=dataset, tuner=tuner, seed=seed, epochs=epochs,
-                  objective=objective, image_size=image_size, space=space or {}, max_trials=max_trials)
+                  objective=objective, image_size=image_size, space=space or {}, train_size=train_size,
+                  max_trials=max_trials)
     config_path = os.path.join(out, CONFIG_FILE)
     project = os.path.join(out, PROJECT)
     if not overwrite and os.path.isdir(project) and os.path.isfile(config_path):
@@ -187,7 +193,8 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
                 f"--out {out!r} holds another search; to resume, repeat its settings, or pass "
                 f"--overwrite to start over or another --out. Received: {got}"
             )
-    (x, y), (xv, yv), (xt, yt), classes = load_data(dataset, spec, image_size=image_size, seed=seed)
+    (x, y), (xv, yv), (xt, yt), classes = load_data(dataset, spec, image_size=image_size, seed=seed,
+                                                         train_size=train_size)
     hypermodel = get_hypermodel(spec.name, input_shape=tuple(x.shape[1:]), classes=classes,
                                 epochs=epochs, train_size=len(x), space=space, seed=seed)
     if check_metrics:
@@ -208,7 +215,8 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
 
 
 def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, objective=None,
-               overwrite=False, image_size=None, space=None, patience=3, verbose=1, baseline=False):
+               overwrite=False, image_size=None, space=None, train_size=None, patience=3, verbose=1,
+               baseline=False):
     """Runs (or resumes) a search; as a distributed chief or worker (KERASTUNER_* set) it only
     serves or runs trials and returns None, otherwise it returns the results dict."""
     from keras_tuner.src.distribute import utils as dist_utils
@@ -219,7 +227,7 @@ def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, o
     distributed = dist_utils.has_chief_oracle()
     ctx = prepare(model, dataset, tuner, out, max_trials=max_trials, epochs=epochs, seed=seed,
                   objective=objective, overwrite=overwrite and not distributed, image_size=image_size,
-                  space=space, check_metrics=not distributed)
+                  space=space, train_size=train_size, check_metrics=not distributed)
     tuner_obj, hm = ctx["tuner"], ctx["hypermodel"]
     if verbose and not distributed:
         done = sum(t.status in ("COMPLETED", "FAILED") for t in tuner_obj.oracle.trials.values())
@@ -314,7 +322,11 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
     names = [s.name for s in hm.space]
     table = format_table(records, objective, names)
     best_trial = tuner_obj.oracle.get_best_trials(1)[0]
-    best_model = tuner_obj.get_best_models(1)[0]
+    import warnings
+
+    with warnings.catch_warnings():  # the checkpoints hold no optimizer state on purpose
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        best_model = tuner_obj.get_best_models(1)[0]
     model_path = os.path.join(out, "best_model.keras")
     zio.save_model(best_model, model_path)
     xt, yt = hm.fit_data(*ctx["test"])
