@@ -24,6 +24,29 @@ HYPERBAND_FACTOR = 3
 RESUME_KEYS = ("model", "dataset", "tuner", "seed", "epochs", "objective", "image_size", "space", "train_size")
 
 
+def _install_atomic_json():
+    """KerasTuner writes oracle.json / trial.json / tuner0.json in place (truncate, then write):
+    a kill -9 at that moment leaves an empty file and the rerun cannot resume ("Expecting
+    value: line 1 column 1"). Route its `save_json` through a temporary file + rename."""
+    from keras_tuner.src import utils as kt_utils
+
+    if getattr(kt_utils.save_json, "zoo_atomic", False):
+        return
+    original = kt_utils.save_json
+
+    def save_json(path, obj):
+        if "://" in str(path):  # remote file systems: KerasTuner's own writer
+            return original(path, obj)
+        from zoo.io import write_text
+
+        text = json.dumps(obj)
+        write_text(path, text)
+        return text
+
+    save_json.zoo_atomic = True
+    kt_utils.save_json = save_json
+
+
 class SearchFailedError(RuntimeError):
     """Every trial of the search failed; the message holds the first trial's error."""
 
@@ -169,6 +192,7 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
     from zoo import registry
     from zoo.tuning.hypermodels import get_hypermodel
 
+    _install_atomic_json()
     check_tuner(tuner)
     check_positive("max_trials", max_trials)
     check_positive("epochs", epochs)
@@ -209,7 +233,10 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
     zio.write_json(config_path, config)
     tuner_obj = make_tuner(tuner, hypermodel, objective=objective, max_trials=max_trials,
                            epochs=epochs, seed=seed, directory=out, overwrite=False)
-    _drop_stale_retries(tuner_obj)
+    from keras_tuner.src.distribute import utils as dist_utils
+
+    if not dist_utils.has_chief_oracle() or dist_utils.is_chief_oracle():  # workers hold no oracle state
+        _drop_stale_retries(tuner_obj)
     return dict(spec=spec, hypermodel=hypermodel, tuner=tuner_obj, objective=objective, out=out,
                 config=config, train=(x, y), val=(xv, yv), test=(xt, yt), classes=classes)
 
@@ -356,8 +383,9 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
     if verbose:
         print("\nTrials:\n" + table)
         print(f"\nBest trial {best_trial.trial_id}: {objective} = {best_trial.score:.4f}")
-        for k, v in best_trial.hyperparameters.values.items():
-            print(f"  {k:>14}: {_fmt(v)}")
+        for k in names:
+            if k in best_trial.hyperparameters.values:
+                print(f"  {k:>14}: {_fmt(best_trial.hyperparameters.values[k])}")
         shown = ", ".join(f"{k} {v:.4f}" for k, v in test_metrics.items())
         print(f"Best model: {model_path} (test split: {shown})")
         if baseline:
