@@ -120,6 +120,127 @@ def plot_misclassified(images, y_true, y_pred, path, *, probabilities=None, labe
     return save_figure(fig, path)
 
 
+# ============================================================================ training workbench
+def _smooth(values, beta=0.9):
+    """Exponential moving average with bias correction (the LR finder's smoothing)."""
+    out, avg = [], 0.0
+    for i, v in enumerate(np.asarray(values, dtype=float), 1):
+        avg = beta * avg + (1 - beta) * v
+        out.append(avg / (1 - beta**i))
+    return np.array(out)
+
+
+def plot_first_layer_filters(kernel, path, *, title="First-layer filters"):
+    """The first conv layer's kernels (kh, kw, in, out) as images: RGB when in == 3, else the
+    mean over input channels in gray; each filter scaled to its own range."""
+    plt = _plt()
+    k = np.asarray(kernel, dtype=float)
+    n = k.shape[-1]
+    cols = min(8, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.2 * rows + 0.5), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, ax in zip(range(n), axes.flat):
+        f = k[..., i]
+        f = f if f.shape[-1] == 3 else f.mean(axis=-1)
+        f = (f - f.min()) / (np.ptp(f) or 1.0)
+        ax.imshow(f, cmap=None if f.ndim == 3 else "gray", interpolation="nearest")
+        ax.set_title(str(i), fontsize=7)
+    fig.suptitle(f"{title} ({k.shape[0]}x{k.shape[1]}, {k.shape[2]} in, {n} out)")
+    return save_figure(fig, path)
+
+
+def plot_feature_maps(image, maps, path, *, max_channels=8, title="Feature maps"):
+    """One input image and, per layer, its first `max_channels` activation maps.
+
+    Args:
+        image: (H, W, C) in [0, 1].
+        maps: {layer name: (h, w, channels)} activations for that image.
+    """
+    plt = _plt()
+    rows = len(maps)
+    cols = max_channels + 1
+    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.35 * rows + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    img = np.asarray(image)
+    for r, (name, m) in enumerate(maps.items()):
+        if r == 0:
+            axes[r, 0].imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None)
+            axes[r, 0].set_title("input", fontsize=7)
+        m = np.asarray(m)
+        for c in range(min(max_channels, m.shape[-1])):
+            axes[r, c + 1].imshow(m[..., c], cmap="viridis")
+            if c == 0:
+                axes[r, c + 1].set_title(f"{name} {m.shape[0]}x{m.shape[1]}x{m.shape[2]}", fontsize=7, loc="left")
+    fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def plot_saliency(images, saliency, path, *, titles=None, title="Gradient saliency |d score / d input|"):
+    """Images above their saliency maps (max |gradient| over channels, per image normalised)."""
+    plt = _plt()
+    images, saliency = np.asarray(images), np.asarray(saliency, dtype=float)
+    n = len(images)
+    fig, axes = plt.subplots(2, n, figsize=(1.6 * n, 3.6), squeeze=False)
+    for i in range(n):
+        img = images[i]
+        axes[0, i].imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None)
+        s = np.abs(saliency[i]).max(axis=-1)
+        axes[1, i].imshow(s / (s.max() or 1.0), cmap="hot")
+        if titles is not None:
+            axes[0, i].set_title(str(titles[i]), fontsize=8)
+        axes[0, i].axis("off")
+        axes[1, i].axis("off")
+    fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def plot_lr_range_test(lrs, losses, path, *, suggested=None, title="Learning-rate range test"):
+    """Loss (raw and smoothed) against a log-scaled learning rate, the suggestion marked."""
+    plt = _plt()
+    lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    ax.plot(lrs, losses, color="0.75", lw=1, label="loss per step")
+    ax.plot(lrs, _smooth(losses), lw=2, label="smoothed")
+    if suggested:
+        ax.axvline(suggested, color="crimson", ls="--", label=f"suggested lr {suggested:.2g}")
+    ax.set_xscale("log")
+    finite = losses[np.isfinite(losses)]
+    if finite.size:
+        ax.set_ylim(max(0.0, finite.min() * 0.8), min(finite.max(), 3 * float(np.median(finite[: max(3, len(finite) // 4)]))) * 1.05)
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("training loss")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    ax.set_title(title)
+    return save_figure(fig, path)
+
+
+def plot_optimizer_comparison(curves, path, *, title="Optimizers compared", xlabel="iteration"):
+    """One training-loss curve per optimizer (smoothed; raw values faint), log-scaled loss.
+
+    Args:
+        curves: {label: losses per step}.
+    """
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for i, (name, losses) in enumerate(curves.items()):
+        losses = np.asarray(losses, dtype=float)
+        steps = np.arange(1, len(losses) + 1)
+        color = f"C{i % 10}"
+        ax.plot(steps, losses, color=color, alpha=0.2, lw=0.8)
+        ax.plot(steps, _smooth(losses), color=color, lw=2, label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("training loss")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(ncol=2, fontsize=8)
+    ax.set_title(title)
+    return save_figure(fig, path)
+
+
 # ----------------------------------------------------------------------------- tuning (issue 9)
 def _tuning_numeric(values):
     """Values as floats when every one is a number (bools excluded), else None (categories).

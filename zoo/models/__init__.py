@@ -2,5 +2,6 @@
 layers, so `keras.models.load_model` works on any saved zoo model afterwards."""
 
 from zoo.models import lenet  # noqa: F401
+from zoo.models import alexnet, resnet, vgg  # noqa: F401
 
-__all__ = ["lenet"]
+__all__ = ["lenet", "alexnet", "resnet", "vgg"]
