@@ -174,3 +174,71 @@ def test_every_tuner_runs_and_hyperband_maps_the_budget(tmp_path, capsys):
     assert _tune(tmp_path, "--tuner", "grid", "--max-trials", "2", out="grid") == 0
     seq, _, _ = _trial_values(tmp_path / "grid")
     assert len(seq) == 2 and seq[0] != seq[1]
+    # the same --out with other settings is refused before anything runs; --overwrite starts over
+    assert _tune(tmp_path, "--tuner", "random", "--max-trials", "2", out="grid") == 2
+    assert "holds another search" in capsys.readouterr().err
+    assert _tune(tmp_path, "--tuner", "random", "--max-trials", "1", "--overwrite", out="grid") == 0
+    assert "0 trial(s) already finished" in capsys.readouterr().out
+    seq, _, res = _trial_values(tmp_path / "grid")
+    assert res["trials_total"] == 1 and res["config"]["tuner"] == "random"
+
+
+@pytest.mark.portable
+@pytest.mark.parametrize(
+    "model, space, builder_kw",
+    [
+        ("vgg11", {"width": 0.125, "top_units": 64}, dict(widths=(8, 16, 32, 64, 64), top_units=64)),
+        ("vgg13_bn", {"width": 0.125, "top_units": 64}, dict(widths=(8, 16, 32, 64, 64), top_units=64)),
+        ("resnet18", {"width": 0.25}, dict(widths=(16, 32, 64, 128))),
+        ("resnet20", {}, {}),
+    ],
+)
+def test_classifier_hypermodels_default_to_the_registered_model(model, space, builder_kw):
+    import zoo
+
+    shape = (32, 32, 3)
+    hm = get_hypermodel(model, input_shape=shape, classes=10, space=space)
+    built = hm.build(kt.HyperParameters())
+    assert built.optimizer is not None
+    reference = zoo.get_model(model, input_shape=shape, classes=10, **builder_kw)
+    assert built.count_params() == reference.count_params()
+    assert [l.name for l in built.layers if l.name.startswith("stage")] == [
+        l.name for l in reference.layers if l.name.startswith("stage")
+    ]
+
+
+@pytest.mark.portable
+def test_classifier_hypermodels_span_their_spaces():
+    hm = get_hypermodel("resnet20", input_shape=(16, 16, 3), classes=10)
+    assert [p.values for p in hm.space if p.name == "depth"] == [(20, 32, 56)]
+    hp = kt.HyperParameters()
+    hp.values.update(depth=32, width=0.5, norm="group")
+    deeper = hm.build(hp)
+    assert sum(1 for l in deeper.layers if l.name.endswith("_gn")) > sum(
+        1 for l in hm.build(kt.HyperParameters()).layers if l.name.endswith("_bn")
+    )
+    vgg = get_hypermodel("vgg16", input_shape=(32, 32, 3), classes=10, space={"width": 0.125, "top_units": 64})
+    hp = kt.HyperParameters()
+    hp.values.update(config="vgg19", norm="batch")
+    m = vgg.build(hp)
+    assert sum(1 for l in m.layers if type(l).__name__ == "Conv2D") == 16
+    with pytest.raises(ValueError, match="too small for VGG"):
+        get_hypermodel("vgg16", input_shape=(16, 16, 3), classes=10)
+    with pytest.raises(ValueError, match=r"config accepts values from.*Received: config=\['vgg21'\]"):
+        get_hypermodel("vgg16", input_shape=(32, 32, 3), classes=10, space={"config": "vgg21"})
+
+
+@pytest.mark.parametrize(
+    "model, extra",
+    [
+        ("vgg11", ["--image-size", "32", "--space", "width=0.125", "--space", "top_units=64"]),
+        ("resnet20", ["--image-size", "16", "--space", "width=0.25", "--space", "depth=20,32"]),
+    ],
+)
+def test_one_tiny_trial_per_classifier_family(tmp_path, model, extra):
+    code = cli.main(["tune", model, "--dataset", "digits", "--tuner", "random", "--max-trials", "1",
+                     "--train-size", "32", "--epochs", "1", *extra, "--out", str(tmp_path / model)])
+    assert code == 0
+    _, _, res = _trial_values(tmp_path / model)
+    assert res["trials_completed"] == 1
+    assert keras.models.load_model(tmp_path / model / "best_model.keras").input_shape[-1] == 3

@@ -10,7 +10,7 @@ import time
 
 from tests.conftest import ROOT, run_zoo
 
-TINY = ["--image-size", "16", "--train-size", "96", "--epochs", "2"]
+TINY = ["--image-size", "16", "--train-size", "96", "--epochs", "1"]
 LIMIT = 600  # seconds: nothing may hang longer
 
 
@@ -72,17 +72,6 @@ def test_kill_9_during_a_search_then_rerun_keeps_finished_trials(tmp_path):
     assert res["trials"][0]["score"] == first["score"]
     assert res["trials"][0]["hyperparameters"] == first["hyperparameters"]["values"]
 
-    # the same --out with another search is refused; --overwrite starts over
-    other = list(args)
-    other[other.index("--seed") + 1] = "4"
-    r = run_zoo(*other, timeout=LIMIT)
-    assert r.returncode == 2 and "holds another search" in r.stderr and "seed=4 (was 3)" in r.stderr
-    r = run_zoo(*args[:-2], "--max-trials", "1", "--overwrite", "--out", out, timeout=LIMIT)
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert "0 trial(s) already finished" in r.stdout
-    assert _json(os.path.join(out, "results.json"))["trials_total"] == 1
-    assert not os.path.exists(os.path.join(out, "search", "trial_1"))
-
 
 def test_distributed_search_with_two_workers_survives_a_killed_worker(tmp_path):
     out = str(tmp_path / "dist")
@@ -116,6 +105,6 @@ def test_distributed_search_with_two_workers_survives_a_killed_worker(tmp_path):
     assert _json(os.path.join(out, "search", f"trial_{trial_id}", "trial.json"))["status"] == "COMPLETED"
     # both workers ran trials, and no process is left behind
     logs = {w: open(os.path.join(out, "logs", f"{w}.log"), encoding="utf-8").read() for w in ("tuner0", "tuner1")}
-    assert all("Epoch 1/2" in text for text in logs.values())
+    assert all("Epoch 1/1" in text for text in logs.values())
     for p in _json(os.path.join(out, "logs", "processes.json"))["pids"].values():
         assert not os.path.exists(f"/proc/{p}"), f"process {p} still runs"

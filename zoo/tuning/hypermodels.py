@@ -380,7 +380,131 @@ class LeNetHyperModel(ZooHyperModel):
         )
 
 
-HYPERMODELS = {"lenet": LeNetHyperModel}
+# ----------------------------------------------------------------------------- VGG
+def _scaled(widths, multiplier):
+    return tuple(max(1, int(round(w * multiplier))) for w in widths)
+
+
+def _norm(value):
+    """Search spaces hold strings; the builders take None for "no normalization"."""
+    return None if value == "none" else value
+
+
+class VGGHyperModel(ZooHyperModel):
+    """VGG: depth configuration (A/B/D/E = vgg11/13/16/19), width multiplier, BatchNorm, dense
+    width and dropout of the top (zoo.models.vgg)."""
+
+    family = "vgg"
+
+    def family_space(self):
+        own = getattr(self, "model_name", "vgg16").replace("_bn", "")
+        bn = getattr(self, "model_name", "").endswith("_bn")
+        return (
+            HP("config", "choice", own if own in ("vgg11", "vgg13", "vgg16", "vgg19") else "vgg16",
+               values=("vgg11", "vgg13", "vgg16", "vgg19"), doc="convolutions per block, Table 1 A/B/D/E; default: the model's own (vgg13_bn: vgg13 + batch)"),
+            HP("width", "choice", 1.0, values=(0.125, 0.25, 0.5, 1.0), doc="multiplies 64-128-256-512-512 filters"),
+            HP("norm", "choice", "batch" if bn else "none", values=("none", "batch"), doc="BatchNorm after every conv"),
+            HP("top_units", "choice", 4096, values=(64, 256, 512, 4096), doc="width of the two hidden dense layers"),
+            HP("dropout", "float", 0.5, 0.0, 0.5, step=0.1, doc="after each hidden dense layer"),
+        )
+
+    def check_space(self):
+        side = min(self.input_shape[:2])
+        if side < 32:
+            raise ValueError(
+                f"input_shape={self.input_shape!r} is too small for VGG (five 2x2 pools): every side "
+                "must be >= 32; use --image-size 32 or more"
+            )
+
+    def build_network(self, v):
+        from zoo.models import vgg
+
+        return vgg._build_vgg(
+            depths=vgg.DEPTHS[v["config"]], widths=_scaled(vgg.WIDTHS, v["width"]), norm=_norm(v["norm"]),
+            top_units=v["top_units"], dropout=v["dropout"], input_shape=self.input_shape, classes=self.classes,
+            name=self.model_name,
+        )
+
+
+# ----------------------------------------------------------------------------- ResNet
+RESNET_DEPTHS = {  # depth: (block, blocks per stage), He et al. 2016 Table 1
+    18: ("basic", (2, 2, 2, 2)),
+    34: ("basic", (3, 4, 6, 3)),
+    50: ("bottleneck", (3, 4, 6, 3)),
+    101: ("bottleneck", (3, 4, 23, 3)),
+    152: ("bottleneck", (3, 8, 36, 3)),
+}
+CIFAR_RESNET_DEPTHS = {20: 3, 32: 5, 44: 7, 56: 9, 110: 18}  # depth 6n+2: n blocks per stage, Section 4.2
+
+
+class ResNetHyperModel(ZooHyperModel):
+    """ResNet (ImageNet form: depth 18/34/50) and the CIFAR ResNets (depth 20/32/56): depth,
+    width multiplier, normalization (zoo.models.resnet)."""
+
+    family = "resnet"
+
+    def _cifar(self):
+        return getattr(self, "spec", None) is not None and self.spec.family == "resnet_cifar"
+
+    def family_space(self):
+        name = getattr(self, "model_name", "resnet18")
+        digits = "".join(c for c in name if c.isdigit())
+        own = int(digits) if digits else None
+        if self._cifar():
+            values = tuple(sorted({20, 32, 56} | ({own} if own in CIFAR_RESNET_DEPTHS else set())))
+            depth = HP("depth", "choice", own if own in values else 20, values=values, doc="CIFAR: 6n+2 layers (20, 32, 56)")
+        else:
+            values = tuple(sorted({18, 34, 50} | ({own} if own in RESNET_DEPTHS else set())))
+            depth = HP("depth", "choice", own if own in values else 18, values=values,
+                       doc="ImageNet form: 18/34 basic, 50 bottleneck blocks; CIFAR form (resnet20..110): 20/32/56; default: the model's own")
+        return (
+            depth,
+            HP("width", "choice", 1.0, values=(0.25, 0.5, 1.0), doc="multiplies the stage widths"),
+            HP("norm", "choice", "batch", values=("batch", "group", "layer", "none"), doc="after every conv"),
+        )
+
+    def __init__(self, model, **kwargs):
+        from zoo import registry
+
+        spec = registry.get_spec(model)
+        if spec.family not in ("resnet", "resnet_cifar"):
+            raise ValueError(f"ResNetHyperModel tunes resnet18..152 and resnet20..110. Received: model={model!r}")
+        self.spec, self.model_name = spec, spec.name
+        self.family = spec.family
+        super().__init__(model, **kwargs)
+
+    def check_space(self):
+        stride = 4 if self._cifar() else 32
+        side = min(self.input_shape[:2])
+        if side < max(8, stride):
+            raise ValueError(
+                f"input_shape={self.input_shape!r} is too small for {self.model_name}: every side must be "
+                f">= {max(8, stride)}"
+            )
+
+    def build_network(self, v):
+        from zoo.models import resnet
+
+        norm = _norm(v["norm"])
+        if self._cifar():
+            n = CIFAR_RESNET_DEPTHS[v["depth"]]
+            return resnet._build_resnet(
+                block="basic", depths=(n, n, n), widths=_scaled((16, 32, 64), v["width"]), stem="cifar", shortcut="A",
+                norm=norm, input_shape=self.input_shape, classes=self.classes, name=self.model_name,
+            )
+        block, depths = RESNET_DEPTHS[v["depth"]]
+        return resnet._build_resnet(
+            block=block, depths=depths, widths=_scaled((64, 128, 256, 512), v["width"]), norm=norm,
+            input_shape=self.input_shape, classes=self.classes, name=self.model_name,
+        )
+
+
+HYPERMODELS = {
+    "lenet": LeNetHyperModel,
+    "vgg": VGGHyperModel,
+    "resnet": ResNetHyperModel,
+    "resnet_cifar": ResNetHyperModel,
+}
 
 
 def get_hypermodel(model, **kwargs):
@@ -400,6 +524,8 @@ def search_space_table():
     """One markdown table of every family's search space and the shared training space."""
     rows = ["| family | hyperparameter | range / choices | default | notes |", "|---|---|---|---|---|"]
     for family, cls in HYPERMODELS.items():
+        if family == "resnet_cifar":
+            continue  # one row set for both ResNet forms
         for s in cls.family_space(cls.__new__(cls)):
             rows.append(f"| {family} | `{s.name}` | {s.describe()} | {s.default} | {s.doc} |")
     for s in TRAINING_SPACE:

@@ -105,30 +105,30 @@ def check_objective(objective, available, model):
 
 
 # ----------------------------------------------------------------------------- data
-def load_data(dataset, spec, *, image_size=None, seed=0, val_fraction=0.2, train_size=None):
-    """(x_train, y_train), (x_val, y_val), (x_test, y_test), classes for tuning `spec`'s model.
+def load_data(dataset, spec, *, image_size=None, seed=0, train_size=None):
+    """(x_train, y_train), (x_val, y_val), (x_test, y_test), classes for tuning `spec`'s model,
+    through `zoo.data.load` (its disjoint train / val / test splits).
 
-    The validation split (the objective's data) comes out of the training split; the test
-    split is only used to report the best model at the end. `train_size` keeps only that many
-    training examples (and a quarter as many validation ones) for quick searches.
+    The objective is measured on "val"; "test" only reports the best model at the end.
+    `train_size` keeps only that many training examples (and a quarter as many validation ones)
+    for quick searches. Digits get the model's channels (3 for the RGB families) and, by
+    default, 32x32 or the model's minimum input size.
     """
-    import numpy as np
+    from zoo import data
 
-    if dataset != "digits":
-        raise ValueError(f"`dataset` must be 'digits' for now. Received: dataset={dataset!r}")
-    channels = spec.default_input_shape[2]
-    size = image_size or max(32, *spec.min_input_shape)
-    from zoo.data import load_digits
-
-    (x, y), (x_test, y_test) = load_digits(size, channels=channels, seed=seed)
-    rng = np.random.default_rng(seed + 1)
-    order = rng.permutation(len(x))
-    n_val = int(round(len(x) * val_fraction))
-    val, train = order[:n_val], order[n_val:]
-    if train_size is not None:
-        train = train[:train_size]
-        val = val[: max(1, train_size // 4)]
-    return (x[train], y[train]), (x[val], y[val]), (x_test, y_test), 10
+    kw = {}
+    if dataset == "digits":
+        kw["channels"] = spec.default_input_shape[2]
+        image_size = image_size or max(32, *spec.min_input_shape)
+    splits = [data.load(dataset, split, image_size=image_size, seed=seed, **kw) for split in ("train", "val", "test")]
+    out = []
+    for ds, limit in zip(splits, (train_size, None if train_size is None else max(1, train_size // 4), None)):
+        x, y = ds.x, ds.y
+        if limit is not None:
+            x = x[:limit]
+            y = {k: v[:limit] for k, v in y.items()} if isinstance(y, dict) else y[:limit]
+        out.append((x, y))
+    return out[0], out[1], out[2], splits[0].classes
 
 
 # ----------------------------------------------------------------------------- tuners
@@ -354,6 +354,7 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
     with warnings.catch_warnings():  # the checkpoints hold no optimizer state on purpose
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         best_model = tuner_obj.get_best_models(1)[0]
+    best_model.optimizer.build(best_model.trainable_variables)  # saved with a complete optimizer: loads quietly
     model_path = os.path.join(out, "best_model.keras")
     zio.save_model(best_model, model_path)
     xt, yt = hm.fit_data(*ctx["test"])
