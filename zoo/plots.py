@@ -241,6 +241,222 @@ def plot_optimizer_comparison(curves, path, *, title="Optimizers compared", xlab
     return save_figure(fig, path)
 
 
+# ============================================================================ autoencoders, U-Net
+# (autoenc-unet engineer: reconstructions, VAE samples and latent map, segmentation overlays)
+
+_SEG_COLOURS = np.array(
+    [[0, 0, 0], [230, 25, 75], [60, 180, 75], [0, 130, 200], [255, 225, 25], [145, 30, 180],
+     [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [170, 110, 40]],
+    dtype=np.float32,
+) / 255.0
+
+
+def _show(ax, img, **kw):
+    img = np.asarray(img)
+    if img.ndim == 3 and img.shape[-1] == 1:
+        img = img[..., 0]
+    ax.imshow(np.clip(img, 0, 1), cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=1, **kw)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def segmentation_colours(classes):
+    """(classes, 3) RGB colours in [0, 1]; class 0 (background) is black."""
+    reps = int(np.ceil(classes / len(_SEG_COLOURS)))
+    return np.tile(_SEG_COLOURS, (reps, 1))[:classes]
+
+
+def overlay_mask(image, mask, *, alpha=0.5):
+    """The image (H, W, C) with every non-background class painted in its colour."""
+    image = np.asarray(image, dtype=np.float32)
+    rgb = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image[..., :3]
+    mask = np.asarray(mask).astype(int)
+    colours = segmentation_colours(max(int(mask.max(initial=0)) + 1, 2))
+    out = rgb.copy()
+    fg = mask > 0
+    out[fg] = (1 - alpha) * rgb[fg] + alpha * colours[mask[fg]]
+    return np.clip(out, 0, 1)
+
+
+def plot_reconstructions(rows, path, *, reference=None, max_images=10, title="Reconstructions"):
+    """A grid: one row per entry of `rows` ({"input": images, "output": images, ...}), one
+    column per image, each row labelled with its MSE against the `reference` row (default: the
+    first)."""
+    plt = _plt()
+    names = list(rows)
+    reference = names[0] if reference is None else reference
+    if reference not in rows:
+        raise ValueError(f"`reference` must be one of {names}. Received: reference={reference!r}")
+    arrays = [np.asarray(rows[n])[:max_images] for n in names]
+    n = min(len(a) for a in arrays)
+    fig, axes = plt.subplots(len(names), n, figsize=(1.2 * n + 0.8, 1.3 * len(names) + 0.5), squeeze=False)
+    ref = np.asarray(rows[reference])[:n]
+    for r, (name, arr) in enumerate(zip(names, arrays)):
+        for c in range(n):
+            _show(axes[r, c], arr[c])
+        label = name if name == reference else f"{name}\nMSE {np.mean((arr[:n] - ref) ** 2):.4f}"
+        axes[r, 0].set_ylabel(label, fontsize=9, rotation=0, ha="right", va="center")
+    fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def plot_vae_samples(images, path, *, title="VAE samples from the prior N(0, I)"):
+    """A square grid of generated images (N, H, W, C)."""
+    plt = _plt()
+    images = np.asarray(images)
+    k = int(np.ceil(np.sqrt(len(images))))
+    fig, axes = plt.subplots(k, k, figsize=(1.1 * k, 1.1 * k + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, img in zip(axes.flat, images):
+        _show(ax, img)
+    fig.suptitle(title, fontsize=10)
+    return save_figure(fig, path)
+
+
+def plot_latent_map(codes, labels, path, *, decoder_grid=None, extent=3.0, title="VAE latent space"):
+    """Left: the 2-D codes (z_mean) of held-out images coloured by label. Right (optional):
+    `decoder_grid` (n, n, H, W, C), the images decoded on an n x n grid over
+    [-extent, extent]^2."""
+    plt = _plt()
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or codes.shape[1] < 2:
+        raise ValueError(f"a latent map needs codes of shape (N, 2) or more. Received: codes of shape {codes.shape}")
+    panels = 2 if decoder_grid is not None else 1
+    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.6), squeeze=False)
+    ax = axes[0, 0]
+    sc = ax.scatter(codes[:, 0], codes[:, 1], c=np.asarray(labels), cmap="tab10", s=7, alpha=0.8)
+    if labels is not None:
+        fig.colorbar(sc, ax=ax, label="label")
+    ax.set_xlabel("z[0]")
+    ax.set_ylabel("z[1]")
+    ax.set_title("codes of held-out images")
+    ax.grid(alpha=0.3)
+    if decoder_grid is not None:
+        grid = np.asarray(decoder_grid)
+        n, _, h, w = grid.shape[:4]
+        canvas = np.concatenate([np.concatenate(list(grid[i]), axis=1) for i in range(n)], axis=0)
+        ax = axes[0, 1]
+        img = canvas[..., 0] if canvas.shape[-1] == 1 else canvas
+        ax.imshow(np.clip(img, 0, 1), cmap="gray" if img.ndim == 2 else None, extent=(-extent, extent, -extent, extent))
+        ax.set_xlabel("z[0]")
+        ax.set_ylabel("z[1]")
+        ax.set_title(f"decoded on a {n}x{n} grid")
+    fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def plot_segmentation(images, true_masks, pred_masks, path, *, class_names=None, max_images=6, title="Segmentation"):
+    """Per image a row: image, true-mask overlay (if given), predicted-mask overlay, with a legend
+    of the class colours and each image's IoU of the prediction."""
+    plt = _plt()
+    from matplotlib.patches import Patch
+
+    images = np.asarray(images)[:max_images]
+    pred_masks = np.asarray(pred_masks)[: len(images)]
+    has_true = true_masks is not None
+    cols = 3 if has_true else 2
+    n = len(images)
+    classes = int(max(pred_masks.max(initial=0), 0 if not has_true else np.asarray(true_masks).max(initial=0)) + 1)
+    if class_names is not None:
+        classes = max(classes, len(class_names))
+    names = list(class_names) if class_names is not None else [str(i) for i in range(classes)]
+    fig, axes = plt.subplots(n, cols, figsize=(2.4 * cols, 2.3 * n + 0.6), squeeze=False)
+    for i in range(n):
+        _show(axes[i, 0], images[i])
+        if has_true:
+            t = np.asarray(true_masks[i])
+            _show(axes[i, 1], overlay_mask(images[i], t))
+            present = [c for c in range(classes) if (t == c).any() or (pred_masks[i] == c).any()]
+            ious = [((t == c) & (pred_masks[i] == c)).sum() / max(((t == c) | (pred_masks[i] == c)).sum(), 1) for c in present]
+            axes[i, 2].set_title(f"IoU {np.mean(ious):.2f}", fontsize=8)
+        _show(axes[i, cols - 1], overlay_mask(images[i], pred_masks[i]))
+    heads = ["image", "true mask", "predicted mask"] if has_true else ["image", "predicted mask"]
+    for c, h in enumerate(heads):
+        axes[0, c].set_xlabel(h, fontsize=9)
+        axes[0, c].xaxis.set_label_position("top")
+    colours = segmentation_colours(classes)
+    handles = [Patch(color=colours[c], label=names[c]) for c in range(1, classes)]
+    if handles:
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
+    fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+# --- detection (ssd engineer) ---------------------------------------------------------------------
+
+_BOX_COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45"]
+
+
+def _draw_boxes(ax, boxes, names, scores=None, *, colours=None, dashed=False):
+    """Rectangles with 'label score' tags on `ax`; boxes in pixel xyxy."""
+    from matplotlib.patches import Rectangle
+
+    for i, (b, n) in enumerate(zip(boxes, names)):
+        colour = colours[i] if colours else _BOX_COLOURS[i % len(_BOX_COLOURS)]
+        x1, y1, x2, y2 = [float(v) for v in b]
+        ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=colour,
+                               linewidth=1.0 if dashed else 1.8, linestyle="--" if dashed else "-"))
+        if not dashed:
+            tag = n if scores is None else f"{n} {float(scores[i]):.2f}"
+            ax.text(x1, y1, tag, fontsize=7, color="white", va="bottom",
+                    bbox=dict(facecolor=colour, edgecolor="none", pad=0.8, alpha=0.85))
+
+
+def draw_detections(image, boxes, labels, scores, path, *, title=None):
+    """One image (H, W, C) in [0, 1] with its detections (pixel xyxy boxes, names, scores) as PNG."""
+    plt = _plt()
+    image = np.asarray(image)
+    h, w = image.shape[:2]
+    fig, ax = plt.subplots(figsize=(max(3.0, 6.0 * w / max(h, w)), max(3.0, 6.0 * h / max(h, w))))
+    ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray" if image.shape[-1] == 1 else None)
+    colours = [_BOX_COLOURS[sum(map(ord, str(n))) % len(_BOX_COLOURS)] for n in labels]
+    _draw_boxes(ax, boxes, labels, scores, colours=colours)
+    ax.set_xlim(0, w)
+    ax.set_ylim(h, 0)
+    ax.axis("off")
+    ax.set_title(title or f"{len(boxes)} detection{'s' if len(boxes) != 1 else ''}", fontsize=9)
+    return save_figure(fig, path)
+
+
+def plot_detections(images, detections, path, *, class_names, ground_truths=None, score_threshold=0.3,
+                    max_images=12, title="Detections"):
+    """Grid of images with predicted boxes (solid, 'label score') and ground truth (dashed).
+
+    Args:
+        images: (N, H, W, C) in [0, 1].
+        detections: per image {"boxes": (D, 4) relative xyxy, "scores", "labels"}.
+        ground_truths: optional per image {"boxes": (M, 4) relative xyxy, "labels" (-1 = padding)}.
+    """
+    plt = _plt()
+    images = np.asarray(images)[:max_images]
+    n = len(images)
+    cols = min(4, max(n, 1))
+    rows = max(1, int(np.ceil(n / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 3.1 * rows + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, ax in enumerate(axes.flat[:n]):
+        img = images[i]
+        h, w = img.shape[:2]
+        scale = np.array([w, h, w, h])
+        ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None)
+        if ground_truths is not None:
+            g = ground_truths[i]
+            keep = np.asarray(g["labels"]) >= 0
+            gb = np.asarray(g["boxes"])[keep] * scale
+            _draw_boxes(ax, gb, [""] * len(gb), colours=["white"] * len(gb), dashed=True)
+        d = detections[i]
+        keep = np.asarray(d["scores"]) >= score_threshold
+        labs = [class_names[int(c)] if int(c) < len(class_names) else str(int(c)) for c in np.asarray(d["labels"])[keep]]
+        colours = [_BOX_COLOURS[int(c) % len(_BOX_COLOURS)] for c in np.asarray(d["labels"])[keep]]
+        _draw_boxes(ax, np.asarray(d["boxes"])[keep] * scale, labs, np.asarray(d["scores"])[keep], colours=colours)
+        ax.set_xlim(0, w)
+        ax.set_ylim(h, 0)
+    fig.suptitle(f"{title} (score >= {score_threshold}; dashed: ground truth)", fontsize=10)
+    return save_figure(fig, path)
+
+
 # ----------------------------------------------------------------------------- tuning (issue 9)
 def _tuning_numeric(values):
     """Values as floats when every one is a number (bools excluded), else None (categories).
