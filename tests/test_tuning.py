@@ -242,3 +242,55 @@ def test_one_tiny_trial_per_classifier_family(tmp_path, model, extra):
     _, _, res = _trial_values(tmp_path / model)
     assert res["trials_completed"] == 1
     assert keras.models.load_model(tmp_path / model / "best_model.keras").input_shape[-1] == 3
+
+
+def _template(name, size):
+    from zoo import data
+
+    kw = {"channels": 1} if name == "digits" else {"num_examples": 8}
+    return data.load(name, "train", image_size=size, seed=0, **kw)
+
+
+@pytest.mark.portable
+@pytest.mark.parametrize(
+    "model, dataset, size, hps",
+    [
+        ("autoencoder_conv", "digits", 32, dict(latent_dim=8, depth=3, width=16)),
+        ("unet", "shapes", 32, dict(depth=2, filters=8, batch_norm=True)),
+        ("ssd_tiny", "shapes-det", 64, dict(s_min=0.1, s_max=0.9, aspect_ratios="1,2,3")),
+    ],
+)
+def test_task_hypermodels_build_compiled_models_across_their_space(model, dataset, size, hps):
+    import zoo
+
+    ds = _template(dataset, size)
+    hm = get_hypermodel(model, input_shape=ds.x.shape[1:], classes=ds.classes, dataset=ds)
+    default = hm.build(kt.HyperParameters())
+    assert default.optimizer is not None
+    reference = zoo.get_model(model, input_shape=ds.x.shape[1:], **({} if model.startswith("auto") else {"classes": ds.classes}))
+    assert default.count_params() == reference.count_params()  # the default point is the registered model
+    hp = kt.HyperParameters()
+    hp.values.update(hps)
+    other = hm.build(hp)
+    assert other.optimizer is not None and other.count_params() != default.count_params()
+    x, y = hm.fit_data(other, ds.x[:2], {k: v[:2] for k, v in ds.y.items()} if isinstance(ds.y, dict) else ds.y[:2])
+    assert np.isfinite(other.evaluate(x, y, verbose=0, return_dict=True)["loss"])
+    if model == "ssd_tiny":
+        assert other.output_shape[0][1] > default.output_shape[0][1]  # 6 boxes per cell instead of 4: more anchors
+
+
+@pytest.mark.parametrize(
+    "model, extra",
+    [
+        ("autoencoder_conv", ["--dataset", "digits", "--image-size", "16", "--space", "depth=1,2"]),
+        ("unet", ["--dataset", "shapes", "--image-size", "32", "--space", "filters=8", "--space", "depth=2"]),
+        ("ssd_tiny", ["--dataset", "shapes-det", "--image-size", "64"]),
+    ],
+)
+def test_one_tiny_trial_per_task_family(tmp_path, model, extra):
+    code = cli.main(["tune", model, "--tuner", "random", "--max-trials", "1", "--train-size", "16", "--epochs", "1",
+                     *extra, "--out", str(tmp_path / model)])
+    assert code == 0
+    _, _, res = _trial_values(tmp_path / model)
+    assert res["trials_completed"] == 1 and res["objective"] == "val_loss"
+    assert np.isfinite(res["best"]["score"])

@@ -194,13 +194,18 @@ class ZooHyperModel(kt.HyperModel):
         seed: seeds the weights of every trial (same hyperparameters -> same model).
         tune_training: whether the shared training hyperparameters are searched (else fixed
             to their defaults).
+        dataset: the training `zoo.data.ArrayDataset` (segmentation, detection and autoencoder
+            HyperModels hand it to their task module's `compile_args` / `fit_data`).
     """
 
     family = None
     task = "classification"
 
-    def __init__(self, model, *, input_shape, classes, epochs=2, train_size=1000, space=None, seed=0, tune_training=True):
+    def __init__(self, model, *, input_shape, classes, epochs=2, train_size=1000, space=None, seed=0, tune_training=True,
+                 dataset=None):
         from zoo import registry
+
+        self.dataset = dataset  # a zoo.data.ArrayDataset (template for the task modules), or None
 
         super().__init__(name=f"{model}_hypermodel", tunable=True)
         spec = registry.get_spec(model)
@@ -257,8 +262,8 @@ class ZooHyperModel(kt.HyperModel):
         """`model.compile` keyword arguments except the optimizer."""
         return dict(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
-    def fit_data(self, x, y):
-        """What model.fit gets as (x, y) for the task."""
+    def fit_data(self, model, x, y):
+        """What model.fit gets as (x, y) for the task (detection: per-anchor targets of `model`)."""
         return x, y
 
     # --- shared
@@ -276,13 +281,17 @@ class ZooHyperModel(kt.HyperModel):
         values = self.values_of(hp)
         keras.utils.set_random_seed(self.seed)
         network = self.build_network(values)
-        model = _with_augmentation(network, values["augment"], self.task)
+        model = network if self.task == "detection" else _with_augmentation(network, values["augment"], self.task)
         model.compile(optimizer=make_optimizer(values, epochs=self.epochs, train_size=self.train_size), **self.compile_args(model))
         return model
 
-    def fit(self, hp, model, *args, **kwargs):
+    def fit(self, hp, model, x, y=None, validation_data=None, **kwargs):
+        """model.fit with the trial's batch size, on the task's (x, y) for this model."""
         kwargs["batch_size"] = hp.get("batch_size")
-        return model.fit(*args, **kwargs)
+        x, y = self.fit_data(model, x, y)
+        if validation_data is not None:
+            validation_data = self.fit_data(model, *validation_data)
+        return model.fit(x, y, validation_data=validation_data, **kwargs)
 
     def table_rows(self):
         """(family, name, range, default, doc) rows for the README table."""
@@ -499,11 +508,152 @@ class ResNetHyperModel(ZooHyperModel):
         )
 
 
+# ----------------------------------------------------------------------------- task HyperModels
+def _builder_default(spec, arg, fallback):
+    """The registered builder's own default of keyword `arg` (the untuned value)."""
+    import inspect
+
+    p = inspect.signature(spec.builder).parameters.get(arg)
+    return fallback if p is None or p.default is inspect.Parameter.empty else p.default
+
+
+class _TaskHyperModel(ZooHyperModel):
+    """Segmentation / detection / reconstruction: loss, metrics and (x, y) from the task module."""
+
+    task_module = None
+
+    def _task(self):
+        import importlib
+
+        return importlib.import_module(self.task_module)
+
+    def _as_dataset(self, x, y):
+        from zoo.data import ArrayDataset
+
+        t = self.dataset
+        if t is None:
+            raise ValueError(f"{type(self).__name__} needs `dataset=` (a zoo.data.ArrayDataset) for its task module")
+        return ArrayDataset(x=x, y=y, task=t.task, class_names=t.class_names, name=t.name, meta=t.meta)
+
+    def compile_args(self, model):
+        t = self.dataset
+        return self._task().compile_args(model, self._as_dataset(t.x[:2], _head(t.y, 2)))
+
+    def fit_data(self, model, x, y):
+        return self._task().fit_data(model, self._as_dataset(x, y))
+
+
+def _head(y, n):
+    return {k: v[:n] for k, v in y.items()} if isinstance(y, dict) else y[:n]
+
+
+class AutoencoderHyperModel(_TaskHyperModel):
+    """Autoencoders (dense, conv, denoising, VAE): latent size, depth, width (zoo.models.autoencoder)."""
+
+    family = "autoencoder"
+    task = "reconstruction"
+    task_module = "zoo.autoencoders.task"
+
+    def family_space(self):
+        spec = getattr(self, "spec", None)
+        latent = _builder_default(spec, "latent_dim", 16) if spec else 16
+        depth = _builder_default(spec, "depth", 2) if spec else 2
+        width = _builder_default(spec, "width", 32) if spec else 32
+        return (
+            HP("latent_dim", "choice", latent, values=tuple(sorted({2, 8, 16, 32, 64, latent})), doc="size of the code"),
+            HP("depth", "choice", depth, values=tuple(sorted({1, 2, 3, depth})), doc="encoder stages (the decoder mirrors them)"),
+            HP("width", "choice", width, values=tuple(sorted({16, 32, 64, width})), doc="filters / units of the first stage; default: the model's own"),
+        )
+
+    def check_space(self):
+        depth = max(next(s for s in self.space if s.name == "depth").values)
+        side = min(self.input_shape[:2])
+        if self.model_name != "autoencoder_dense" and side % (2 ** depth):
+            raise ValueError(
+                f"input_shape={self.input_shape!r} does not fit {self.model_name} with depth up to {depth}: "
+                f"height and width must be multiples of {2 ** depth}"
+            )
+
+    def build_network(self, v):
+        from zoo import registry
+
+        return registry.get_model(self.model_name, input_shape=self.input_shape, latent_dim=v["latent_dim"],
+                                  depth=v["depth"], width=v["width"])
+
+
+class UNetHyperModel(_TaskHyperModel):
+    """U-Net: depth (poolings), base filters, BatchNorm (zoo.models.unet)."""
+
+    family = "unet"
+    task = "segmentation"
+    task_module = "zoo.segmentation.task"
+
+    def family_space(self):
+        return (
+            HP("depth", "choice", 4, values=(2, 3, 4), doc="number of poolings (the paper: 4)"),
+            HP("filters", "choice", 64, values=(8, 16, 32, 64), doc="filters of the first level, doubled per level"),
+            HP("batch_norm", "choice", False, values=(False, True), doc="BatchNorm after every conv"),
+        )
+
+    def check_space(self):
+        depth = max(next(s for s in self.space if s.name == "depth").values)
+        if min(self.input_shape[:2]) % (2 ** depth):
+            raise ValueError(
+                f"input_shape={self.input_shape!r} does not fit unet with depth up to {depth}: height and "
+                f"width must be multiples of {2 ** depth}; use --image-size or --space depth=2,3"
+            )
+
+    def build_network(self, v):
+        from zoo import registry
+
+        return registry.get_model(self.model_name, input_shape=self.input_shape, classes=self.classes,
+                                  depth=int(v["depth"]), filters=int(v["filters"]), batch_norm=bool(v["batch_norm"]))
+
+
+ANCHOR_RATIOS = {"1,2": (1.0, 2.0, 0.5), "1,2,3": (1.0, 2.0, 3.0, 0.5, 1.0 / 3.0)}  # +1/x and the extra square
+
+
+class SSDHyperModel(_TaskHyperModel):
+    """SSD (ssd_tiny): default-box scales s_min / s_max and aspect ratios (zoo.models.ssd)."""
+
+    family = "ssd"
+    task = "detection"
+    task_module = "zoo.detection.task"
+
+    def __init__(self, model, **kwargs):
+        if model != "ssd_tiny":
+            raise ValueError(
+                "the SSD search space is built on ssd_tiny (the CPU detector); SSD300 is too large to "
+                f"search on CPU. Received: model={model!r}"
+            )
+        super().__init__(model, **kwargs)
+
+    def family_space(self):
+        return (
+            HP("s_min", "choice", 0.15, values=(0.1, 0.15, 0.2), doc="scale of the finest map's boxes (Liu et al. Eq. 4)"),
+            HP("s_max", "choice", 0.75, values=(0.6, 0.75, 0.9), doc="scale of the coarsest map's boxes"),
+            HP("aspect_ratios", "choice", "1,2", values=tuple(ANCHOR_RATIOS),
+               doc="box shapes per cell: 1,2 = {1, 2, 1/2} + extra square (4); 1,2,3 adds 3 and 1/3 (6)"),
+        )
+
+    def build_network(self, v):
+        from zoo.models import common, ssd
+
+        inputs = common.make_input(self.input_shape, None)
+        backbone = ssd.tiny_backbone(inputs)
+        return ssd.ssd_head(backbone, self.classes, feature_layers=("stage2", "stage3", "stage4"),
+                            extra_blocks=((64, 128, 2, "same"),), aspect_ratios=(ANCHOR_RATIOS[v["aspect_ratios"]],) * 4,
+                            s_min=v["s_min"], s_max=v["s_max"], extra_batch_norm=True, name=self.model_name)
+
+
 HYPERMODELS = {
     "lenet": LeNetHyperModel,
     "vgg": VGGHyperModel,
     "resnet": ResNetHyperModel,
     "resnet_cifar": ResNetHyperModel,
+    "autoencoder": AutoencoderHyperModel,
+    "unet": UNetHyperModel,
+    "ssd": SSDHyperModel,
 }
 
 

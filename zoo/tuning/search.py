@@ -82,7 +82,7 @@ def reported_metrics(hypermodel, x, y):
     """The names `model.fit` reports (with validation data) for the default configuration,
     from a real evaluation of 2 examples: what KerasTuner would see after a trial."""
     model = hypermodel.build(_default_hp(hypermodel))
-    xs, ys = hypermodel.fit_data(x[:2], y[:2] if not isinstance(y, dict) else {k: v[:2] for k, v in y.items()})
+    xs, ys = hypermodel.fit_data(model, x[:2], y[:2] if not isinstance(y, dict) else {k: v[:2] for k, v in y.items()})
     names = list(model.evaluate(xs, ys, verbose=0, return_dict=True))
     return names + [f"val_{n}" for n in names]
 
@@ -106,7 +106,7 @@ def check_objective(objective, available, model):
 
 # ----------------------------------------------------------------------------- data
 def load_data(dataset, spec, *, image_size=None, seed=0, train_size=None):
-    """(x_train, y_train), (x_val, y_val), (x_test, y_test), classes for tuning `spec`'s model,
+    """(x_train, y_train), (x_val, y_val), (x_test, y_test), train ArrayDataset for tuning `spec`'s model,
     through `zoo.data.load` (its disjoint train / val / test splits).
 
     The objective is measured on "val"; "test" only reports the best model at the end.
@@ -128,7 +128,7 @@ def load_data(dataset, spec, *, image_size=None, seed=0, train_size=None):
             x = x[:limit]
             y = {k: v[:limit] for k, v in y.items()} if isinstance(y, dict) else y[:limit]
         out.append((x, y))
-    return out[0], out[1], out[2], splits[0].classes
+    return out[0], out[1], out[2], splits[0]
 
 
 # ----------------------------------------------------------------------------- tuners
@@ -217,10 +217,11 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
                 f"--out {out!r} holds another search; to resume, repeat its settings, or pass "
                 f"--overwrite to start over or another --out. Received: {got}"
             )
-    (x, y), (xv, yv), (xt, yt), classes = load_data(dataset, spec, image_size=image_size, seed=seed,
+    (x, y), (xv, yv), (xt, yt), train_ds = load_data(dataset, spec, image_size=image_size, seed=seed,
                                                          train_size=train_size)
-    hypermodel = get_hypermodel(spec.name, input_shape=tuple(x.shape[1:]), classes=classes,
-                                epochs=epochs, train_size=len(x), space=space, seed=seed)
+    classes = train_ds.classes
+    hypermodel = get_hypermodel(spec.name, input_shape=tuple(x.shape[1:]), classes=classes, epochs=epochs,
+                                train_size=len(x), space=space, seed=seed, dataset=train_ds)
     if check_metrics:
         check_objective(objective, reported_metrics(hypermodel, x, y), spec.name)
     if overwrite and os.path.isdir(project):
@@ -266,7 +267,7 @@ def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, o
         print(f"zoo tune: {ctx['spec'].name} on {dataset} {ctx['train'][0].shape[1:]}, {tuner} search, {budget}, "
               f"objective {ctx['objective']} ({objective_direction(ctx['objective'])}), "
               f"{len(hm.space)} hyperparameters; {done} trial(s) already finished in {ctx['out']}", flush=True)
-    (x, y), (xv, yv) = hm.fit_data(*ctx["train"]), hm.fit_data(*ctx["val"])
+    (x, y), (xv, yv) = ctx["train"], ctx["val"]
     stop = keras.callbacks.EarlyStopping(monitor=ctx["objective"], mode=objective_direction(ctx["objective"]),
                                          patience=patience, restore_best_weights=False)
     try:
@@ -357,7 +358,7 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
     best_model.optimizer.build(best_model.trainable_variables)  # saved with a complete optimizer: loads quietly
     model_path = os.path.join(out, "best_model.keras")
     zio.save_model(best_model, model_path)
-    xt, yt = hm.fit_data(*ctx["test"])
+    xt, yt = hm.fit_data(best_model, *ctx["test"])
     test_metrics = {k: float(v) for k, v in best_model.evaluate(xt, yt, verbose=0, return_dict=True).items()}
     results = dict(
         config=ctx["config"], objective=objective, direction=objective_direction(objective),
@@ -404,7 +405,7 @@ def train_default(ctx):
     hp = kt.HyperParameters()
     hm.values_of(hp)
     model = hm.build(hp)
-    (x, y), (xv, yv) = hm.fit_data(*ctx["train"]), hm.fit_data(*ctx["val"])
+    (x, y), (xv, yv) = ctx["train"], ctx["val"]
     history = hm.fit(hp, model, x, y, validation_data=(xv, yv), epochs=epochs, verbose=0)
     values = history.history[objective]
     best = max(values) if objective_direction(objective) == "max" else min(values)
