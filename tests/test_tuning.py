@@ -257,7 +257,7 @@ def _template(name, size):
     [
         ("autoencoder_conv", "digits", 32, dict(latent_dim=8, depth=3, width=16)),
         ("unet", "shapes", 32, dict(depth=2, filters=8, batch_norm=True)),
-        ("ssd_tiny", "shapes-det", 64, dict(s_min=0.1, s_max=0.9, aspect_ratios="1,2,3")),
+        ("ssd_tiny", "shapes-det", 64, dict(s_min=0.1, s_max=0.9, aspect_ratios="1-2-3")),
     ],
 )
 def test_task_hypermodels_build_compiled_models_across_their_space(model, dataset, size, hps):

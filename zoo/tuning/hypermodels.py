@@ -610,7 +610,7 @@ class UNetHyperModel(_TaskHyperModel):
                                   depth=int(v["depth"]), filters=int(v["filters"]), batch_norm=bool(v["batch_norm"]))
 
 
-ANCHOR_RATIOS = {"1,2": (1.0, 2.0, 0.5), "1,2,3": (1.0, 2.0, 3.0, 0.5, 1.0 / 3.0)}  # +1/x and the extra square
+ANCHOR_RATIOS = {"1-2": (1.0, 2.0, 0.5), "1-2-3": (1.0, 2.0, 3.0, 0.5, 1.0 / 3.0)}  # +1/x and the extra square
 
 
 class SSDHyperModel(_TaskHyperModel):
@@ -632,8 +632,8 @@ class SSDHyperModel(_TaskHyperModel):
         return (
             HP("s_min", "choice", 0.15, values=(0.1, 0.15, 0.2), doc="scale of the finest map's boxes (Liu et al. Eq. 4)"),
             HP("s_max", "choice", 0.75, values=(0.6, 0.75, 0.9), doc="scale of the coarsest map's boxes"),
-            HP("aspect_ratios", "choice", "1,2", values=tuple(ANCHOR_RATIOS),
-               doc="box shapes per cell: 1,2 = {1, 2, 1/2} + extra square (4); 1,2,3 adds 3 and 1/3 (6)"),
+            HP("aspect_ratios", "choice", "1-2", values=tuple(ANCHOR_RATIOS),
+               doc="box shapes per cell: 1-2 = ratios 1, 2, 1/2 + an extra square (4 boxes); 1-2-3 adds 3 and 1/3 (6)"),
         )
 
     def build_network(self, v):
