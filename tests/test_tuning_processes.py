@@ -103,8 +103,9 @@ def test_distributed_search_with_two_workers_survives_a_killed_worker(tmp_path):
     assert sorted(oracle["end_order"]) == ["0", "1", "2", "3"]
     assert oracle["run_times"] == {"0": 1, "1": 1, "2": 1, "3": 1}  # every trial ended exactly once
     assert _json(os.path.join(out, "search", f"trial_{trial_id}", "trial.json"))["status"] == "COMPLETED"
-    # both workers ran trials, and no process is left behind
-    logs = {w: open(os.path.join(out, "logs", f"{w}.log"), encoding="utf-8").read() for w in ("tuner0", "tuner1")}
-    assert all("Epoch 1/1" in text for text in logs.values())
+    # the restarted worker got its trial back and trained it; no process is left behind
+    log0 = open(os.path.join(out, "logs", "tuner0.log"), encoding="utf-8").read()
+    assert log0.count("start tuner0") == 2
+    assert "Epoch 1/1" in log0.split("start tuner0")[-1]
     for p in _json(os.path.join(out, "logs", "processes.json"))["pids"].values():
         assert not os.path.exists(f"/proc/{p}"), f"process {p} still runs"
