@@ -228,6 +228,7 @@ def test_classifier_hypermodels_span_their_spaces():
         get_hypermodel("vgg16", input_shape=(32, 32, 3), classes=10, space={"config": "vgg21"})
 
 
+@pytest.mark.slow  # about 30 s of CPU each: `make test-slow` (the builds above run in the normal suite)
 @pytest.mark.parametrize(
     "model, extra",
     [
@@ -279,6 +280,7 @@ def test_task_hypermodels_build_compiled_models_across_their_space(model, datase
         assert other.output_shape[0][1] > default.output_shape[0][1]  # 6 boxes per cell instead of 4: more anchors
 
 
+@pytest.mark.slow  # about 30-60 s of CPU each: `make test-slow` (the builds above run in the normal suite)
 @pytest.mark.parametrize(
     "model, extra",
     [
