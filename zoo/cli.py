@@ -438,6 +438,96 @@ def _run_grade_class(args):
     return 0
 
 
+# ----------------------------------------------------------------------------- tune (issue 9)
+def _add_tune(sub):
+    p = sub.add_parser(
+        "tune",
+        help="KerasTuner search over MODEL's family (random, grid, bayesian, hyperband); rerun to resume",
+        description="KerasTuner search over the hyperparameters of MODEL's family and the shared training "
+        "hyperparameters. Rerunning the same command resumes (finished trials are kept). Hyperband takes "
+        "no trial count: --epochs is its max_epochs (factor 3) and --max-trials sets how many full "
+        "Hyperband iterations run (enough to reach about that many trials).",
+    )
+    p.add_argument("model", help="registered model name, e.g. lenet5")
+    p.add_argument("--dataset", default="digits", help="dataset name (default digits)")
+    p.add_argument("--tuner", required=True, choices=("random", "grid", "bayesian", "hyperband"))
+    p.add_argument("--max-trials", type=positive_int, default=10, help="number of trials (default 10)")
+    p.add_argument("--epochs", type=positive_int, default=2, help="epochs per trial; hyperband: max_epochs (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the oracle, the split and the weights (default 0)")
+    p.add_argument("--workers", type=int, default=0, help="K >= 1: one chief + K worker processes on this machine")
+    p.add_argument("--overwrite", action="store_true", help="delete the search in --out and start over")
+    p.add_argument("--objective", default=None, help="metric to optimise (default val_accuracy for classifiers, else val_loss)")
+    p.add_argument("--image-size", type=positive_int, default=None, help="side of the images (default: 32 or the model's minimum)")
+    p.add_argument("--space", action="append", default=[], metavar="NAME=RANGE",
+                   help="narrow the search space: lr range 'learning_rate=1e-4:1e-2', choices 'optimizer=adam,sgd', "
+                   "or a fixed value 'dropout=0.2' (repeatable)")
+    p.add_argument("--train-size", type=positive_int, default=None,
+                   help="use only N training examples (and N/4 validation ones): quick looks and tests")
+    p.add_argument("--patience", type=positive_int, default=3, help="early stopping inside a trial (epochs, default 3)")
+    p.add_argument("--baseline", action="store_true", help="also train the untuned default configuration for comparison")
+    p.add_argument("--timeout", type=positive_float, default=6 * 3600, help="distributed: seconds for the whole search (default 6 h)")
+    p.add_argument("--out", required=True, help="output folder (search, results.json, best_model.keras, plots/)")
+    p.set_defaults(func=_run_tune)
+
+
+def _run_tune(args):
+    from zoo.tuning import search
+    from zoo.tuning.hypermodels import parse_space
+
+    space = parse_space(args.space)
+    kw = dict(max_trials=args.max_trials, epochs=args.epochs, seed=args.seed, objective=args.objective,
+              image_size=args.image_size, space=space, train_size=args.train_size, patience=args.patience)
+    if args.workers < 0:
+        raise ValueError(f"--workers must be >= 1 (0 = no distribution). Received: --workers {args.workers}")
+    in_cluster = "KERASTUNER_ORACLE_IP" in os.environ
+    try:
+        if args.workers and not in_cluster:
+            return _run_tune_distributed(args, kw)
+        results = search.run_search(args.model, args.dataset, args.tuner, args.out, overwrite=args.overwrite,
+                                    baseline=args.baseline, **kw)
+    except search.SearchFailedError as e:
+        print(f"zoo: error: {e}", file=sys.stderr)
+        return 1
+    return 0 if in_cluster or results["trials_completed"] else 1
+
+
+def _run_tune_distributed(args, kw):
+    from zoo.tuning import distributed, search
+
+    # Every check (and --overwrite) happens here, once, before any process starts.
+    os.environ["KERASTUNER_TUNER_ID"] = "chief"  # read the chief's state at the end
+    ctx = search.prepare(args.model, args.dataset, args.tuner, args.out, overwrite=args.overwrite,
+                         **{k: v for k, v in kw.items() if k != "patience"})
+    child = ["tune", args.model, "--dataset", args.dataset, "--tuner", args.tuner, "--max-trials",
+             str(args.max_trials), "--epochs", str(args.epochs), "--seed", str(args.seed), "--out", ctx["out"],
+             "--objective", ctx["objective"], "--patience", str(args.patience)]
+    if args.image_size:
+        child += ["--image-size", str(args.image_size)]
+    if args.train_size:
+        child += ["--train-size", str(args.train_size)]
+    for item in args.space:
+        child += ["--space", item]
+    try:
+        info = distributed.launch(child, workers=args.workers, out=ctx["out"], timeout=args.timeout,
+                                  expected_trials=args.max_trials if args.tuner != "hyperband" else None)
+    except distributed.LaunchError as e:
+        ctx = search.prepare(args.model, args.dataset, args.tuner, args.out, check_metrics=False,
+                             **{k: v for k, v in kw.items() if k != "patience"})
+        records = search.trial_records(ctx["tuner"], ctx["objective"])
+        if records and not any(r["status"] == "COMPLETED" for r in records):
+            raise search.SearchFailedError(search._failure_message(ctx["tuner"])) from None
+        print(f"zoo: error: {e}", file=sys.stderr)
+        return 1
+    ctx = search.prepare(args.model, args.dataset, args.tuner, args.out, check_metrics=False,
+                         **{k: v for k, v in kw.items() if k != "patience"})
+    results = search.summarize(ctx, wall_time=info["wall_time_s"], baseline=args.baseline)
+    results["distributed"] = dict(workers=args.workers, **info)
+    from zoo.io import write_json
+
+    write_json(os.path.join(ctx["out"], "results.json"), results)
+    return 0
+
+
 # ----------------------------------------------------------------------------- main
 COMMANDS = [_add_list, _add_info, _add_demo, _add_train, _add_evaluate, _add_check, _add_report, _add_compare, _add_predict]
 COMMANDS.append(_add_bench)
@@ -445,6 +535,7 @@ COMMANDS.append(_add_transfer)
 COMMANDS.append(_add_exercises)
 COMMANDS.append(_add_grade)
 COMMANDS.append(_add_grade_class)
+COMMANDS.append(_add_tune)
 
 
 def build_parser():

@@ -160,6 +160,11 @@ def _build_lenet(
     classes=10,
     classifier_activation="softmax",
     name="lenet5",
+    filters=(6, 16),
+    kernel_size=5,
+    activation=None,
+    pool=None,
+    dropout=0.0,
 ):
     """LeNet-5.
 
@@ -168,6 +173,11 @@ def _build_lenet(
             course form with 61,706 parameters — or "lecun1998", the paper itself (partial C3
             table, trainable subsampling, RBF outputs: 60,000 trainable parameters).
         {common_args}
+        filters: (C1, C3) feature maps, default (6, 16) as in the paper ("classic"/"modern" only).
+        kernel_size: side of the C1 and C3 kernels, default 5 ("classic"/"modern" only).
+        activation: overrides the variant's activation ("relu", "tanh", ...); None keeps it.
+        pool: "max" or "avg", overrides the variant's pooling; None keeps it.
+        dropout: rate before F5 and F6, default 0 (the paper has none).
     Returns:
         A Functional model: (B, H, W, C) -> (B, classes); without the top, the S4 feature map
         (B, (H-4)/2-4)/2, ..., 16) or its global pooling.
@@ -187,20 +197,49 @@ def _build_lenet(
         min_size=(16, 16),
         model_name="lenet5",
     )
+    custom = (tuple(filters) != (6, 16), kernel_size != 5, activation is not None, pool is not None, dropout != 0.0)
+    if variant == "lecun1998" and any(custom):
+        raise ValueError(
+            "variant='lecun1998' is the paper's fixed network: filters, kernel_size, activation, pool "
+            "and dropout apply to variant='classic' or 'modern' only. "
+            f"Received: filters={filters!r}, kernel_size={kernel_size!r}, activation={activation!r}, "
+            f"pool={pool!r}, dropout={dropout!r}"
+        )
+    if len(tuple(filters)) != 2 or any(isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in filters):
+        raise ValueError(f"`filters` must be two integers >= 1 (C1, C3). Received: filters={filters!r}")
+    if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
+        raise ValueError(f"`kernel_size` must be an integer >= 1. Received: kernel_size={kernel_size!r}")
+    if pool is not None:
+        common.check_one_of("pool", pool, ("max", "avg"))
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+    if variant != "lecun1998":
+        for side in shape[:2]:
+            if side is not None and ((side - kernel_size + 1) // 2 - kernel_size + 1) // 2 < 1:
+                raise ValueError(
+                    f"input_shape={shape!r} is too small for lenet5 with kernel_size={kernel_size}: "
+                    f"every side must be >= {3 * kernel_size + 1}. Received: input_shape={shape!r}"
+                )
     inputs = common.make_input(shape, input_tensor)
     if variant == "lecun1998":
         x = _build_lecun1998(
             inputs, include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation
         )
         return common.build_model(inputs, x, name=name, weights=weights)
-    activation, pool = VARIANTS[variant]
-    x = layers.Conv2D(6, 5, activation=activation, name="c1")(inputs)
-    x = pool(2, name="s2")(x)
-    x = layers.Conv2D(16, 5, activation=activation, name="c3")(x)
-    x = pool(2, name="s4")(x)
+    default_activation, default_pool = VARIANTS[variant]
+    activation = activation or default_activation
+    pool_layer = {"max": layers.MaxPooling2D, "avg": layers.AveragePooling2D, None: default_pool}[pool]
+    x = layers.Conv2D(filters[0], kernel_size, activation=activation, name="c1")(inputs)
+    x = pool_layer(2, name="s2")(x)
+    x = layers.Conv2D(filters[1], kernel_size, activation=activation, name="c3")(x)
+    x = pool_layer(2, name="s4")(x)
     if include_top:
         x = layers.Flatten(name="flatten")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name="f5_dropout")(x)
         x = layers.Dense(120, activation=activation, name="f5")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name="f6_dropout")(x)
         x = layers.Dense(84, activation=activation, name="f6")(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:

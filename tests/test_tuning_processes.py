@@ -1,0 +1,111 @@
+"""zoo tune with real processes: kill -9 then rerun resumes; --overwrite starts over; a
+distributed search (chief + 2 workers on localhost) survives a worker killed mid-trial."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from tests.conftest import ROOT, run_zoo
+
+TINY = ["--image-size", "16", "--train-size", "96", "--epochs", "1"]
+LIMIT = 600  # seconds: nothing may hang longer
+
+
+def _popen(args):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.Popen([sys.executable, "-m", "zoo", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _wait_for(cond, proc, what):
+    t0 = time.time()
+    while time.time() - t0 < LIMIT:
+        value = cond()
+        if value:
+            return value
+        if proc.poll() is not None:
+            raise AssertionError(f"process ended (rc {proc.returncode}) before {what}:\n{proc.stdout.read()[-3000:]}")
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _trial_status(out, tid):
+    t = _json(os.path.join(out, "search", f"trial_{tid}", "trial.json"))
+    return t and t["status"]
+
+
+def test_kill_9_during_a_search_then_rerun_keeps_finished_trials(tmp_path):
+    out = str(tmp_path / "run")
+    args = ["tune", "lenet5", "--dataset", "digits", "--tuner", "random", "--max-trials", "3", "--seed", "3",
+            *TINY, "--out", out]
+    proc = _popen(args)
+    _wait_for(lambda: _trial_status(out, 0) == "COMPLETED" and _trial_status(out, 1) == "RUNNING", proc,
+              "trial 0 finished and trial 1 running")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(30)
+    first = _json(os.path.join(out, "search", "trial_0", "trial.json"))
+    ckpt = os.path.join(out, "search", "trial_0", "checkpoint.weights.h5")
+    mtime = os.path.getmtime(ckpt)
+
+    r = run_zoo(*args, timeout=LIMIT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "1 trial(s) already finished" in r.stdout
+    res = _json(os.path.join(out, "results.json"))
+    assert [t["trial_id"] for t in res["trials"]] == ["0", "1", "2"]
+    assert all(t["status"] == "COMPLETED" for t in res["trials"])
+    oracle = _json(os.path.join(out, "search", "oracle.json"))
+    assert sorted(oracle["end_order"]) == ["0", "1", "2"]  # each ended once: none lost, none counted twice
+    assert oracle["run_times"] == {"0": 1, "1": 1, "2": 1}
+    assert os.path.getmtime(ckpt) == mtime, "the finished trial 0 was trained again"
+    assert res["trials"][0]["score"] == first["score"]
+    assert res["trials"][0]["hyperparameters"] == first["hyperparameters"]["values"]
+
+
+def test_distributed_search_with_two_workers_survives_a_killed_worker(tmp_path):
+    out = str(tmp_path / "dist")
+    t0 = time.time()
+    proc = _popen(["tune", "lenet5", "--dataset", "digits", "--tuner", "random", "--max-trials", "4",
+                   "--workers", "2", "--timeout", str(LIMIT - 60), "--seed", "1", *TINY, "--out", out])
+
+    def tuner0_in_a_trial():
+        state = _json(os.path.join(out, "search", "oracle.json"))
+        pids = _json(os.path.join(out, "logs", "processes.json"))
+        if state and pids and "tuner0" in state.get("ongoing_trials", {}):
+            return pids["pids"]["tuner0"], state["ongoing_trials"]["tuner0"]
+        return None
+
+    pid, trial_id = _wait_for(tuner0_in_a_trial, proc, "worker tuner0 running a trial")
+    os.kill(pid, signal.SIGKILL)
+    try:
+        text, _ = proc.communicate(timeout=LIMIT)
+    finally:
+        proc.kill()
+    wall = time.time() - t0
+    print(f"distributed search, 2 workers, 4 trials, one worker killed: {wall:.1f} s wall")
+    assert proc.returncode == 0, text[-4000:]
+    assert "worker tuner0 died (signal 9); restarting it with KERASTUNER_TUNER_ID=tuner0" in text
+    res = _json(os.path.join(out, "results.json"))
+    assert res["trials_completed"] == 4 and res["trials_total"] == 4
+    assert res["distributed"]["restarts"] == {"tuner0": 1, "tuner1": 0}
+    oracle = _json(os.path.join(out, "search", "oracle.json"))
+    assert sorted(oracle["end_order"]) == ["0", "1", "2", "3"]
+    assert oracle["run_times"] == {"0": 1, "1": 1, "2": 1, "3": 1}  # every trial ended exactly once
+    assert _json(os.path.join(out, "search", f"trial_{trial_id}", "trial.json"))["status"] == "COMPLETED"
+    # the restarted worker got its trial back and trained it; no process is left behind
+    log0 = open(os.path.join(out, "logs", "tuner0.log"), encoding="utf-8").read()
+    assert log0.count("start tuner0") == 2
+    assert "Epoch 1/1" in log0.split("start tuner0")[-1]
+    for p in _json(os.path.join(out, "logs", "processes.json"))["pids"].values():
+        assert not os.path.exists(f"/proc/{p}"), f"process {p} still runs"

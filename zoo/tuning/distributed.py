@@ -1,0 +1,198 @@
+"""Distributed search on one machine: one chief (KerasTuner's oracle server) and K workers.
+
+KerasTuner's own mechanism: every process runs the same `zoo tune` command with
+`KERASTUNER_ORACLE_IP`/`KERASTUNER_ORACLE_PORT` pointing at the chief and its own
+`KERASTUNER_TUNER_ID` ("chief" for the oracle, "tuner0".."tunerK-1" for the workers); they share
+the `--out` folder. KerasTuner leaves two gaps this launcher closes:
+
+* a worker killed mid-trial leaves its trial RUNNING and the chief waits for it forever; the
+  launcher restarts a dead worker with the same KERASTUNER_TUNER_ID, and the chief hands it
+  its trial back (`Oracle.create_trial` returns the ongoing trial of a known tuner id);
+* the chief polls every 20 s for the end and nothing bounds the whole run; the launcher stops
+  the chief as soon as every worker has finished (all state is on disk by then) and kills
+  everything after `timeout` seconds.
+
+Only 127.0.0.1 is used here; README "Tuning on several machines" shows the same variables
+set by hand across hosts.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+HOST = "127.0.0.1"
+
+
+class LaunchError(RuntimeError):
+    """The distributed search could not finish (timeout, chief died, a worker kept dying)."""
+
+
+def free_port(host=HOST):
+    """A TCP port nobody listens on at `host` now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _count_trials(project_dir):
+    """(completed or failed, total) trial.json files in the search folder."""
+    done = total = 0
+    for path in glob.glob(os.path.join(project_dir, "trial_*", "trial.json")):
+        try:
+            with open(path, encoding="utf-8") as f:
+                status = json.load(f).get("status")
+        except (OSError, ValueError):
+            continue
+        total += 1
+        done += status in ("COMPLETED", "FAILED")
+    return done, total
+
+
+def _tail(path, n=15):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+def _stop(proc, grace=5.0):
+    """SIGTERM, then SIGKILL after `grace` seconds; waits for the process."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def launch(child_args, *, workers, out, timeout=6 * 3600, max_restarts=3, python=None, log=print, poll=0.5, expected_trials=None):
+    """Runs the search `zoo <child_args>` as one chief and `workers` workers on localhost.
+
+    Args:
+        child_args: the `zoo` arguments of the search (`tune MODEL ... --out DIR`), without --workers.
+        workers: K >= 1 worker processes.
+        out: the shared output folder (logs go to out/logs/, the pids to out/logs/processes.json).
+        timeout: seconds for the whole search; past it every process is killed.
+        max_restarts: how often one worker may be restarted after dying.
+        expected_trials: for the progress line only.
+
+    Returns:
+        dict(wall_time_s, restarts={tuner_id: n}).
+    Raises:
+        LaunchError on timeout, a failing chief, or a worker that keeps dying.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"`workers` must be an integer >= 1. Received: workers={workers!r}")
+    if not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ValueError(f"`timeout` must be a number of seconds > 0. Received: timeout={timeout!r}")
+    python = python or sys.executable
+    logs = os.path.join(out, "logs")
+    os.makedirs(logs, exist_ok=True)
+    port = free_port()
+    base_env = dict(os.environ, KERASTUNER_ORACLE_IP=HOST, KERASTUNER_ORACLE_PORT=str(port))
+    cmd = [python, "-m", "zoo", *child_args]
+    t0 = time.time()
+    deadline = t0 + timeout
+    procs, files = {}, []
+
+    def start(tuner_id):
+        f = open(os.path.join(logs, f"{tuner_id}.log"), "a", encoding="utf-8")
+        files.append(f)
+        f.write(f"--- {time.strftime('%H:%M:%S')} start {tuner_id}\n")
+        f.flush()
+        env = dict(base_env, KERASTUNER_TUNER_ID=tuner_id)
+        procs[tuner_id] = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        _write_pids(logs, procs, port)
+
+    worker_ids = [f"tuner{i}" for i in range(workers)]
+    restarts = {w: 0 for w in worker_ids}
+    finished = set()
+    project = os.path.join(out, "search")
+    log(f"zoo tune: distributed search on {HOST}:{port}: chief + {workers} worker(s), logs in {logs}")
+    try:
+        start("chief")
+        for w in worker_ids:
+            start(w)
+        shown = (-1, -1)
+        while True:
+            now = time.time()
+            if now > deadline:
+                raise LaunchError(
+                    f"the distributed search did not finish within --timeout {timeout:g} s; every process "
+                    f"was stopped. Finished trials are kept in {project}: rerun the command to resume"
+                )
+            done = _count_trials(project)
+            if done != shown:
+                shown = done
+                total = expected_trials or done[1]
+                log(f"[{now - t0:6.0f}s] {done[0]}/{total} trials finished, {done[1] - done[0]} running")
+            chief_rc = procs["chief"].poll()
+            if chief_rc is not None and len(finished) < workers:
+                raise LaunchError(
+                    f"the chief (oracle server) exited with code {chief_rc} before the workers finished; "
+                    f"its log {os.path.join(logs, 'chief.log')} ends:\n{_tail(os.path.join(logs, 'chief.log'))}"
+                )
+            for w in worker_ids:
+                if w in finished:
+                    continue
+                rc = procs[w].poll()
+                if rc is None:
+                    continue
+                if rc == 0:
+                    finished.add(w)
+                    continue
+                how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
+                if restarts[w] >= max_restarts:
+                    raise LaunchError(
+                        f"worker {w} died ({how}) {restarts[w] + 1} times; giving up. Its log "
+                        f"{os.path.join(logs, w + '.log')} ends:\n{_tail(os.path.join(logs, w + '.log'))}"
+                    )
+                restarts[w] += 1
+                log(f"[{now - t0:6.0f}s] worker {w} died ({how}); restarting it with KERASTUNER_TUNER_ID={w} "
+                    f"(restart {restarts[w]}/{max_restarts}): it resumes its trial")
+                start(w)
+            if len(finished) == workers:
+                break
+            time.sleep(poll)
+        # Every worker got STOPPED from the chief, so every trial has ended and the oracle's
+        # state is on disk; KerasTuner's chief would poll up to 20 s more before exiting.
+        try:
+            procs["chief"].wait(2)
+        except subprocess.TimeoutExpired:
+            _stop(procs["chief"])
+    finally:
+        for p in procs.values():
+            _stop(p)
+        for f in files:
+            f.close()
+    wall = time.time() - t0
+    log(f"zoo tune: all workers finished in {wall:.0f} s (restarts: {sum(restarts.values())})")
+    return dict(wall_time_s=round(wall, 1), restarts=restarts, port=port)
+
+
+def _write_pids(logs, procs, port):
+    """logs/processes.json: {tuner_id: pid} of the live processes (for people and tests)."""
+    from zoo.io import write_json
+
+    write_json(os.path.join(logs, "processes.json"),
+               dict(port=port, pids={k: p.pid for k, p in procs.items()}))
+
+
+def trial_run_counts(out):
+    """{trial_id: times KerasTuner ended it} from the oracle's saved state (1 = ran once)."""
+    path = os.path.join(out, "search", "oracle.json")
+    with open(path, encoding="utf-8") as f:
+        state = json.load(f)
+    return {k: int(v) for k, v in state.get("run_times", {}).items()}
+
+
+__all__ = ["launch", "free_port", "trial_run_counts", "LaunchError", "HOST"]

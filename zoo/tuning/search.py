@@ -1,0 +1,412 @@
+"""`zoo tune`: the tuner factory, one search (plain, chief or worker), the results table, the best model.
+
+KerasTuner is the engine: its oracles propose, its tuners train and checkpoint each trial in
+`OUT/search/trial_*`. This module checks everything it can before the first trial trains
+(tuner name, budget, objective against the default model's metric names, the search space),
+resumes a search on rerun (`overwrite=False`), and writes the results: `results.json`,
+`trials.csv`, `best_model.keras`, and the plots.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import time
+
+TUNERS = ("random", "grid", "bayesian", "hyperband")
+PROJECT = "search"
+CONFIG_FILE = "tune_config.json"
+HYPERBAND_FACTOR = 3
+# Fields of a search that must match to resume it (the rest, e.g. --max-trials, may grow).
+RESUME_KEYS = ("model", "dataset", "tuner", "seed", "epochs", "objective", "image_size", "space", "train_size")
+
+
+def _install_atomic_json():
+    """KerasTuner writes oracle.json / trial.json / tuner0.json in place (truncate, then write):
+    a kill -9 at that moment leaves an empty file and the rerun cannot resume ("Expecting
+    value: line 1 column 1"). Route its `save_json` through a temporary file + rename."""
+    from keras_tuner.src import utils as kt_utils
+
+    if getattr(kt_utils.save_json, "zoo_atomic", False):
+        return
+    original = kt_utils.save_json
+
+    def save_json(path, obj):
+        if "://" in str(path):  # remote file systems: KerasTuner's own writer
+            return original(path, obj)
+        from zoo.io import write_text
+
+        text = json.dumps(obj)
+        write_text(path, text)
+        return text
+
+    save_json.zoo_atomic = True
+    kt_utils.save_json = save_json
+
+
+class SearchFailedError(RuntimeError):
+    """Every trial of the search failed; the message holds the first trial's error."""
+
+
+# ----------------------------------------------------------------------------- checks
+def check_tuner(tuner):
+    if tuner not in TUNERS:
+        import difflib
+
+        close = difflib.get_close_matches(str(tuner), TUNERS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"`tuner` must be one of {', '.join(TUNERS)}.{hint} Received: tuner={tuner!r}")
+    return tuner
+
+
+def check_positive(arg, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{arg}` must be an integer >= 1. Received: {arg}={value!r}")
+    return value
+
+
+def objective_direction(name):
+    """'min' for losses and errors, 'max' for accuracies, IoU, mAP, AUC..."""
+    low = name.lower()
+    return "min" if any(k in low for k in ("loss", "error", "mse", "mae", "crossentropy")) else "max"
+
+
+def default_objective(task):
+    return "val_accuracy" if task == "classification" else "val_loss"
+
+
+def reported_metrics(hypermodel, x, y):
+    """The names `model.fit` reports (with validation data) for the default configuration,
+    from a real evaluation of 2 examples: what KerasTuner would see after a trial."""
+    model = hypermodel.build(_default_hp(hypermodel))
+    xs, ys = hypermodel.fit_data(model, x[:2], y[:2] if not isinstance(y, dict) else {k: v[:2] for k, v in y.items()})
+    names = list(model.evaluate(xs, ys, verbose=0, return_dict=True))
+    return names + [f"val_{n}" for n in names]
+
+
+def _default_hp(hypermodel):
+    import keras_tuner as kt
+
+    hp = kt.HyperParameters()
+    hypermodel.values_of(hp)
+    return hp
+
+
+def check_objective(objective, available, model):
+    if objective not in available:
+        raise ValueError(
+            f"objective {objective!r} is not reported by {model}; its fit reports: "
+            f"{', '.join(available)}. Received: --objective {objective}"
+        )
+    return objective
+
+
+# ----------------------------------------------------------------------------- data
+def load_data(dataset, spec, *, image_size=None, seed=0, train_size=None):
+    """(x_train, y_train), (x_val, y_val), (x_test, y_test), train ArrayDataset for tuning `spec`'s model,
+    through `zoo.data.load` (its disjoint train / val / test splits).
+
+    The objective is measured on "val"; "test" only reports the best model at the end.
+    `train_size` keeps only that many training examples (and a quarter as many validation ones)
+    for quick searches. Digits get the model's channels (3 for the RGB families) and, by
+    default, 32x32 or the model's minimum input size.
+    """
+    from zoo import data
+
+    kw = {}
+    if dataset == "digits":
+        kw["channels"] = spec.default_input_shape[2]
+        image_size = image_size or max(32, *spec.min_input_shape)
+    splits = [data.load(dataset, split, image_size=image_size, seed=seed, **kw) for split in ("train", "val", "test")]
+    out = []
+    for ds, limit in zip(splits, (train_size, None if train_size is None else max(1, train_size // 4), None)):
+        x, y = ds.x, ds.y
+        if limit is not None:
+            x = x[:limit]
+            y = {k: v[:limit] for k, v in y.items()} if isinstance(y, dict) else y[:limit]
+        out.append((x, y))
+    return out[0], out[1], out[2], splits[0]
+
+
+# ----------------------------------------------------------------------------- tuners
+def hyperband_plan(epochs, max_trials):
+    """How `--epochs`/`--max-trials` map onto Hyperband: max_epochs = epochs, factor 3, and
+    enough full Hyperband iterations to reach about `max_trials` trials."""
+    import keras_tuner as kt
+
+    oracle = kt.oracles.HyperbandOracle(objective="val_loss", max_epochs=epochs, factor=HYPERBAND_FACTOR)
+    brackets = oracle._get_num_brackets()
+    per_iteration = sum(
+        oracle._get_size(b, r) for b in range(brackets) for r in range(oracle._get_num_rounds(b))
+    )
+    iterations = max(1, math.ceil(max_trials / per_iteration))
+    return dict(max_epochs=epochs, factor=HYPERBAND_FACTOR, brackets=brackets,
+                trials_per_iteration=per_iteration, hyperband_iterations=iterations,
+                trials=per_iteration * iterations)
+
+
+def make_tuner(name, hypermodel, *, objective, max_trials, epochs, seed, directory, overwrite=False):
+    """A KerasTuner tuner over `hypermodel` writing to `directory/search`."""
+    import keras_tuner as kt
+
+    check_tuner(name)
+    objective = kt.Objective(objective, direction=objective_direction(objective))
+    common = dict(objective=objective, seed=seed, directory=directory, project_name=PROJECT,
+                  overwrite=overwrite, max_consecutive_failed_trials=3)
+    if name == "random":
+        return kt.RandomSearch(hypermodel, max_trials=max_trials, **common)
+    if name == "grid":
+        return kt.GridSearch(hypermodel, max_trials=max_trials, **common)
+    if name == "bayesian":
+        return kt.BayesianOptimization(hypermodel, max_trials=max_trials, num_initial_points=max(1, min(3, max_trials - 1)), **common)
+    plan = hyperband_plan(epochs, max_trials)
+    return kt.Hyperband(hypermodel, max_epochs=epochs, factor=HYPERBAND_FACTOR,
+                        hyperband_iterations=plan["hyperband_iterations"], **common)
+
+
+def _drop_stale_retries(tuner):
+    """After a reload, trials that had already ended (their trial.json says so) leave the
+    retry queue: KerasTuner saves oracle.json once just before it clears a finished trial,
+    so a kill at that moment would run the trial twice."""
+    from keras_tuner.src.engine import trial as trial_module
+
+    oracle = tuner.oracle
+    done = (trial_module.TrialStatus.COMPLETED, trial_module.TrialStatus.FAILED)
+    queue = getattr(oracle, "_retry_queue", None)
+    if queue:
+        oracle._retry_queue = [t for t in queue if oracle.trials[t].status not in done]
+    for tid, trial in list(oracle.ongoing_trials.items()):
+        if trial.status in done:
+            oracle.ongoing_trials.pop(tid)
+
+
+# ----------------------------------------------------------------------------- search
+def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, objective=None,
+            overwrite=False, image_size=None, space=None, train_size=None, check_metrics=True):
+    """Everything up to the first trial: checks, data, HyperModel, the tuner (reloaded if a
+    search is in `out`). Returns a dict with them."""
+    from zoo import io as zio
+    from zoo import registry
+    from zoo.tuning.hypermodels import get_hypermodel
+
+    _install_atomic_json()
+    check_tuner(tuner)
+    check_positive("max_trials", max_trials)
+    check_positive("epochs", epochs)
+    for arg, v in (("image_size", image_size), ("train_size", train_size)):
+        if v is not None:
+            check_positive(arg, v)
+    spec = registry.get_spec(model)
+    objective = objective or default_objective(spec.task)
+    out = zio.ensure_out_dir(out)
+    config = dict(model=spec.name, dataset=dataset, tuner=tuner, seed=seed, epochs=epochs,
+                  objective=objective, image_size=image_size, space=space or {}, train_size=train_size,
+                  max_trials=max_trials)
+    config_path = os.path.join(out, CONFIG_FILE)
+    project = os.path.join(out, PROJECT)
+    if not overwrite and os.path.isdir(project) and os.path.isfile(config_path):
+        with open(config_path, encoding="utf-8") as f:
+            old = json.load(f)
+        diff = [k for k in RESUME_KEYS if json.loads(json.dumps(config[k])) != old.get(k)]
+        if diff:
+            got = ", ".join(f"{k}={config[k]!r} (was {old.get(k)!r})" for k in diff)
+            raise ValueError(
+                f"--out {out!r} holds another search; to resume, repeat its settings, or pass "
+                f"--overwrite to start over or another --out. Received: {got}"
+            )
+    (x, y), (xv, yv), (xt, yt), train_ds = load_data(dataset, spec, image_size=image_size, seed=seed,
+                                                         train_size=train_size)
+    classes = train_ds.classes
+    hypermodel = get_hypermodel(spec.name, input_shape=tuple(x.shape[1:]), classes=classes, epochs=epochs,
+                                train_size=len(x), space=space, seed=seed, dataset=train_ds)
+    if check_metrics:
+        check_objective(objective, reported_metrics(hypermodel, x, y), spec.name)
+    if overwrite and os.path.isdir(project):
+        import shutil
+
+        shutil.rmtree(project)
+        for name in ("results.json", "trials.csv", "best_model.keras"):
+            if os.path.exists(os.path.join(out, name)):
+                os.remove(os.path.join(out, name))
+    zio.write_json(config_path, config)
+    tuner_obj = make_tuner(tuner, hypermodel, objective=objective, max_trials=max_trials,
+                           epochs=epochs, seed=seed, directory=out, overwrite=False)
+    from keras_tuner.src.distribute import utils as dist_utils
+
+    if not dist_utils.has_chief_oracle() or dist_utils.is_chief_oracle():  # workers hold no oracle state
+        _drop_stale_retries(tuner_obj)
+    return dict(spec=spec, hypermodel=hypermodel, tuner=tuner_obj, objective=objective, out=out,
+                config=config, train=(x, y), val=(xv, yv), test=(xt, yt), classes=classes)
+
+
+def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, objective=None,
+               overwrite=False, image_size=None, space=None, train_size=None, patience=3, verbose=1,
+               baseline=False):
+    """Runs (or resumes) a search; as a distributed chief or worker (KERASTUNER_* set) it only
+    serves or runs trials and returns None, otherwise it returns the results dict."""
+    from keras_tuner.src.distribute import utils as dist_utils
+
+    import keras
+
+    t0 = time.time()
+    distributed = dist_utils.has_chief_oracle()
+    ctx = prepare(model, dataset, tuner, out, max_trials=max_trials, epochs=epochs, seed=seed,
+                  objective=objective, overwrite=overwrite and not distributed, image_size=image_size,
+                  space=space, train_size=train_size, check_metrics=not distributed)
+    tuner_obj, hm = ctx["tuner"], ctx["hypermodel"]
+    if verbose and not distributed:
+        done = sum(t.status in ("COMPLETED", "FAILED") for t in tuner_obj.oracle.trials.values())
+        budget = f"max_trials={max_trials}"
+        if tuner == "hyperband":
+            plan = hyperband_plan(epochs, max_trials)
+            budget = (f"max_epochs={plan['max_epochs']}, factor={plan['factor']}, {plan['brackets']} bracket(s), "
+                      f"{plan['trials_per_iteration']} trials per iteration x {plan['hyperband_iterations']} iteration(s)")
+        print(f"zoo tune: {ctx['spec'].name} on {dataset} {ctx['train'][0].shape[1:]}, {tuner} search, {budget}, "
+              f"objective {ctx['objective']} ({objective_direction(ctx['objective'])}), "
+              f"{len(hm.space)} hyperparameters; {done} trial(s) already finished in {ctx['out']}", flush=True)
+    (x, y), (xv, yv) = ctx["train"], ctx["val"]
+    stop = keras.callbacks.EarlyStopping(monitor=ctx["objective"], mode=objective_direction(ctx["objective"]),
+                                         patience=patience, restore_best_weights=False)
+    try:
+        tuner_obj.search(x, y, validation_data=(xv, yv), epochs=epochs, callbacks=[stop],
+                         verbose=2 if verbose else 0)
+    except RuntimeError as e:
+        if "consecutive failures" not in str(e):
+            raise
+        if distributed:
+            raise
+        raise SearchFailedError(_failure_message(tuner_obj)) from None
+    if distributed:
+        return None
+    return summarize(ctx, wall_time=time.time() - t0, baseline=baseline, verbose=verbose)
+
+
+def _failure_message(tuner_obj):
+    trials = sorted(tuner_obj.oracle.trials.values(), key=lambda t: t.trial_id)
+    first = next((t for t in trials if t.status in ("FAILED", "INVALID")), None)
+    msg = (first.message or "").strip().splitlines() if first else []
+    last = msg[-1] if msg else "no error message recorded"
+    n = sum(t.status in ("FAILED", "INVALID") for t in trials)
+    return f"all {n} trial(s) of the search failed; trial {first.trial_id if first else '?'}: {last}"
+
+
+def trial_records(tuner_obj, objective):
+    """One dict per trial, in trial-id order: id, status, score, hyperparameters, best metrics."""
+    rows = []
+    for t in sorted(tuner_obj.oracle.trials.values(), key=lambda t: t.trial_id):
+        metrics = {}
+        for name in sorted(t.metrics.metrics):
+            try:
+                metrics[name] = float(t.metrics.get_best_value(name))
+            except Exception:  # noqa: BLE001  (metric without values)
+                pass
+        error = None
+        if t.message:
+            lines = t.message.strip().splitlines()
+            error = lines[-1] if lines else None
+        rows.append(dict(trial_id=t.trial_id, status=str(t.status),
+                         score=None if t.score is None or not math.isfinite(t.score) else float(t.score),
+                         hyperparameters=dict(t.hyperparameters.values), metrics=metrics, error=error))
+    return rows
+
+
+def format_table(records, objective, names):
+    """The trials as a fixed-width text table (best first is not assumed: trial order)."""
+    short = {"learning_rate": "lr", "weight_decay": "wd", "batch_size": "batch"}
+    cols = ["trial", "status", objective] + [short.get(n, n) for n in names]
+    body = []
+    for r in records:
+        hp = r["hyperparameters"]
+        body.append([r["trial_id"], r["status"], "-" if r["score"] is None else f"{r['score']:.4f}"]
+                    + [_fmt(hp.get(n, "")) for n in names])
+    widths = [max(len(str(c)), *(len(row[i]) for row in body)) if body else len(c) for i, c in enumerate(cols)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(cols, widths))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in body]
+    return "\n".join(lines)
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
+    """After the search: check something completed, then the table, best model, test metrics,
+    optional baseline (default hyperparameters), results.json, trials.csv and the plots."""
+    from zoo import io as zio
+    from zoo import plots
+
+    tuner_obj, hm, out, objective = ctx["tuner"], ctx["hypermodel"], ctx["out"], ctx["objective"]
+    records = trial_records(tuner_obj, objective)
+    completed = [r for r in records if r["status"] == "COMPLETED" and r["score"] is not None]
+    if not completed:
+        if records:
+            raise SearchFailedError(_failure_message(tuner_obj))
+        raise SearchFailedError(f"the search in {out!r} ran no trial")
+    names = [s.name for s in hm.space]
+    table = format_table(records, objective, names)
+    best_trial = tuner_obj.oracle.get_best_trials(1)[0]
+    import warnings
+
+    with warnings.catch_warnings():  # the checkpoints hold no optimizer state on purpose
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        best_model = tuner_obj.get_best_models(1)[0]
+    best_model.optimizer.build(best_model.trainable_variables)  # saved with a complete optimizer: loads quietly
+    model_path = os.path.join(out, "best_model.keras")
+    zio.save_model(best_model, model_path)
+    xt, yt = hm.fit_data(best_model, *ctx["test"])
+    test_metrics = {k: float(v) for k, v in best_model.evaluate(xt, yt, verbose=0, return_dict=True).items()}
+    results = dict(
+        config=ctx["config"], objective=objective, direction=objective_direction(objective),
+        trials_completed=len(completed), trials_total=len(records),
+        best=dict(trial_id=best_trial.trial_id, score=float(best_trial.score),
+                  hyperparameters=dict(best_trial.hyperparameters.values)),
+        best_model=model_path, best_test_metrics=test_metrics,
+        default_hyperparameters=hm.default_values(), trials=records,
+        wall_time_s=None if wall_time is None else round(wall_time, 1),
+    )
+    if ctx["config"]["tuner"] == "hyperband":
+        results["hyperband"] = hyperband_plan(ctx["config"]["epochs"], ctx["config"]["max_trials"])
+    if baseline:
+        results["baseline"] = train_default(ctx)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["trial_id", "status", objective] + names)
+    for r in records:
+        writer.writerow([r["trial_id"], r["status"], r["score"]] + [r["hyperparameters"].get(n, "") for n in names])
+    zio.write_text(os.path.join(out, "trials.csv"), buf.getvalue())
+    results["plots"] = plots.plot_tuning_results(records, objective, os.path.join(out, "plots"),
+                                                 names=names, direction=objective_direction(objective))
+    zio.write_json(os.path.join(out, "results.json"), results)
+    if verbose:
+        print("\nTrials:\n" + table)
+        print(f"\nBest trial {best_trial.trial_id}: {objective} = {best_trial.score:.4f}")
+        for k in names:
+            if k in best_trial.hyperparameters.values:
+                print(f"  {k:>14}: {_fmt(best_trial.hyperparameters.values[k])}")
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in test_metrics.items())
+        print(f"Best model: {model_path} (test split: {shown})")
+        if baseline:
+            b = results["baseline"]
+            print(f"Untuned default: {objective} = {b['score']:.4f}")
+        print(f"Results: {os.path.join(out, 'results.json')}, plots in {os.path.join(out, 'plots')}")
+    return results
+
+
+def train_default(ctx):
+    """Trains the untuned default configuration with the search's budget (for comparison)."""
+    import keras_tuner as kt
+
+    hm, objective, epochs = ctx["hypermodel"], ctx["objective"], ctx["config"]["epochs"]
+    hp = kt.HyperParameters()
+    hm.values_of(hp)
+    model = hm.build(hp)
+    (x, y), (xv, yv) = ctx["train"], ctx["val"]
+    history = hm.fit(hp, model, x, y, validation_data=(xv, yv), epochs=epochs, verbose=0)
+    values = history.history[objective]
+    best = max(values) if objective_direction(objective) == "max" else min(values)
+    return dict(score=float(best), hyperparameters=dict(hp.values))
