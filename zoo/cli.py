@@ -529,13 +529,23 @@ def _run_tune_distributed(args, kw):
 
 
 # ----------------------------------------------------------------------------- main
-COMMANDS = [_add_list, _add_info, _add_demo, _add_train, _add_evaluate, _add_check, _add_report, _add_compare, _add_predict]
-COMMANDS.append(_add_bench)
-COMMANDS.append(_add_transfer)
-COMMANDS.append(_add_exercises)
-COMMANDS.append(_add_grade)
-COMMANDS.append(_add_grade_class)
-COMMANDS.append(_add_tune)
+COMMANDS = [
+    _add_list,
+    _add_info,
+    _add_demo,
+    _add_train,
+    _add_evaluate,
+    _add_check,
+    _add_report,
+    _add_compare,
+    _add_predict,
+    _add_bench,
+    _add_transfer,
+    _add_exercises,
+    _add_grade,
+    _add_grade_class,
+    _add_tune,
+]
 
 
 def build_parser():
