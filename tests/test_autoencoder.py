@@ -74,6 +74,12 @@ def test_vae_loss_is_reconstruction_plus_kl():
     kl = np.mean(-0.5 * np.sum(1 + log_var - mean**2 - np.exp(log_var), axis=-1))
     assert kl > 0
     np.testing.assert_allclose(loss, recon + kl, rtol=1e-4)
+    # behind another layer (as with augmentation), the compiled loss + the Sampling layer's KL
+    from zoo.models.autoencoder import BernoulliReconstructionLoss
+
+    wrapped = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Identity(), model])
+    wrapped.compile(optimizer="adam", loss=BernoulliReconstructionLoss())
+    np.testing.assert_allclose(wrapped.evaluate(x, x, batch_size=8, verbose=0), recon + kl, rtol=1e-4)
 
 
 def test_vae_trains_on_digits_and_samples():

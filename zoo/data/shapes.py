@@ -17,9 +17,9 @@ DEFAULT_EXAMPLES = {"train": 1000, "val": 200, "test": 200}
 
 
 def _texture(rng, size):
-    """A low-contrast background: a smooth colour gradient, stripes and pixel noise."""
+    """A low-contrast, weakly tinted background: a smooth gradient, stripes and pixel noise."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
-    base = rng.uniform(0.25, 0.75, 3).astype(np.float32)
+    base = (rng.uniform(0.3, 0.7) + rng.uniform(-0.06, 0.06, 3)).astype(np.float32)
     slope = rng.uniform(-0.15, 0.15, (2, 3)).astype(np.float32)
     img = base + yy[..., None] * slope[0] + xx[..., None] * slope[1]
     angle = rng.uniform(0, np.pi)
