@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: demo test test-slow gpu-test bench install clean
+.PHONY: demo test test-slow gpu-test install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ test: $(VENV)/.test-installed
 ## make test-slow: the full-size training targets
 test-slow: $(VENV)/.test-installed
 	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -m slow $(PYTEST_ARGS) tests
+
+## make gpu-test: on the GPU machine (JAX, no TensorFlow; keras & co. from carried wheels in
+## .whl/ when present): the gpu-marked tests and the backend-portable tests on JAX.
+GPU_PYTHON ?= python3
+gpu-test:
+	@if [ -d .whl ]; then $(GPU_PYTHON) -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl; fi
+	PYTHONPATH=/tmp/site:$(CURDIR) KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false $(GPU_PYTHON) -m pytest -n 4 -m "gpu or (portable and not slow)" $(PYTEST_ARGS) tests
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

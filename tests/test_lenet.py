@@ -82,3 +82,30 @@ def test_input_tensor_is_used():
 def test_get_model_passes_kwargs():
     model = zoo.get_model("lenet5", classes=5, variant="classic")
     assert model.output_shape == (None, 5)
+
+
+def test_lecun1998_has_the_papers_60000_trainable_parameters():
+    import numpy as np
+
+    model = lenet5(variant="lecun1998")
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert trainable == 60_000  # C1 156, S2 12, C3 1,516, S4 32, C5 48,120, F6 10,164
+    assert model.get_layer("c3").count_params() == 1_516
+    assert model.get_layer("s2").count_params() == 12 and model.get_layer("s4").count_params() == 32
+    assert model.output_shape == (None, 10)
+
+
+def test_lecun1998_trains_and_round_trips(tmp_path):
+    model = lenet5(variant="lecun1998", classes=3, classifier_activation=None)
+    model.compile(optimizer=keras.optimizers.Adam(3e-4), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    rng = np.random.default_rng(0)
+    x, y = rng.random((8, 32, 32, 1)).astype("float32"), rng.integers(0, 3, 8)
+    prototypes = keras.ops.convert_to_numpy(model.get_layer("rbf").prototypes)
+    losses = [float(model.train_on_batch(x, y)) for _ in range(25)]
+    assert min(losses[-5:]) < losses[0] / 2, losses  # RBF logits are far apart: training is jumpy
+    np.testing.assert_array_equal(prototypes, keras.ops.convert_to_numpy(model.get_layer("rbf").prototypes))
+    path = str(tmp_path / "l98.keras")
+    model.save(path)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model(x)), keras.ops.convert_to_numpy(zoo.load_model(path)(x)), rtol=1e-5, atol=1e-5
+    )

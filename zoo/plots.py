@@ -120,6 +120,127 @@ def plot_misclassified(images, y_true, y_pred, path, *, probabilities=None, labe
     return save_figure(fig, path)
 
 
+# ============================================================================ training workbench
+def _smooth(values, beta=0.9):
+    """Exponential moving average with bias correction (the LR finder's smoothing)."""
+    out, avg = [], 0.0
+    for i, v in enumerate(np.asarray(values, dtype=float), 1):
+        avg = beta * avg + (1 - beta) * v
+        out.append(avg / (1 - beta**i))
+    return np.array(out)
+
+
+def plot_first_layer_filters(kernel, path, *, title="First-layer filters"):
+    """The first conv layer's kernels (kh, kw, in, out) as images: RGB when in == 3, else the
+    mean over input channels in gray; each filter scaled to its own range."""
+    plt = _plt()
+    k = np.asarray(kernel, dtype=float)
+    n = k.shape[-1]
+    cols = min(8, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.2 * rows + 0.5), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, ax in zip(range(n), axes.flat):
+        f = k[..., i]
+        f = f if f.shape[-1] == 3 else f.mean(axis=-1)
+        f = (f - f.min()) / (np.ptp(f) or 1.0)
+        ax.imshow(f, cmap=None if f.ndim == 3 else "gray", interpolation="nearest")
+        ax.set_title(str(i), fontsize=7)
+    fig.suptitle(f"{title} ({k.shape[0]}x{k.shape[1]}, {k.shape[2]} in, {n} out)")
+    return save_figure(fig, path)
+
+
+def plot_feature_maps(image, maps, path, *, max_channels=8, title="Feature maps"):
+    """One input image and, per layer, its first `max_channels` activation maps.
+
+    Args:
+        image: (H, W, C) in [0, 1].
+        maps: {layer name: (h, w, channels)} activations for that image.
+    """
+    plt = _plt()
+    rows = len(maps)
+    cols = max_channels + 1
+    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.35 * rows + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    img = np.asarray(image)
+    for r, (name, m) in enumerate(maps.items()):
+        if r == 0:
+            axes[r, 0].imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None)
+            axes[r, 0].set_title("input", fontsize=7)
+        m = np.asarray(m)
+        for c in range(min(max_channels, m.shape[-1])):
+            axes[r, c + 1].imshow(m[..., c], cmap="viridis")
+            if c == 0:
+                axes[r, c + 1].set_title(f"{name} {m.shape[0]}x{m.shape[1]}x{m.shape[2]}", fontsize=7, loc="left")
+    fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def plot_saliency(images, saliency, path, *, titles=None, title="Gradient saliency |d score / d input|"):
+    """Images above their saliency maps (max |gradient| over channels, per image normalised)."""
+    plt = _plt()
+    images, saliency = np.asarray(images), np.asarray(saliency, dtype=float)
+    n = len(images)
+    fig, axes = plt.subplots(2, n, figsize=(1.6 * n, 3.6), squeeze=False)
+    for i in range(n):
+        img = images[i]
+        axes[0, i].imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None)
+        s = np.abs(saliency[i]).max(axis=-1)
+        axes[1, i].imshow(s / (s.max() or 1.0), cmap="hot")
+        if titles is not None:
+            axes[0, i].set_title(str(titles[i]), fontsize=8)
+        axes[0, i].axis("off")
+        axes[1, i].axis("off")
+    fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def plot_lr_range_test(lrs, losses, path, *, suggested=None, title="Learning-rate range test"):
+    """Loss (raw and smoothed) against a log-scaled learning rate, the suggestion marked."""
+    plt = _plt()
+    lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    ax.plot(lrs, losses, color="0.75", lw=1, label="loss per step")
+    ax.plot(lrs, _smooth(losses), lw=2, label="smoothed")
+    if suggested:
+        ax.axvline(suggested, color="crimson", ls="--", label=f"suggested lr {suggested:.2g}")
+    ax.set_xscale("log")
+    finite = losses[np.isfinite(losses)]
+    if finite.size:
+        ax.set_ylim(max(0.0, finite.min() * 0.8), min(finite.max(), 3 * float(np.median(finite[: max(3, len(finite) // 4)]))) * 1.05)
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("training loss")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    ax.set_title(title)
+    return save_figure(fig, path)
+
+
+def plot_optimizer_comparison(curves, path, *, title="Optimizers compared", xlabel="iteration"):
+    """One training-loss curve per optimizer (smoothed; raw values faint), log-scaled loss.
+
+    Args:
+        curves: {label: losses per step}.
+    """
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for i, (name, losses) in enumerate(curves.items()):
+        losses = np.asarray(losses, dtype=float)
+        steps = np.arange(1, len(losses) + 1)
+        color = f"C{i % 10}"
+        ax.plot(steps, losses, color=color, alpha=0.2, lw=0.8)
+        ax.plot(steps, _smooth(losses), color=color, lw=2, label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("training loss")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(ncol=2, fontsize=8)
+    ax.set_title(title)
+    return save_figure(fig, path)
+
+
 # ============================================================================ autoencoders, U-Net
 # (autoenc-unet engineer: reconstructions, VAE samples and latent map, segmentation overlays)
 
@@ -259,4 +380,78 @@ def plot_segmentation(images, true_masks, pred_masks, path, *, class_names=None,
     if handles:
         fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
     fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+# --- detection (ssd engineer) ---------------------------------------------------------------------
+
+_BOX_COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45"]
+
+
+def _draw_boxes(ax, boxes, names, scores=None, *, colours=None, dashed=False):
+    """Rectangles with 'label score' tags on `ax`; boxes in pixel xyxy."""
+    from matplotlib.patches import Rectangle
+
+    for i, (b, n) in enumerate(zip(boxes, names)):
+        colour = colours[i] if colours else _BOX_COLOURS[i % len(_BOX_COLOURS)]
+        x1, y1, x2, y2 = [float(v) for v in b]
+        ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=colour,
+                               linewidth=1.0 if dashed else 1.8, linestyle="--" if dashed else "-"))
+        if not dashed:
+            tag = n if scores is None else f"{n} {float(scores[i]):.2f}"
+            ax.text(x1, y1, tag, fontsize=7, color="white", va="bottom",
+                    bbox=dict(facecolor=colour, edgecolor="none", pad=0.8, alpha=0.85))
+
+
+def draw_detections(image, boxes, labels, scores, path, *, title=None):
+    """One image (H, W, C) in [0, 1] with its detections (pixel xyxy boxes, names, scores) as PNG."""
+    plt = _plt()
+    image = np.asarray(image)
+    h, w = image.shape[:2]
+    fig, ax = plt.subplots(figsize=(max(3.0, 6.0 * w / max(h, w)), max(3.0, 6.0 * h / max(h, w))))
+    ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray" if image.shape[-1] == 1 else None)
+    colours = [_BOX_COLOURS[sum(map(ord, str(n))) % len(_BOX_COLOURS)] for n in labels]
+    _draw_boxes(ax, boxes, labels, scores, colours=colours)
+    ax.set_xlim(0, w)
+    ax.set_ylim(h, 0)
+    ax.axis("off")
+    ax.set_title(title or f"{len(boxes)} detection{'s' if len(boxes) != 1 else ''}", fontsize=9)
+    return save_figure(fig, path)
+
+
+def plot_detections(images, detections, path, *, class_names, ground_truths=None, score_threshold=0.3,
+                    max_images=12, title="Detections"):
+    """Grid of images with predicted boxes (solid, 'label score') and ground truth (dashed).
+
+    Args:
+        images: (N, H, W, C) in [0, 1].
+        detections: per image {"boxes": (D, 4) relative xyxy, "scores", "labels"}.
+        ground_truths: optional per image {"boxes": (M, 4) relative xyxy, "labels" (-1 = padding)}.
+    """
+    plt = _plt()
+    images = np.asarray(images)[:max_images]
+    n = len(images)
+    cols = min(4, max(n, 1))
+    rows = max(1, int(np.ceil(n / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 3.1 * rows + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, ax in enumerate(axes.flat[:n]):
+        img = images[i]
+        h, w = img.shape[:2]
+        scale = np.array([w, h, w, h])
+        ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None)
+        if ground_truths is not None:
+            g = ground_truths[i]
+            keep = np.asarray(g["labels"]) >= 0
+            gb = np.asarray(g["boxes"])[keep] * scale
+            _draw_boxes(ax, gb, [""] * len(gb), colours=["white"] * len(gb), dashed=True)
+        d = detections[i]
+        keep = np.asarray(d["scores"]) >= score_threshold
+        labs = [class_names[int(c)] if int(c) < len(class_names) else str(int(c)) for c in np.asarray(d["labels"])[keep]]
+        colours = [_BOX_COLOURS[int(c) % len(_BOX_COLOURS)] for c in np.asarray(d["labels"])[keep]]
+        _draw_boxes(ax, np.asarray(d["boxes"])[keep] * scale, labs, np.asarray(d["scores"])[keep], colours=colours)
+        ax.set_xlim(0, w)
+        ax.set_ylim(h, 0)
+    fig.suptitle(f"{title} (score >= {score_threshold}; dashed: ground truth)", fontsize=10)
     return save_figure(fig, path)

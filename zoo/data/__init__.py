@@ -37,4 +37,135 @@ class ArrayDataset:
         return len(self.class_names)
 
 
-__all__ = ["ArrayDataset", "load_digits"]
+
+# --------------------------------------------------------------------------- load (training workbench)
+SPLITS = ("train", "val", "test")
+SYNTHETIC = {"shapes": "zoo.data.shapes", "shapes-det": "zoo.data.shapes_det"}
+
+
+def _split_seed(seed, split):
+    """A seed per (seed, split), so generated splits never share samples."""
+    return int(seed) * 1000 + SPLITS.index(split) + 1
+
+
+def load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):
+    """One split of a dataset by name, as an `ArrayDataset` (x float32 (N, H, W, C) in [0, 1]).
+
+    Args:
+        name: "digits" (scikit-learn, embedded), "shapes" / "shapes-det" (synthetic segmentation /
+            detection scenes), a tfds name ("mnist", "fashion_mnist", "cifar10", "cifar100",
+            "oxford_iiit_pet", "voc", ...) or "folder:PATH" (one sub-folder per class).
+        split: "train", "val" or "test"; the three are disjoint.
+        image_size: int or (H, W) to resize to; None keeps the dataset's default.
+        seed: seed of the split (digits, folders) or of the generator (synthetic sets).
+        data_dir: tfds data folder (tfds names only; nothing is downloaded).
+        **kw: passed on (digits: channels=1|3; tfds: max_examples=N).
+
+    Raises:
+        ValueError: unknown name or split; FileNotFoundError: tfds data not present.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"dataset name must be a non-empty string. Received: name={name!r}")
+    if split not in SPLITS:
+        raise ValueError(f"`split` must be one of {', '.join(map(repr, SPLITS))}. Received: split={split!r}")
+    key = name.strip()
+    if key.lower() == "digits":
+        return _load_digits_split(split, image_size=image_size, seed=seed, **kw)
+    if key.lower() in SYNTHETIC:
+        module_name = SYNTHETIC[key.lower()]
+        import importlib
+
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            if e.name not in (module_name, module_name.rsplit(".", 1)[0]):
+                raise
+            raise ValueError(
+                f"dataset {name!r} needs {module_name}, which this installation of zoo does not have "
+                "(it comes with the segmentation / detection models)"
+            ) from None
+        return module.load(split, image_size=image_size, seed=seed, **kw)
+    if key.startswith("folder:"):
+        from zoo.data.folder import load_folder
+
+        return load_folder(key[len("folder:"):], split, image_size=image_size, seed=seed, **kw)
+    from zoo.data.tfds import load_tfds
+
+    return load_tfds(key, split, image_size=image_size, seed=seed, data_dir=data_dir, **kw)
+
+
+def _size_hw(image_size, default):
+    if image_size is None:
+        return tuple(default)
+    if isinstance(image_size, int) and not isinstance(image_size, bool):
+        image_size = (image_size, image_size)
+    if (
+        not isinstance(image_size, (tuple, list))
+        or len(image_size) != 2
+        or not all(isinstance(v, int) and v >= 1 for v in image_size)
+    ):
+        raise ValueError(f"`image_size` must be an int or (height, width) of ints >= 1. Received: image_size={image_size!r}")
+    return tuple(image_size)
+
+
+def _load_digits_split(split, *, image_size=None, seed=0, channels=1, val_fraction=0.1, **kw):
+    """digits: the stratified 80/20 split of `load_digits`; "val" is a stratified tenth of train."""
+    import numpy as np
+
+    h, w = _size_hw(image_size, (32, 32))
+    if h != w:
+        raise ValueError(f"digits are square: pass one size. Received: image_size={image_size!r}")
+    (xtr, ytr), (xte, yte) = load_digits(h, channels=channels, seed=seed, **kw)
+    if split == "test":
+        x, y = xte, yte
+    else:
+        from sklearn.model_selection import train_test_split
+
+        xa, xb, ya, yb = train_test_split(xtr, ytr, test_size=val_fraction, stratify=ytr, random_state=seed)
+        x, y = (xa, ya) if split == "train" else (xb, yb)
+    return ArrayDataset(
+        x=np.ascontiguousarray(x, dtype=np.float32),
+        y=np.asarray(y, dtype=np.int64),
+        task="classification",
+        class_names=[str(i) for i in range(10)],
+        name="digits",
+        meta={"split": split, "seed": seed, "source": "scikit-learn load_digits"},
+    )
+
+
+def as_pydataset(ds, batch_size=32, *, shuffle=True, seed=0):
+    """A `keras.utils.PyDataset` over an ArrayDataset (numpy only: works on JAX without TensorFlow).
+
+    Yields (x, y) batches; y is a dict of arrays for detection. Reshuffled every epoch when `shuffle`."""
+    import keras
+    import numpy as np
+
+    class _Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.epoch = 0
+            self.order = np.arange(len(ds))
+            self.on_epoch_end()
+
+        def __len__(self):
+            return int(np.ceil(len(ds) / batch_size))
+
+        def __getitem__(self, i):
+            idx = self.order[i * batch_size : (i + 1) * batch_size]
+            y = {k: v[idx] for k, v in ds.y.items()} if isinstance(ds.y, dict) else np.asarray(ds.y)[idx]
+            return ds.x[idx], y
+
+        def on_epoch_end(self):
+            if shuffle:
+                self.order = np.random.default_rng(seed + self.epoch).permutation(len(ds))
+            self.epoch += 1
+
+    return _Batches()
+
+
+def dataset_names():
+    """The names `load` accepts besides tfds names and folder:PATH (for messages and --help)."""
+    return ["digits", *SYNTHETIC]
+
+
+__all__ = ["ArrayDataset", "as_pydataset", "load", "load_digits", "SPLITS"]

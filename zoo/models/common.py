@@ -207,3 +207,135 @@ def stage_outputs(model):
         )
     names.sort(key=lambda n: -1 if n == "stem" else int(n[5:]))
     return {n: model.get_layer(n).output for n in names}
+
+
+# ----------------------------------------------------------------------------- normalization
+# The `norm=` switch of the convolutional families (seed topic: normalization layers).
+NORMS = ("batch", "group", "layer", None)
+NORM_SUFFIX = {"batch": "bn", "group": "gn", "layer": "ln"}
+
+
+def check_norm(norm):
+    """`norm` must be one of NORMS ("batch", "group", "layer", None)."""
+    return check_one_of("norm", norm, NORMS)
+
+
+def norm_layer(norm, channels, *, name, groups=32, epsilon=1e-5, momentum=0.9):
+    """The normalization layer `norm` for a feature map of `channels` channels, or None.
+
+    "batch": BatchNormalization with torchvision's defaults (eps 1e-5, momentum 0.1 in torch =
+    0.9 in Keras); "group": GroupNormalization with gcd(groups, channels) groups (Wu & He 2018
+    use 32); "layer": LayerNormalization over the channels at each position (as ConvNeXt);
+    None: no layer. Layers are named `{name}_bn` / `_gn` / `_ln`.
+    """
+    check_norm(norm)
+    if norm is None:
+        return None
+    lname = f"{name}_{NORM_SUFFIX[norm]}"
+    if norm == "batch":
+        return layers.BatchNormalization(epsilon=epsilon, momentum=momentum, name=lname)
+    if norm == "group":
+        import math
+
+        return layers.GroupNormalization(groups=math.gcd(groups, channels), epsilon=epsilon, name=lname)
+    return layers.LayerNormalization(epsilon=epsilon, name=lname)
+
+
+def conv_bn_act(
+    x,
+    filters,
+    kernel_size=3,
+    strides=1,
+    *,
+    name,
+    norm="batch",
+    activation="relu",
+    use_bias=None,
+    padding=None,
+):
+    """Conv2D -> normalization -> activation, with torch-style symmetric padding.
+
+    Stride 1 uses "same" padding; stride > 1 pads kernel_size // 2 on every side first
+    (`{name}_pad`), as torchvision's `padding=k // 2`, so feature-map sizes and weights match it.
+    `padding=p` (int) pads p on every side instead (torch's `padding=p`).
+    The convolution has no bias when a normalization follows (`use_bias=None` decides so).
+    Sublayers: `{name}_conv`, `{name}_bn|gn|ln`, `{name}_{activation}`; with `norm=None` the
+    activation is fused into `{name}_conv` (as keras.applications' VGG16 does).
+    """
+    if use_bias is None:
+        use_bias = norm is None
+    if padding is None and strides > 1 and kernel_size > 1:
+        padding = kernel_size // 2
+    if padding is None:
+        padding = "same"
+    else:
+        if padding:
+            x = layers.ZeroPadding2D(padding, name=f"{name}_pad")(x)
+        padding = "valid"
+    if norm is None:  # nothing between: fuse the activation into the convolution (one layer)
+        return layers.Conv2D(
+            filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias,
+            activation=activation, name=f"{name}_conv",
+        )(x)
+    x = layers.Conv2D(
+        filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias, name=f"{name}_conv"
+    )(x)
+    nl = norm_layer(norm, filters, name=name)
+    if nl is not None:
+        x = nl(x)
+    if activation is not None:
+        x = layers.Activation(activation, name=f"{name}_{activation}")(x)
+    return x
+
+
+def trainable_count(model):
+    """Number of trainable parameters (BatchNorm's gamma/beta count, its moving statistics not),
+    the number torchvision's `sum(p.numel() for p in model.parameters())` gives."""
+    import numpy as np
+
+    return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+
+
+# ----------------------------------------------------------------------------- adaptive pooling
+def adaptive_bins(size, out):
+    """torch's adaptive-pooling bins as an (out, size) averaging matrix: bin j covers
+    [floor(j * size / out), ceil((j + 1) * size / out)), so it also upsamples (size < out)."""
+    import numpy as np
+
+    m = np.zeros((out, size), dtype="float32")
+    for j in range(out):
+        lo, hi = (j * size) // out, -((-(j + 1) * size) // out)
+        m[j, lo:hi] = 1.0 / (hi - lo)
+    return m
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class AdaptiveAveragePooling(layers.Layer):
+    """Average pooling to a fixed `output_size` (H, W) from any static input size, exactly as
+    torch's `AdaptiveAvgPool2d` (also when the input is smaller: bins then repeat pixels, which
+    keras' own layer refuses on TensorFlow). Two small matrix products, no parameters."""
+
+    def __init__(self, output_size, **kwargs):
+        super().__init__(**kwargs)
+        self.output_size = tuple(int(s) for s in output_size)
+
+    def build(self, input_shape):
+        _, h, w, _ = input_shape
+        if h is None or w is None:
+            raise ValueError(
+                f"{self.name} needs a static input height and width (the zoo's classifier tops "
+                f"with adaptive pooling do). Received: input_shape={tuple(input_shape)!r}"
+            )
+        self._rows = adaptive_bins(h, self.output_size[0])
+        self._cols = adaptive_bins(w, self.output_size[1])
+
+    def call(self, x):
+        rows = keras.ops.convert_to_tensor(self._rows, dtype=x.dtype)
+        cols = keras.ops.convert_to_tensor(self._cols, dtype=x.dtype)
+        return keras.ops.einsum("ph,bhwc,qw->bpqc", rows, x, cols)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *self.output_size, input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "output_size": self.output_size}

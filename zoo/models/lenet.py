@@ -7,17 +7,145 @@ On 32x32x1 with 10 classes it has 156 + 2,416 + 48,120 + 10,164 + 850 = 61,706 p
 
 from __future__ import annotations
 
-from keras import layers
+import numpy as np
+
+import keras
+from keras import layers, ops
 
 from zoo.models import common
 from zoo.registry import register_model
 
 PAPER = "LeCun, Bottou, Bengio, Haffner 1998, Gradient-based learning applied to document recognition, Fig. 2"
 VARIANTS = {
-    # variant: (activation, pooling layer)
+    # variant: (activation, pooling layer); "lecun1998" is built by _build_lecun1998
     "classic": ("tanh", layers.AveragePooling2D),
     "modern": ("relu", layers.MaxPooling2D),
+    "lecun1998": None,
 }
+
+# Table I of the paper: which S2 maps (columns 0-5) each C3 map (0-15) reads.
+C3_CONNECTIONS = (
+    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (0, 4, 5), (0, 1, 5),
+    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (0, 3, 4, 5), (0, 1, 4, 5), (0, 1, 2, 5),
+    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5), (0, 1, 2, 3, 4, 5),
+)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ScaledTanh(layers.Layer):
+    """The paper's squashing function f(a) = A tanh(S a) with A = 1.7159, S = 2/3 (Appendix A)."""
+
+    def call(self, x):
+        return 1.7159 * ops.tanh(x * (2.0 / 3.0))
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Subsampling(layers.Layer):
+    """LeNet-5's trainable subsampling: per map, the sum of each 2x2 window times a trainable
+    coefficient plus a trainable bias (2 parameters per map: 12 in S2, 32 in S4)."""
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.coefficient = self.add_weight(shape=(channels,), initializer="ones", name="coefficient")
+        self.bias = self.add_weight(shape=(channels,), initializer="zeros", name="bias")
+
+    def call(self, x):
+        window_sum = ops.average_pool(x, pool_size=2, strides=2, padding="valid") * 4.0
+        return window_sum * self.coefficient + self.bias
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        return (b, None if h is None else h // 2, None if w is None else w // 2, c)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class PartialConv2D(layers.Layer):
+    """A 'valid' convolution where output map j sees only the input maps `connections[j]`
+    (LeNet-5's C3, Table I): 1,516 parameters instead of a full layer's 2,416."""
+
+    def __init__(self, connections, kernel_size=5, **kwargs):
+        super().__init__(**kwargs)
+        self.connections = tuple(tuple(int(i) for i in c) for c in connections)
+        self.kernel_size = int(kernel_size)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        bad = [c for c in self.connections if not c or max(c) >= channels]
+        if bad:
+            raise ValueError(f"connections {bad} refer to input maps >= {channels}")
+        k = self.kernel_size
+        self.kernels = [
+            self.add_weight(shape=(k, k, len(c), 1), initializer="glorot_uniform", name=f"kernel_{j}")
+            for j, c in enumerate(self.connections)
+        ]
+        self.bias = self.add_weight(shape=(len(self.connections),), initializer="zeros", name="bias")
+
+    def call(self, x):
+        maps = [
+            ops.conv(ops.take(x, list(c), axis=-1), kernel, padding="valid")
+            for c, kernel in zip(self.connections, self.kernels)
+        ]
+        return ops.concatenate(maps, axis=-1) + self.bias
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, _ = input_shape
+        k = self.kernel_size - 1
+        return (b, None if h is None else h - k, None if w is None else w - k, len(self.connections))
+
+    def get_config(self):
+        return {**super().get_config(), "connections": [list(c) for c in self.connections], "kernel_size": self.kernel_size}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class EuclideanRBF(layers.Layer):
+    """The paper's output layer: one RBF unit per class, y_i = -sum_j (x_j - w_ij)^2, with fixed
+    (non-trainable) prototypes w_i in {-1, +1}^84. The paper drew them as 7x12 bitmaps of the
+    characters; here they are a seeded random +-1 code. The sign is flipped so that the outputs
+    act as logits (largest = closest prototype)."""
+
+    def __init__(self, units, seed=1998, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.seed = int(seed)
+
+    def build(self, input_shape):
+        rng = np.random.default_rng(self.seed)
+        code = rng.choice([-1.0, 1.0], size=(self.units, input_shape[-1])).astype("float32")
+        self.prototypes = self.add_weight(
+            shape=code.shape, initializer=keras.initializers.Constant(code), trainable=False, name="prototypes"
+        )
+
+    def call(self, x):
+        diff = ops.expand_dims(x, 1) - ops.expand_dims(self.prototypes, 0)
+        return -ops.sum(ops.square(diff), axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "seed": self.seed}
+
+
+def _build_lecun1998(inputs, *, include_top, pooling, classes, classifier_activation):
+    """The paper's own LeNet-5: trainable subsampling, the partial C3 table, RBF outputs;
+    60,000 trainable parameters on 32x32x1 (the RBF prototypes are fixed)."""
+    x = layers.Conv2D(6, 5, name="c1")(inputs)
+    x = ScaledTanh(name="c1_act")(x)
+    x = Subsampling(name="s2")(x)
+    x = ScaledTanh(name="s2_act")(x)
+    x = PartialConv2D(C3_CONNECTIONS, 5, name="c3")(x)
+    x = ScaledTanh(name="c3_act")(x)
+    x = Subsampling(name="s4")(x)
+    x = ScaledTanh(name="s4_act")(x)
+    if not include_top:
+        return common.classifier_top(x, include_top=False, pooling=pooling, classes=classes, classifier_activation=None)
+    x = layers.Conv2D(120, 5, name="c5")(x)
+    x = ScaledTanh(name="c5_act")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(84, name="f6")(x)
+    x = ScaledTanh(name="f6_act")(x)
+    x = EuclideanRBF(classes, name="rbf")(x)
+    return layers.Activation(classifier_activation or "linear", name="predictions")(x)
 
 
 @common.document_common_args
@@ -36,7 +164,9 @@ def _build_lenet(
     """LeNet-5.
 
     Args:
-        variant: "classic" (tanh, average pooling, as in the paper) or "modern" (ReLU, max pooling).
+        variant: "classic" (tanh, average pooling), "modern" (ReLU, max pooling) — both the
+            course form with 61,706 parameters — or "lecun1998", the paper itself (partial C3
+            table, trainable subsampling, RBF outputs: 60,000 trainable parameters).
         {common_args}
     Returns:
         A Functional model: (B, H, W, C) -> (B, classes); without the top, the S4 feature map
@@ -57,8 +187,13 @@ def _build_lenet(
         min_size=(16, 16),
         model_name="lenet5",
     )
-    activation, pool = VARIANTS[variant]
     inputs = common.make_input(shape, input_tensor)
+    if variant == "lecun1998":
+        x = _build_lecun1998(
+            inputs, include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation
+        )
+        return common.build_model(inputs, x, name=name, weights=weights)
+    activation, pool = VARIANTS[variant]
     x = layers.Conv2D(6, 5, activation=activation, name="c1")(inputs)
     x = pool(2, name="s2")(x)
     x = layers.Conv2D(16, 5, activation=activation, name="c3")(x)
@@ -83,7 +218,8 @@ def _build_lenet(
     paper=PAPER,
     small_config=dict(input_shape=(32, 32, 1), classes=10),
     notes="Course form: full C3 connections and a dense output instead of the paper's RBF units. "
-    "variant='classic' (tanh, average pooling) or 'modern' (ReLU, max pooling), same count.",
+    "variant='classic' (tanh, average pooling) or 'modern' (ReLU, max pooling), same count; "
+    "variant='lecun1998' is the paper's own network (60,000 trainable parameters).",
 )
 def lenet5(*, variant="modern", **kwargs):
     """LeNet-5, 61,706 parameters on 32x32x1 with 10 classes. See `_build_lenet`."""

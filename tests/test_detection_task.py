@@ -1,0 +1,109 @@
+"""The detection task module (contract 3): targets, training that learns, evaluation, pictures."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+import keras
+
+import zoo
+from zoo.data import ArrayDataset, shapes_det
+from zoo.detection import task
+
+
+def _train(n_train, epochs, *, lr=3e-3, n_test=60, seed=0):
+    train = shapes_det.load("train", num_examples=n_train, seed=seed)
+    test = shapes_det.load("test", num_examples=n_test, seed=seed)
+    keras.utils.set_random_seed(seed)
+    model = zoo.get_model("ssd_tiny", input_shape=train.x.shape[1:], classes=train.classes)
+    steps = epochs * (-(-n_train // 32))
+    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(lr, steps)),
+                  **task.compile_args(model, train))
+    x, y = task.fit_data(model, train)
+    before = task.evaluate(model, test)
+    history = model.fit(x, y, batch_size=32, epochs=epochs, verbose=0)
+    return model, test, before, task.evaluate(model, test), history.history
+
+
+def test_fit_data_targets():
+    model = zoo.get_model("ssd_tiny", classes=3)
+    ds = shapes_det.load("train", num_examples=6)
+    x, y = task.fit_data(model, ds)
+    assert x.shape == (6, 64, 64, 3)
+    assert y["classes"].shape == (6, 340) and y["boxes"].shape == (6, 340, 5)
+    n_objects = (ds.y["labels"] >= 0).sum(1)
+    positives = (y["classes"] > 0).sum(1)
+    assert (positives >= n_objects).all()  # every object gets at least its best default box
+    np.testing.assert_array_equal(y["boxes"][..., 4], y["classes"])
+    assert set(np.unique(y["classes"])) <= {0, 1, 2, 3}
+    assert set(task.compile_args(model, ds)["loss"]) == {"classes", "boxes"}
+
+
+def test_task_errors():
+    model = zoo.get_model("ssd_tiny", classes=3)
+    ds = shapes_det.load("train", num_examples=2, image_size=96)
+    with pytest.raises(ValueError, match="takes 64x64 images.*96x96"):
+        task.fit_data(model, ds)
+    cls = ArrayDataset(x=np.zeros((2, 64, 64, 3), "float32"), y=np.zeros(2, int), task="classification",
+                       class_names=["a"], name="digits")
+    with pytest.raises(ValueError, match="needs a detection dataset.*classification"):
+        task.evaluate(model, cls)
+    small = zoo.get_model("ssd_tiny", classes=2)
+    with pytest.raises(ValueError, match="has label 2.*classes=3"):
+        task.fit_data(small, shapes_det.load("train", num_examples=20))
+    bad = shapes_det.load("train", num_examples=2)
+    bad.y["boxes"][1, 0] = [0.5, 0.5, 0.2, 0.9]
+    with pytest.raises(ValueError, match=r"boxes'\]\[1, 0\].*x2 < x1"):
+        task.fit_data(model, bad)
+    with pytest.raises(ValueError, match="no input images"):
+        task.predict_files(model, [], "out", ["a"])
+
+
+def test_short_training_learns_and_draws_boxes(tmp_path):
+    model, test, before, after, hist = _train(n_train=480, epochs=4, lr=5e-3)
+    print(f"\nssd_tiny, 480 scenes x 4 epochs: {before} -> {after}; loss {hist['loss'][0]:.3f} -> {hist['loss'][-1]:.3f}")
+    assert hist["loss"][-1] < 0.5 * hist["loss"][0]
+    assert before["map50"] < 0.05
+    assert after["map50"] > before["map50"] + 0.15 and after["coco_map"] > before["coco_map"] + 0.03
+    png = task.plot_predictions(model, test, str(tmp_path / "pred.png"))
+    assert os.path.getsize(png) > 10_000
+    # zoo predict: image files in, PNGs with boxes out, records with the contract's keys
+    from PIL import Image
+
+    paths = []
+    for i in range(2):
+        p = str(tmp_path / f"scene{i}.png")
+        Image.fromarray((test.x[i] * 255).astype("uint8")).resize((128, 96)).save(p)
+        paths.append(p)
+    records = task.predict_files(model, paths, str(tmp_path / "out"), test.class_names)
+    assert [r["path"] for r in records] == paths
+    for r in records:
+        assert {"path", "label", "probability", "detections", "output"} <= set(r)
+        assert os.path.getsize(r["output"]) > 5_000
+        for d in r["detections"]:
+            x1, y1, x2, y2 = d["box"]
+            assert 0 <= x1 <= x2 <= 128 and 0 <= y1 <= y2 <= 96 and d["label"] in test.class_names
+    assert any(r["detections"] for r in records)
+
+
+@pytest.mark.slow
+def test_ssd_tiny_reaches_voc_map50_of_0_80_on_held_out_scenes(tmp_path):
+    """The training target (issue 6): 2,000 scenes, 10 epochs, 300 held-out test scenes."""
+    start = time.time()
+    model, test, before, after, _ = _train(n_train=2000, epochs=10, n_test=300)
+    wall = time.time() - start
+    print(f"\nssd_tiny on shapes-det: {before} -> {after} in {wall:.0f} s")
+    task.plot_predictions(model, test, str(tmp_path / "pred.png"))
+    assert after["map50"] >= 0.80
+
+
+def test_readme_detection_example_runs(tmp_path, monkeypatch):
+    text = open(os.path.join(os.path.dirname(__file__), "..", "README.md"), encoding="utf-8").read()
+    section = text.split("## Detection (SSD)", 1)[1]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    exec(compile(code, "README.md#detection", "exec"), scope)
+    assert os.path.getsize(tmp_path / "detections.png") > 10_000
+    assert len(scope["dets"]) == 2 and set(scope["dets"][0]) == {"boxes", "scores", "labels"}

@@ -1,0 +1,297 @@
+"""ResNets (He, Zhang, Ren, Sun 2016, "Deep Residual Learning for Image Recognition", CVPR).
+
+ImageNet ResNets 18/34/50/101/152 (Table 1) laid out as torchvision's `resnet.py`, so the counts
+are torchvision's: no bias in convolutions followed by BatchNorm, projection shortcuts (1x1 conv +
+BN, option B) where the shape changes, and the bottleneck nets as **v1.5**: the stride 2 sits in the
+3x3 convolution, not the first 1x1 (keras.applications' ResNet50 is v1: stride in the 1x1, conv
+biases). At 224x224x3 / 1000 classes: resnet18 11,689,512 · resnet34 21,797,672 · resnet50
+25,557,032 · resnet101 44,549,160 · resnet152 60,192,808 trainable parameters (BN's moving
+statistics are non-trainable and not counted, as in torchvision where they are buffers).
+
+CIFAR ResNets 20/32/44/56/110 (Section 4.2): a 3x3 stem of 16 filters, three stages of n basic
+blocks with 16/32/64 filters (6n + 2 layers), global average pooling, dense. Shortcuts use
+**option A** by default, as the paper does on CIFAR: identity, subsampled by 2 and zero-padded in
+the channels where the shape changes — parameter-free, giving the paper's 0.27 M / 0.46 M /
+0.66 M / 0.85 M / 1.7 M. `shortcut="B"` uses 1x1 projections instead (a few thousand more).
+
+Stage outputs: `stem` (ImageNet nets: the 7x7 stride-2 convolution's output) and `stage1`..`stage4`
+= conv2_x..conv5_x (strides 4, 8, 16, 32); CIFAR nets: `stage1`..`stage3` (strides 1, 2, 4).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from zoo.models import common
+from zoo.registry import register_model
+
+PAPER = "He, Zhang, Ren, Sun 2016, Deep Residual Learning for Image Recognition (CVPR), Table 1"
+PAPER_CIFAR = "He, Zhang, Ren, Sun 2016, Deep Residual Learning for Image Recognition (CVPR), Section 4.2, Table 6"
+BLOCKS = ("basic", "bottleneck")
+SHORTCUTS = ("A", "B")
+STEMS = ("imagenet", "cifar")
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ZeroPadShortcut(layers.Layer):
+    """Option-A shortcut (He et al. 2016, Section 3.3): the identity subsampled by `strides` and
+    zero-padded to `filters` channels (half the new channels before, half after). No parameters."""
+
+    def __init__(self, filters, strides=1, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.strides = int(strides)
+
+    def call(self, x):
+        if self.strides > 1:
+            x = x[:, :: self.strides, :: self.strides, :]
+        extra = self.filters - x.shape[-1]
+        if extra > 0:
+            x = keras.ops.pad(x, [[0, 0], [0, 0], [0, 0], [extra // 2, extra - extra // 2]])
+        return x
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, _ = input_shape
+        s = self.strides
+        return (b, None if h is None else -(-h // s), None if w is None else -(-w // s), self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "strides": self.strides}
+
+
+def shortcut(x, filters, strides, *, kind, norm, name):
+    """The identity, or where the shape changes an option-A pad or an option-B projection."""
+    if strides == 1 and x.shape[-1] == filters:
+        return x
+    if kind == "A":
+        return ZeroPadShortcut(filters, strides, name=f"{name}_pad")(x)
+    return common.conv_bn_act(x, filters, 1, strides, norm=norm, activation=None, name=name)
+
+
+def basic_block(x, filters, strides=1, *, norm, shortcut_kind="B", name):
+    """Two 3x3 convolutions + shortcut (He et al. 2016, Fig. 5 left); output `filters` channels."""
+    skip = shortcut(x, filters, strides, kind=shortcut_kind, norm=norm, name=f"{name}_0")
+    y = common.conv_bn_act(x, filters, 3, strides, norm=norm, name=f"{name}_1")
+    y = common.conv_bn_act(y, filters, 3, 1, norm=norm, activation=None, name=f"{name}_2")
+    y = layers.Add(name=f"{name}_add")([skip, y])
+    return layers.Activation("relu", name=f"{name}_out")(y)
+
+
+def bottleneck_block(x, filters, strides=1, *, norm, shortcut_kind="B", name):
+    """1x1 reduce, 3x3 (stride here: v1.5), 1x1 expand to 4 * `filters` + shortcut (Fig. 5 right)."""
+    skip = shortcut(x, 4 * filters, strides, kind=shortcut_kind, norm=norm, name=f"{name}_0")
+    y = common.conv_bn_act(x, filters, 1, 1, norm=norm, name=f"{name}_1")
+    y = common.conv_bn_act(y, filters, 3, strides, norm=norm, name=f"{name}_2")
+    y = common.conv_bn_act(y, 4 * filters, 1, 1, norm=norm, activation=None, name=f"{name}_3")
+    y = layers.Add(name=f"{name}_add")([skip, y])
+    return layers.Activation("relu", name=f"{name}_out")(y)
+
+
+def residual_stage(x, *, block, filters, blocks, strides, norm, shortcut_kind, name):
+    """`blocks` residual blocks; the first one downsamples by `strides`."""
+    fn = {"basic": basic_block, "bottleneck": bottleneck_block}[block]
+    for i in range(1, blocks + 1):
+        x = fn(
+            x,
+            filters,
+            strides if i == 1 else 1,
+            norm=norm,
+            shortcut_kind=shortcut_kind,
+            name=f"{name}_block{i}",
+        )
+    return x
+
+
+@common.document_common_args
+def _build_resnet(
+    *,
+    block,
+    depths,
+    widths=(64, 128, 256, 512),
+    stem="imagenet",
+    shortcut="B",
+    norm="batch",
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name="resnet",
+):
+    """ResNet.
+
+    Args:
+        block: "basic" (two 3x3) or "bottleneck" (1x1-3x3-1x1, 4x expansion, v1.5 stride).
+        depths: blocks per stage, e.g. (3, 4, 6, 3) for ResNet-50.
+        widths: filters per stage (bottleneck: inner width), same length as `depths`.
+        stem: "imagenet" (7x7/2 conv + 3x3/2 max pool, stride 4) or "cifar" (3x3 conv, stride 1).
+        shortcut: "B" (1x1 projection where the shape changes) or "A" (zero-pad, no parameters).
+        norm: "batch" (the paper), "group" (Wu & He 2018, 32 groups), "layer" or None (then the
+            convolutions get biases).
+        {common_args}
+    Returns:
+        A Functional model (B, H, W, C) -> (B, classes); without the top, the last stage's map
+        (B, H/32, W/32, 512 or 2048 channels for the ImageNet nets) or its global pooling.
+    """
+    common.check_one_of("block", block, BLOCKS)
+    common.check_one_of("stem", stem, STEMS)
+    common.check_one_of("shortcut", shortcut, SHORTCUTS)
+    common.check_same_length(depths=depths, widths=widths)
+    common.check_norm(norm)
+    common.check_head_args(
+        include_top=include_top,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        weights=weights,
+    )
+    imagenet = stem == "imagenet"
+    stride = (4 if imagenet else 1) * 2 ** (len(depths) - 1)
+    shape = common.resolve_input_shape(
+        input_shape=input_shape,
+        input_tensor=input_tensor,
+        default_shape=(224, 224, 3) if imagenet else (32, 32, 3),
+        min_size=(max(stride, 8),) * 2,
+        model_name=name,
+    )
+    inputs = common.make_input(shape, input_tensor)
+    if imagenet:
+        x = common.conv_bn_act(inputs, widths[0], 7, 2, norm=norm, name="conv1")
+        x = layers.Identity(name="stem")(x)
+        x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
+        x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    else:
+        x = common.conv_bn_act(inputs, widths[0], 3, 1, norm=norm, name="conv1")
+    for k, (blocks, filters) in enumerate(zip(depths, widths), start=1):
+        x = residual_stage(
+            x,
+            block=block,
+            filters=filters,
+            blocks=blocks,
+            strides=1 if k == 1 else 2,
+            norm=norm,
+            shortcut_kind=shortcut,
+            name=f"conv{k + 1}",
+        )
+        x = layers.Identity(name=f"stage{k}")(x)
+    x = common.classifier_top(
+        x,
+        include_top=include_top,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+    )
+    return common.build_model(inputs, x, name=name, weights=weights)
+
+
+# ----------------------------------------------------------------------------- ImageNet ResNets
+_SMALL = dict(input_shape=(32, 32, 3), classes=3)
+_NOTES = (
+    "torchvision layout: no conv bias before BN, option-B projection shortcuts. Stage outputs: "
+    "stem (stride 2), stage1..stage4 = conv2_x..conv5_x (strides 4-32). norm= 'batch'|'group'|'layer'|None."
+)
+_V15 = (
+    " ResNet v1.5: stride 2 in the 3x3 convolution of the bottleneck (torchvision), not in the first "
+    "1x1 as in the paper and keras.applications' ResNet50 (v1, with conv biases)."
+)
+
+
+def _imagenet(notes=""):
+    return dict(
+        family="resnet",
+        task="classification",
+        input_shape=(224, 224, 3),
+        min_input_shape=(32, 32),
+        paper=PAPER,
+        small_config=_SMALL,
+        notes=_NOTES + notes,
+    )
+
+
+@register_model(**_imagenet())
+def resnet18(*, name="resnet18", **kw):
+    """ResNet-18, 11,689,512 parameters at 224x224 / 1000 classes. See `_build_resnet`."""
+    return _build_resnet(block="basic", depths=(2, 2, 2, 2), name=name, **kw)
+
+
+@register_model(**_imagenet())
+def resnet34(*, name="resnet34", **kw):
+    """ResNet-34, 21,797,672 parameters. See `_build_resnet`."""
+    return _build_resnet(block="basic", depths=(3, 4, 6, 3), name=name, **kw)
+
+
+@register_model(**_imagenet(_V15))
+def resnet50(*, name="resnet50", **kw):
+    """ResNet-50 v1.5, 25,557,032 parameters. See `_build_resnet`."""
+    return _build_resnet(block="bottleneck", depths=(3, 4, 6, 3), name=name, **kw)
+
+
+@register_model(**_imagenet(_V15))
+def resnet101(*, name="resnet101", **kw):
+    """ResNet-101 v1.5, 44,549,160 parameters. See `_build_resnet`."""
+    return _build_resnet(block="bottleneck", depths=(3, 4, 23, 3), name=name, **kw)
+
+
+@register_model(**_imagenet(_V15))
+def resnet152(*, name="resnet152", **kw):
+    """ResNet-152 v1.5, 60,192,808 parameters. See `_build_resnet`."""
+    return _build_resnet(block="bottleneck", depths=(3, 8, 36, 3), name=name, **kw)
+
+
+# ----------------------------------------------------------------------------- CIFAR ResNets
+_CIFAR_NOTES = (
+    "CIFAR-10 net of Section 4.2: 3x3 stem, 3 stages of n basic blocks with 16/32/64 filters "
+    "(6n+2 layers). Shortcut option A (zero-padding identity, no parameters) as in the paper; "
+    "shortcut='B' for projections. Stage outputs stage1..stage3 (strides 1, 2, 4)."
+)
+
+
+def _cifar():
+    return dict(
+        family="resnet_cifar",
+        task="classification",
+        input_shape=(32, 32, 3),
+        min_input_shape=(8, 8),
+        paper=PAPER_CIFAR,
+        small_config=dict(input_shape=(16, 16, 3), classes=3),
+        notes=_CIFAR_NOTES,
+    )
+
+
+def _build_cifar_resnet(n, **kw):
+    kw.setdefault("classes", 10)
+    kw.setdefault("shortcut", "A")
+    return _build_resnet(block="basic", depths=(n, n, n), widths=(16, 32, 64), stem="cifar", **kw)
+
+
+@register_model(**_cifar())
+def resnet20(*, name="resnet20", **kw):
+    """CIFAR ResNet-20 (n=3), 0.27 M parameters (paper). See `_build_resnet`."""
+    return _build_cifar_resnet(3, name=name, **kw)
+
+
+@register_model(**_cifar())
+def resnet32(*, name="resnet32", **kw):
+    """CIFAR ResNet-32 (n=5), 0.46 M parameters (paper). See `_build_resnet`."""
+    return _build_cifar_resnet(5, name=name, **kw)
+
+
+@register_model(**_cifar())
+def resnet44(*, name="resnet44", **kw):
+    """CIFAR ResNet-44 (n=7), 0.66 M parameters (paper). See `_build_resnet`."""
+    return _build_cifar_resnet(7, name=name, **kw)
+
+
+@register_model(**_cifar())
+def resnet56(*, name="resnet56", **kw):
+    """CIFAR ResNet-56 (n=9), 0.85 M parameters (paper). See `_build_resnet`."""
+    return _build_cifar_resnet(9, name=name, **kw)
+
+
+@register_model(**_cifar())
+def resnet110(*, name="resnet110", **kw):
+    """CIFAR ResNet-110 (n=18), 1.7 M parameters (paper). See `_build_resnet`."""
+    return _build_cifar_resnet(18, name=name, **kw)

@@ -1,0 +1,116 @@
+"""Callbacks of the `zoo train` loop: an atomic BackupAndRestore, a best-model checkpoint that
+remembers the best value across restarts, and a NaN guard that names likely causes."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+
+import keras
+
+NAN_CAUSES = (
+    "the learning rate is too high (try --lr 10x smaller, or a warm-up schedule); "
+    "the inputs contain NaN/inf or are not scaled (expected floats in [0, 1]); "
+    "a log or division of zero in a custom loss/layer; "
+    "probabilities passed to a loss that expects logits or the reverse"
+)
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` whose weights and epoch counter are written to temporary names and renamed,
+    so a kill -9 during the save leaves the previous complete backup."""
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        tmp = os.path.join(self.backup_dir, ".tmp.latest.weights.h5")
+        self.model.save_weights(tmp, overwrite=True)
+        os.replace(tmp, self._weights_path)
+        tmp_meta = self._training_metadata_path + ".tmp"
+        with open(tmp_meta, "w") as f:
+            json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
+        os.replace(tmp_meta, self._training_metadata_path)
+
+
+def backup_epoch(backup_dir):
+    """The number of finished epochs recorded in a BackupAndRestore folder (0 if none)."""
+    path = os.path.join(backup_dir, "training_metadata.json")
+    if not os.path.isfile(path):
+        return 0
+    with open(path) as f:
+        return int(json.load(f).get("epoch", 0))
+
+
+class BestModel(keras.callbacks.Callback):
+    """Saves `model` (the network without augmentation layers) atomically whenever `monitor`
+    improves; `best` seeds the value so far (read from the CSV log on resume), so a restarted
+    run does not overwrite a better checkpoint with a worse one."""
+
+    def __init__(self, model, path, *, monitor="val_loss", mode="min", best=None):
+        super().__init__()
+        self.net, self.path, self.monitor, self.mode = model, path, monitor, mode
+        self.best = best if best is not None else (math.inf if mode == "min" else -math.inf)
+        self.best_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or math.isnan(value):
+            return
+        better = value < self.best if self.mode == "min" else value > self.best
+        if better:
+            from zoo.io import save_model
+
+            self.best, self.best_epoch = float(value), epoch
+            save_model(self.net, self.path)
+
+
+class NaNGuard(keras.callbacks.Callback):
+    """Stops training at the first NaN/inf loss and remembers where, for a message naming causes."""
+
+    def __init__(self):
+        super().__init__()
+        self.nan_at = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.nan_at = batch
+            self.model.stop_training = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+def nan_message(epoch, batch):
+    return f"training stopped: the loss became NaN/inf in epoch {epoch + 1}, batch {batch + 1}. Likely causes: {NAN_CAUSES}."
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall time per epoch; throughput leaves out the first epoch (compilation) when there are more."""
+
+    def __init__(self):
+        super().__init__()
+        self.times = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self._t)
+
+    def _steady(self):
+        t = sorted(self.times[1:] or self.times)
+        return t[len(t) // 2] if t else None
+
+    def steps_per_second(self, steps):
+        s = self._steady()
+        return round(steps / s, 2) if s else None
+
+    def images_per_second(self, n):
+        s = self._steady()
+        return round(n / s, 1) if s else None

@@ -1,0 +1,43 @@
+"""`zoo predict RUN_DIR|MODEL.keras INPUT...`: predictions for image files and folders, through the
+task module of the model (classifiers here; segmenters / detectors write PNGs into --out)."""
+
+from __future__ import annotations
+
+import os
+
+
+def expand_inputs(inputs):
+    """Image files named or found (recursively) in the folders named; a bad path raises."""
+    from zoo.data.folder import IMAGE_EXTENSIONS, list_images
+
+    files = []
+    for p in inputs:
+        if os.path.isdir(p):
+            found = list_images(p)
+            if not found:
+                raise FileNotFoundError(f"INPUT {p!r} is a folder without images ({', '.join(IMAGE_EXTENSIONS)})")
+            files += found
+        elif os.path.isfile(p):
+            files.append(p)
+        else:
+            raise FileNotFoundError(f"INPUT {p!r}: no such file or folder")
+    return files
+
+
+def predict_paths(path, inputs, *, out=None):
+    """Records {"path", "label", "probability", ...} for every input image."""
+    from zoo.training.evaluate import class_names_for, load_run_model, model_task
+    from zoo.training.train import task_module
+
+    files = expand_inputs(inputs)
+    model, run_dir, config = load_run_model(path)
+    task = model_task(model, config)
+    names = class_names_for(run_dir, model.output_shape[-1] if task == "classification" else 0)
+    if out:
+        from zoo.io import ensure_out_dir
+
+        out = ensure_out_dir(out)
+    try:
+        return task_module(task).predict_files(model, files, out, names)
+    except OSError as e:
+        raise ValueError(f"cannot read an input image: {e}") from None
