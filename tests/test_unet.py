@@ -120,3 +120,10 @@ def test_backbone_encoder_errors():
         zoo.get_model("unet", input_shape=(32, 32, 3), encoder=42)
     with pytest.raises(ValueError, match="upsampling"):
         zoo.get_model("unet", input_shape=(32, 32, 3), upsampling="nearest")
+
+
+@pytest.mark.parametrize("backbone, taps", [("resnet18", 5), ("vgg16", 5)])
+def test_zoo_classifier_as_encoder_gives_a_full_size_map(backbone, taps):
+    model = zoo.get_model("unet", input_shape=(32, 32, 3), classes=2, encoder=backbone)
+    assert len(model.get_layer("encoder").outputs) == taps
+    assert tuple(model.output.shape) == (None, 32, 32, 2)
