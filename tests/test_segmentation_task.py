@@ -82,7 +82,13 @@ def test_bad_masks_are_refused_with_clear_errors():
 
 @pytest.mark.slow
 def test_unet_reaches_mean_iou_090_on_held_out_shapes(tmp_path):
-    """The issue's target: the default unet reaches mean IoU >= 0.90 on held-out 64x64 scenes."""
+    """The issue's target: the default unet reaches mean IoU >= 0.90 on held-out 64x64 scenes.
+
+    Measured (same data, seed, model and optimizer; one fit call per epoch, evaluating after
+    each; 2 shared CPU cores under heavy load): mean IoU 0.22, 0.26, 0.26, 0.52, 0.76, 0.85, 0.76,
+    0.91, 0.91 after epochs 1-9, 766 s of training in all (first epoch 222 s with compilation,
+    the last ones about 40 s). 20 epochs leave a margin for the noisy constant learning rate.
+    """
     train = shapes.load("train")
     test = shapes.load("test")
     keras.utils.set_random_seed(0)
