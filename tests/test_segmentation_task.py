@@ -86,14 +86,17 @@ def test_unet_reaches_mean_iou_090_on_held_out_shapes(tmp_path):
 
     Measured (same data, seed, model and optimizer; one fit call per epoch, evaluating after
     each; 2 shared CPU cores under heavy load): mean IoU 0.22, 0.26, 0.26, 0.52, 0.76, 0.85, 0.76,
-    0.91, 0.91 after epochs 1-9, 766 s of training in all (first epoch 222 s with compilation,
-    the last ones about 40 s). 20 epochs leave a margin for the noisy constant learning rate.
+    0.91, 0.91, 0.87 after epochs 1-10 at a constant learning rate 2e-3, 818 s of training in
+    all (first epoch 222 s with compilation, the last ones about 45 s). The constant rate is
+    noisy late, so this test decays it (cosine) over 20 epochs; that exact run is not measured.
     """
     train = shapes.load("train")
     test = shapes.load("test")
     keras.utils.set_random_seed(0)
     model = zoo.get_model("unet", input_shape=train.x.shape[1:], classes=train.classes)
-    model.compile(optimizer=keras.optimizers.Adam(2e-3), **task.compile_args(model, train))
+    steps = EPOCHS_TO_TARGET * int(np.ceil(len(train) / 16))
+    lr = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=steps)
+    model.compile(optimizer=keras.optimizers.Adam(lr), **task.compile_args(model, train))
     x, y = task.fit_data(model, train)
     start = time.perf_counter()
     model.fit(x, y, epochs=EPOCHS_TO_TARGET, batch_size=16, verbose=2)
