@@ -34,7 +34,7 @@ def _paper_param_sum(in_channels=1, classes=2, base=64, depth=4):
 
 
 def test_paper_configuration_maps_572_to_388_with_the_per_layer_parameter_count():
-    model = zoo.get_model("unet", input_shape=(572, 572, 1), padding="valid", depth=4, filters=64, classes=2)
+    model = zoo.get_model("unet", input_shape=(572, 572, 1), padding="valid", depth=4, filters=64, batch_norm=False, classes=2)
     assert tuple(model.output.shape) == (None, 388, 388, 2)
     assert model.count_params() == _paper_param_sum() == 31_030_658
     assert unet_mod.output_size(572, depth=4, padding="valid") == 388
@@ -120,3 +120,10 @@ def test_backbone_encoder_errors():
         zoo.get_model("unet", input_shape=(32, 32, 3), encoder=42)
     with pytest.raises(ValueError, match="upsampling"):
         zoo.get_model("unet", input_shape=(32, 32, 3), upsampling="nearest")
+
+
+@pytest.mark.parametrize("backbone, taps", [("resnet18", 5), ("vgg16", 5)])
+def test_zoo_classifier_as_encoder_gives_a_full_size_map(backbone, taps):
+    model = zoo.get_model("unet", input_shape=(32, 32, 3), classes=2, encoder=backbone)
+    assert len(model.get_layer("encoder").outputs) == taps
+    assert tuple(model.output.shape) == (None, 32, 32, 2)

@@ -266,10 +266,12 @@ def segmentation_colours(classes):
     return np.tile(_SEG_COLOURS, (reps, 1))[:classes]
 
 
-def overlay_mask(image, mask, *, alpha=0.5):
-    """The image (H, W, C) with every non-background class painted in its colour."""
+def overlay_mask(image, mask, *, alpha=0.8):
+    """The image (H, W, C), in gray so the mask colours read true, with every non-background
+    class painted in its colour (`segmentation_colours`)."""
     image = np.asarray(image, dtype=np.float32)
-    rgb = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image[..., :3]
+    gray = image.mean(axis=-1, keepdims=True)
+    rgb = np.repeat(gray, 3, axis=-1)
     mask = np.asarray(mask).astype(int)
     colours = segmentation_colours(max(int(mask.max(initial=0)) + 1, 2))
     out = rgb.copy()

@@ -49,11 +49,14 @@ def add_noise(x, stddev, *, seed=0):
 
 
 def compile_args(model, dataset):
-    """Pixel-wise binary cross-entropy (sigmoid outputs in [0, 1]) and MSE as metric; the VAE's
-    own `compute_loss` (reconstruction + KL) needs no loss."""
+    """Pixel-wise binary cross-entropy (sigmoid outputs in [0, 1]) and MSE as metric. The VAE's
+    own `compute_loss` (reconstruction + KL) ignores the loss given; it is the same per-image
+    Bernoulli reconstruction loss, so a wrapper model (augmentation) trains the same objective."""
     _images(model, dataset)
     if _is_vae(model):
-        return {"metrics": ["mse"]}
+        from zoo.models.autoencoder import BernoulliReconstructionLoss
+
+        return {"loss": BernoulliReconstructionLoss(), "metrics": ["mse"]}
     return {"loss": "binary_crossentropy", "metrics": ["mse"]}
 
 

@@ -17,9 +17,9 @@ DEFAULT_EXAMPLES = {"train": 1000, "val": 200, "test": 200}
 
 
 def _texture(rng, size):
-    """A low-contrast background: a smooth colour gradient, stripes and pixel noise."""
+    """A low-contrast, weakly tinted background: a smooth gradient, stripes and pixel noise."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
-    base = rng.uniform(0.25, 0.75, 3).astype(np.float32)
+    base = (rng.uniform(0.3, 0.7) + rng.uniform(-0.06, 0.06, 3)).astype(np.float32)
     slope = rng.uniform(-0.15, 0.15, (2, 3)).astype(np.float32)
     img = base + yy[..., None] * slope[0] + xx[..., None] * slope[1]
     angle = rng.uniform(0, np.pi)
@@ -101,7 +101,7 @@ def load(split="train", *, image_size=None, seed=0, num_examples=None, max_shape
         seed: dataset seed; splits use distinct seeds derived from it.
         num_examples: number of scenes (default per split above).
         max_shapes: at most this many shapes per scene (default 4).
-        **kw: accepted and ignored (the zoo.data.load contract passes e.g. data_dir).
+        **kw: `max_examples` is taken as `num_examples`; the rest (e.g. data_dir) is ignored.
 
     Returns:
         ArrayDataset with x (N, S, S, 3) float32 in [0, 1] and y (N, S, S) int32 class ids
@@ -115,6 +115,8 @@ def load(split="train", *, image_size=None, seed=0, num_examples=None, max_shape
         image_size = image_size[0]
     image_size = DEFAULT_SIZE if image_size is None else image_size
     s = split_seed(seed, split)
+    if num_examples is None:  # zoo.data.load's spelling for tfds sets
+        num_examples = kw.get("max_examples")
     n = DEFAULT_EXAMPLES[split] if num_examples is None else num_examples
     x, y = make_scenes(n, image_size=image_size, seed=s, max_shapes=max_shapes)
     return ArrayDataset(

@@ -86,6 +86,21 @@ class Sampling(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
+class BernoulliReconstructionLoss(keras.losses.Loss):
+    """Binary cross-entropy summed over the pixels of each image (the VAE's -log p(x|z) for
+    Bernoulli pixels), so that it adds to the per-image KL term on the same scale."""
+
+    def __init__(self, name="reconstruction_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        eps = 1e-7
+        p = ops.clip(y_pred, eps, 1.0 - eps)
+        nll = -(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
+        return ops.sum(ops.reshape(nll, (ops.shape(nll)[0], -1)), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
 class VAE(Autoencoder):
     """Variational autoencoder: encoder -> (z_mean, z_log_var) -> Sampling -> decoder.
 
@@ -93,14 +108,13 @@ class VAE(Autoencoder):
     reconstruction term is the Bernoulli negative log-likelihood (binary cross-entropy) summed
     over pixels and averaged over the batch; the KL term comes from the `Sampling` layer. Train
     with `model.fit(x)` or `model.fit(x, x)`; `compile(loss=...)` is not needed (and ignored).
+    Wrapped in another model (e.g. behind augmentation layers), compile that one with
+    `BernoulliReconstructionLoss()`: the KL term still comes from the Sampling layer.
     """
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         target = x if y is None else y
-        eps = 1e-7
-        p = ops.clip(y_pred, eps, 1.0 - eps)
-        nll = -(target * ops.log(p) + (1.0 - target) * ops.log(1.0 - p))
-        recon = ops.mean(ops.sum(ops.reshape(nll, (ops.shape(nll)[0], -1)), axis=-1))
+        recon = ops.mean(BernoulliReconstructionLoss().call(ops.cast(target, y_pred.dtype), y_pred))
         losses = self.losses
         return recon + (ops.sum(ops.stack(losses)) if losses else 0.0)
 

@@ -6,8 +6,9 @@ pool, filters doubling from `filters`; a bottleneck of two convs; expanding path
 (or bilinear upsampling + 1x1 conv) halving the filters, concatenation with the skip connection
 (centre-cropped with `padding="valid"`), two 3x3 convs; a 1x1 conv to `classes` maps.
 
-The paper's configuration, `unet(input_shape=(572, 572, 1), padding="valid", depth=4,
-filters=64, classes=2)`, maps 572x572 to 388x388 and has 31,030,658 parameters (a per-layer sum
+The defaults (filters=16, BatchNorm, padding="same") are sized for CPU training. The paper's
+configuration, `unet(input_shape=(572, 572, 1), padding="valid", depth=4, filters=64,
+batch_norm=False, classes=2)`, maps 572x572 to 388x388 and has 31,030,658 parameters (a per-layer sum
 checks it in tests/test_unet.py).
 
 `encoder=` swaps the contracting path for a zoo classifier backbone (resnet18/34/50, vgg16,
@@ -185,10 +186,10 @@ def _decode_backbone(inputs, features, names, *, filters, upsampling, batch_norm
 def _build_unet(
     *,
     depth=4,
-    filters=64,
+    filters=16,
     upsampling="transpose",
     padding="same",
-    batch_norm=False,
+    batch_norm=True,
     dropout=0.0,
     encoder=None,
     encoder_weights=None,
@@ -205,11 +206,13 @@ def _build_unet(
 
     Args:
         depth: int >= 1, number of poolings (the paper: 4).
-        filters: int >= 1, filters of the first level, doubled per level (the paper: 64).
+        filters: int >= 1, filters of the first level, doubled per level. Default 16, sized for
+            CPU training (1.9 M parameters); the paper: 64.
         upsampling: "transpose" (2x2 up-convolution, the paper) or "bilinear" (+ 1x1 conv).
         padding: "same" (output size = input size; sides divisible by 2**depth) or "valid" (the
             paper: unpadded convs, centre-cropped skips, 572 -> 388).
-        batch_norm: bool, BatchNorm after every 3x3 conv (not in the paper).
+        batch_norm: bool, BatchNorm after every 3x3 conv; default True (trains faster); the paper
+            has none.
         dropout: float in [0, 1), dropout at the end of the contracting path (the paper: 0.5).
         encoder: None (the paper's contracting path), a zoo classifier name with stage outputs
             (resnet18/34/50, vgg16) or a keras.Model with `stem`/`stageK` layers. Needs
@@ -293,9 +296,10 @@ def _build_unet(
     min_input_shape=(16, 16),
     paper=PAPER,
     small_config=dict(input_shape=(32, 32, 3), classes=3, depth=2, filters=4),
-    notes="padding='same' by default (output = input size); padding='valid' is the paper's "
-    "unpadded form (572 -> 388). Optional BatchNorm, dropout, bilinear decoder, classifier encoder.",
+    notes="Defaults sized for CPU: filters=16, batch_norm=True, padding='same' (output = input size). "
+    "The paper: filters=64, batch_norm=False, padding='valid' (572 -> 388, 31,030,658 parameters). "
+    "Optional dropout, bilinear decoder, classifier encoder (encoder='resnet18').",
 )
 def unet(**kwargs):
-    """U-Net; the paper's configuration: unet(input_shape=(572, 572, 1), padding="valid", classes=2)."""
+    """U-Net; the paper's: unet(input_shape=(572, 572, 1), padding="valid", filters=64, batch_norm=False, classes=2)."""
     return _build_unet(**kwargs)

@@ -81,14 +81,15 @@ class MeanIoU(keras.metrics.Metric):
         self.cm.assign(self.cm + ops.matmul(ops.transpose(t), p))
 
     def result(self):
-        tp = ops.diagonal(self.cm)
-        denom = ops.sum(self.cm, axis=0) + ops.sum(self.cm, axis=1) - tp
+        cm = ops.convert_to_tensor(self.cm)
+        tp = ops.diagonal(cm)
+        denom = ops.sum(cm, axis=0) + ops.sum(cm, axis=1) - tp
         present = ops.cast(denom > 0, "float32")
         iou = tp / ops.maximum(denom, 1e-12)
         return ops.sum(iou * present) / ops.maximum(ops.sum(present), 1.0)
 
     def reset_state(self):
-        self.cm.assign(ops.zeros_like(self.cm))
+        self.cm.assign(ops.zeros((self.num_classes, self.num_classes), dtype="float32"))
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype, "num_classes": self.num_classes, "threshold": self.threshold}
