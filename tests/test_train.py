@@ -11,7 +11,7 @@ import types
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_zoo
+from tests.conftest import ROOT, run_zoo
 from zoo.data import ArrayDataset, load
 
 

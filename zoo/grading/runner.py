@@ -111,7 +111,10 @@ def encode(obj):
 
 
 def site_dirs(exclude=()):
-    """Where the child finds numpy/keras/..., minus any folder inside `exclude` (the repo)."""
+    """Where the child finds numpy/keras/...: the interpreter's site-packages folders, minus any
+    that is one of the `exclude` folders. A site-packages folder inside the repository (a `.venv/`
+    there, as `make test` makes) is kept: it holds installed packages only, and with `-S` no `.pth`
+    file (such as the editable install's path to the repository) is processed."""
     import site
 
     dirs = []
@@ -119,7 +122,7 @@ def site_dirs(exclude=()):
         d = os.path.realpath(d)
         if d in dirs or not os.path.isdir(d):
             continue
-        if any(d == e or d.startswith(e.rstrip(os.sep) + os.sep) for e in exclude):
+        if any(d == os.path.realpath(e) for e in exclude):
             continue
         dirs.append(d)
     return dirs
