@@ -591,8 +591,8 @@ class UNetHyperModel(_TaskHyperModel):
     def family_space(self):
         return (
             HP("depth", "choice", 4, values=(2, 3, 4), doc="number of poolings (the paper: 4)"),
-            HP("filters", "choice", 64, values=(8, 16, 32, 64), doc="filters of the first level, doubled per level"),
-            HP("batch_norm", "choice", False, values=(False, True), doc="BatchNorm after every conv"),
+            HP("filters", "choice", 16, values=(8, 16, 32, 64), doc="filters of the first level, doubled per level (the paper: 64)"),
+            HP("batch_norm", "choice", True, values=(False, True), doc="BatchNorm after every conv (the paper: none)"),
         )
 
     def check_space(self):
