@@ -31,9 +31,11 @@ test: $(VENV)/.test-installed
 	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -n auto -m "not slow and not gpu" $(PYTEST_ARGS) tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n auto -m "portable and not slow and not gpu" $(PYTEST_ARGS) tests
 
-## make test-slow: the full-size training targets
+## make test-slow: the full-size training targets, the 100+-layer nets, and on JAX the round
+## trips and training steps `make test` leaves to one model per family
 test-slow: $(VENV)/.test-installed
-	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -m slow $(PYTEST_ARGS) tests
+	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -n auto -m "slow and not gpu" $(PYTEST_ARGS) tests
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n auto -m "slow and portable and not gpu" $(PYTEST_ARGS) tests
 
 ## make gpu-test: on the GPU machine (JAX, no TensorFlow; keras & co. from carried wheels in
 ## .whl/ when present): the gpu-marked tests and the backend-portable tests on JAX.

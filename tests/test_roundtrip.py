@@ -25,10 +25,31 @@ def _numpy(outputs):
     return [keras.ops.convert_to_numpy(outputs)]
 
 
+def _representatives():
+    """One model per (family, task): the one with the smallest test input, then by name."""
+    best = {}
+    for n in zoo.list_models():
+        spec = registry.get_spec(n)
+        if "deep" in spec.tags:
+            continue
+        shape = spec.small_config.get("input_shape", spec.default_input_shape)
+        key = (spec.family, spec.task)
+        rank = (int(np.prod(shape[:2])), registry._natural_key(n))
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, n)
+    return {n for _, n in best.values()}
+
+
 def _models():
-    """Every registered model; the deepest (tag "deep") only in the slow suite."""
+    """Every registered model. The deepest (tag "deep") run in the slow suite only; on JAX, whose
+    CPU tracing is slow, `make test` round-trips one model per family and `make test-slow`
+    the rest (both backends)."""
+    on_jax = keras.backend.backend() == "jax"
+    keep = _representatives()
     return [
-        pytest.param(n, marks=pytest.mark.slow) if "deep" in registry.get_spec(n).tags else n
+        pytest.param(n, marks=pytest.mark.slow)
+        if "deep" in registry.get_spec(n).tags or (on_jax and n not in keep)
+        else n
         for n in zoo.list_models()
     ]
 
