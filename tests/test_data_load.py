@@ -115,3 +115,15 @@ def test_numpy_path_trains_on_jax_without_tensorflow(tmp_path):
     acc = float(p.stdout.split("ACC")[-1])
     assert acc > 0.3, p.stdout  # 10 classes: chance is 0.1
     assert (tmp_path / "run" / "model.keras").exists() and (tmp_path / "run" / "saliency.png").exists()
+
+
+def test_pets_and_voc_go_to_their_dedicated_loaders(monkeypatch):
+    import zoo.data
+    from zoo.data import pets, voc
+
+    calls = []
+    monkeypatch.setattr(pets, "load", lambda split, **kw: calls.append(("pets", split, kw["data_dir"])) or "P")
+    monkeypatch.setattr(voc, "load", lambda split, **kw: calls.append(("voc", split, kw["data_dir"])) or "V")
+    assert zoo.data.load("oxford_iiit_pet", "val", data_dir="/d") == "P"
+    assert zoo.data.load("voc", "test", data_dir="/e") == "V"
+    assert calls == [("pets", "val", "/d"), ("voc", "test", "/e")]

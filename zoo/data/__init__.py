@@ -85,6 +85,11 @@ def load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):
                 "(it comes with the segmentation / detection models)"
             ) from None
         return module.load(split, image_size=image_size, seed=seed, **kw)
+    if key.lower() in DEDICATED_TFDS:  # tfds data with checks and class ids of their own
+        import importlib
+
+        module = importlib.import_module(DEDICATED_TFDS[key.lower()])
+        return module.load(split, image_size=image_size, seed=seed, data_dir=data_dir, **kw)
     if key.startswith("folder:"):
         from zoo.data.imagefolder import load_folder
 
@@ -92,6 +97,11 @@ def load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):
     from zoo.data.tfds import load_tfds
 
     return load_tfds(key, split, image_size=image_size, seed=seed, data_dir=data_dir, **kw)
+
+
+# tfds datasets with a loader of their own: pets (masks 0 background, 1 pet, 2 border, as in
+# `shapes`) and voc (boxes checked ymin <= ymax, relative xyxy).
+DEDICATED_TFDS = {"oxford_iiit_pet": "zoo.data.pets", "voc": "zoo.data.voc"}
 
 
 def _size_hw(image_size, default):
