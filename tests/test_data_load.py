@@ -83,6 +83,9 @@ def test_tfds_without_data_says_so_and_how_to_pass_data_dir(tmp_path):
         load("mnist", data_dir=str(tmp_path))
     with pytest.raises(ValueError, match="Did you mean: mnist"):
         load("mnistt")
+    # a tfds detection set without a loader of its own is refused up front, naming what it has
+    with pytest.raises(ValueError, match=r"'kitti' has no 'image' and 'label'.*objects.*oxford_iiit_pet and voc"):
+        load("kitti", data_dir=str(tmp_path))
 
 
 NO_TF = r'''

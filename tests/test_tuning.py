@@ -50,6 +50,17 @@ def test_every_optimizer_of_the_space_is_built():
                 epochs=2, train_size=100,
             )
             assert isinstance(opt, keras.optimizers.Optimizer)
+            assert opt.weight_decay == 1e-4, (name, opt.weight_decay)
+    # the same factory as `zoo train`: momentum / nesterov / decoupled decay as named, schedules span the trial
+    sgd = lambda **kw: hypermodels.make_optimizer(  # noqa: E731
+        dict(dict(optimizer="nesterov", learning_rate=0.1, schedule="cosine", weight_decay=0.0, batch_size=10), **kw),
+        epochs=2, train_size=100)
+    opt = sgd()
+    assert opt.momentum == 0.9 and opt.nesterov and opt.weight_decay is None
+    assert float(opt.learning_rate) == pytest.approx(0.1)  # before the first step
+    assert float(opt._learning_rate(20)) == pytest.approx(0.0, abs=1e-7)  # 2 epochs x 10 steps: decayed to 0
+    assert hypermodels.make_optimizer(dict(optimizer="adamw", learning_rate=1e-3, schedule="constant", weight_decay=0.0,
+                                           batch_size=32), epochs=1, train_size=32).weight_decay == 0.0
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,7 @@ def make_optimizer(name="adam", lr=None, *, schedule="constant", total_steps=1, 
         return O.RMSprop(rate, **wd)
     if name == "adam":
         return O.Adam(rate, **wd)
-    return O.AdamW(rate, weight_decay=weight_decay or 1e-4)
+    return O.AdamW(rate, weight_decay=1e-4 if weight_decay is None else weight_decay)
 
 
 def plateau_callback(optimizer, *, monitor="val_loss", factor=0.5, patience=3, min_lr=1e-6):

@@ -15,8 +15,9 @@ from typing import Any
 
 import keras_tuner as kt
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw")
-SCHEDULES = ("constant", "cosine", "step")
+from zoo.training.optimizers import OPTIMIZERS  # one list of optimizer names
+
+SCHEDULES = ("constant", "cosine", "step")  # the searched subset of zoo.training.optimizers.SCHEDULES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -316,37 +317,14 @@ def _with_augmentation(network, strength, task):
 
 
 def make_optimizer(values, *, epochs, train_size):
-    """The optimizer of `values` (optimizer, learning_rate, schedule, weight_decay, batch_size)."""
-    import keras
+    """The optimizer of `values` (optimizer, learning_rate, schedule, weight_decay, batch_size),
+    built by the training workbench's factory (zoo.training.optimizers) so a tuned trial and
+    `zoo train --optimizer ... --lr ... --schedule ...` train alike."""
+    from zoo.training.optimizers import make_optimizer as by_name
 
-    lr = float(values["learning_rate"])
     steps = max(1, epochs * math.ceil(train_size / int(values["batch_size"])))
-    schedule = values["schedule"]
-    if schedule == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps)
-    elif schedule == "step":
-        lr = keras.optimizers.schedules.PiecewiseConstantDecay(
-            [max(1, steps // 2), max(2, (3 * steps) // 4)], [lr, lr * 0.1, lr * 0.01]
-        )
-    wd = float(values["weight_decay"]) or None
-    name = values["optimizer"]
-    if name == "sgd":
-        return keras.optimizers.SGD(lr, weight_decay=wd)
-    if name == "momentum":
-        return keras.optimizers.SGD(lr, momentum=0.9, weight_decay=wd)
-    if name == "nesterov":
-        return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True, weight_decay=wd)
-    if name == "adagrad":
-        return keras.optimizers.Adagrad(lr, weight_decay=wd)
-    if name == "adadelta":
-        return keras.optimizers.Adadelta(lr, weight_decay=wd)
-    if name == "rmsprop":
-        return keras.optimizers.RMSprop(lr, weight_decay=wd)
-    if name == "adam":
-        return keras.optimizers.Adam(lr, weight_decay=wd)
-    if name == "adamw":
-        return keras.optimizers.AdamW(lr, weight_decay=wd or 0.0)
-    raise ValueError(f"`optimizer` must be one of {OPTIMIZERS}. Received: optimizer={name!r}")
+    return by_name(values["optimizer"], float(values["learning_rate"]), schedule=values["schedule"],
+                   total_steps=steps, weight_decay=float(values["weight_decay"]))
 
 
 # ----------------------------------------------------------------------------- LeNet
