@@ -105,6 +105,7 @@ DEDICATED_TFDS = {"oxford_iiit_pet": "zoo.data.pets", "voc": "zoo.data.voc"}
 
 
 def _size_hw(image_size, default):
+    """(height, width) from an int, a pair of ints or None (= `default`); anything else is refused."""
     if image_size is None:
         return tuple(default)
     if isinstance(image_size, int) and not isinstance(image_size, bool):
@@ -112,7 +113,7 @@ def _size_hw(image_size, default):
     if (
         not isinstance(image_size, (tuple, list))
         or len(image_size) != 2
-        or not all(isinstance(v, int) and v >= 1 for v in image_size)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in image_size)
     ):
         raise ValueError(f"`image_size` must be an int or (height, width) of ints >= 1. Received: image_size={image_size!r}")
     return tuple(image_size)

@@ -216,20 +216,6 @@ def read_image(path, size, color_mode="rgb"):
     return a[..., None] if a.ndim == 2 else a
 
 
-def _size_hw(image_size, default):
-    if image_size is None:
-        return tuple(default)
-    if isinstance(image_size, int) and not isinstance(image_size, bool):
-        image_size = (image_size, image_size)
-    if (
-        not isinstance(image_size, (tuple, list))
-        or len(image_size) != 2
-        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in image_size)
-    ):
-        raise ValueError(f"`image_size` must be an int or (height, width) of ints >= 1. Received: image_size={image_size!r}")
-    return tuple(image_size)
-
-
 def split_indices(labels, *, seed=0, val_fraction=0.1, test_fraction=0.2):
     """{"train", "val", "test": index arrays}, stratified per class and seeded.
 
@@ -297,6 +283,8 @@ def load_folder(
         raise ValueError(f"`split` must be one of 'train', 'val', 'test', 'all'. Received: split={split!r}")
     if channels not in (1, 3):
         raise ValueError(f"`channels` must be 1 or 3. Received: channels={channels!r}")
+    from zoo.data import _size_hw
+
     size = _size_hw(image_size, (64, 64))
     scan = scan or scan_image_folder(path, min_size=min_size)
     if split == "all":
