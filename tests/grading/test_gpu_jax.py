@@ -24,20 +24,23 @@ def _full_score(res, at_least):
 
 def test_jax_children_use_full_precision_matmuls(tmp_path):
     """JAX children run with float32 matmuls at 'highest' precision (no TF32 on a GPU), start
-    from the fork server, and on a machine without a GPU compile with XLA's fast settings."""
+    from the fork server, import no TensorFlow, and on a machine without a GPU compile with
+    XLA's fast settings."""
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "probe_jax.py").write_text(
-        "import os\n\nimport jax\nimport keras\n\n\n"
+        "import os\nimport sys\n\nimport jax\nimport keras\n\n\n"
         "def settings():\n"
         "    x = keras.ops.matmul(keras.ops.ones((2, 3)), keras.ops.ones((3, 2)))\n"
         "    return {'precision': str(jax.config.jax_default_matmul_precision), 'backend': keras.backend.backend(),\n"
-        "            'xla_flags': os.environ.get('XLA_FLAGS', ''), 'matmul': keras.ops.convert_to_numpy(x)}\n")
+        "            'xla_flags': os.environ.get('XLA_FLAGS', ''), 'matmul': keras.ops.convert_to_numpy(x),\n"
+        "            'tensorflow': 'tensorflow' in sys.modules}\n")
     with runner.Submission(str(sub), backend="jax") as s:
         out = s.call("probe_jax", "settings")
         assert s.workers["probe_jax"].proc is None, "the JAX child should come from the fork server"
     assert out["precision"] == "highest" and out["backend"] == "jax", out
     assert out["matmul"].tolist() == [[3.0, 3.0], [3.0, 3.0]]
+    assert not out["tensorflow"], "seeding a JAX child must not import TensorFlow (3-6 s and ~1 GB a child)"
     if not runner.has_gpu():
         assert runner.CPU_XLA_FLAGS in out["xla_flags"], out
     env = runner.child_env("jax", str(tmp_path), str(tmp_path))
