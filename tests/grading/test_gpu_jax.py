@@ -47,6 +47,18 @@ def test_jax_children_use_full_precision_matmuls(tmp_path):
     assert env["JAX_DEFAULT_MATMUL_PRECISION"] == "highest" and "JAX_DEFAULT_MATMUL_PRECISION" not in runner.child_env("tensorflow", "h", "t")
 
 
+def test_children_find_packages_installed_with_target(tmp_path, monkeypatch):
+    """`make gpu-test` installs keras & co. with `pip install --target /tmp/site` onto
+    PYTHONPATH: the children get that folder, never the repository, a folder in it or above it."""
+    site = tmp_path / "site"
+    site.mkdir()
+    repo = os.path.realpath(ROOT)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), repo, os.path.join(repo, "tests"), os.path.dirname(repo), "relative"]))
+    dirs = runner.site_dirs(exclude=[repo])
+    assert os.path.realpath(site) in dirs
+    assert not [d for d in dirs if d == repo or d == os.path.dirname(repo) or d.startswith(os.path.join(repo, "tests"))], dirs
+
+
 def test_model_exercises_full_score_on_jax(tmp_path):
     res = grade_submission(SOLUTIONS, backend="jax", exercises=["ex11"], out=str(tmp_path / "r.json"))
     _full_score(res, 8)
@@ -60,4 +72,12 @@ def test_solutions_full_score_on_jax(tmp_path):
 
 @pytest.mark.gpu
 def test_solutions_full_score_on_jax_gpu(tmp_path):
+    if not runner.has_gpu():
+        pytest.skip("no NVIDIA GPU on this machine")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "probe_gpu.py").write_text("import jax\n\n\ndef platform():\n    return jax.default_backend()\n")
+    with runner.Submission(str(sub), backend="jax") as s:
+        # a 6 GiB address-space limit may stop CUDA from starting: JAX would then fall back to the CPU
+        assert s.call("probe_gpu", "platform") == "gpu", "the grader's JAX children do not see the GPU"
     _full_score(grade_submission(SOLUTIONS, backend="jax", out=str(tmp_path / "r.json")), 90)

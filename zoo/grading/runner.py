@@ -114,15 +114,29 @@ def site_dirs(exclude=()):
     """Where the child finds numpy/keras/...: the interpreter's site-packages folders, minus any
     that is one of the `exclude` folders. A site-packages folder inside the repository (a `.venv/`
     there, as `make test` makes) is kept: it holds installed packages only, and with `-S` no `.pth`
-    file (such as the editable install's path to the repository) is processed."""
+    file (such as the editable install's path to the repository) is processed.
+
+    Folders on $PYTHONPATH outside the `exclude` folders (neither one of them, inside one, nor
+    above one) come after them: packages installed with `pip install --target` (`make gpu-test`
+    puts keras & co. in /tmp/site that way)."""
     import site
 
+    excluded = [os.path.realpath(e) for e in exclude]
     dirs = []
     for d in list(site.getsitepackages()) + [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]:
         d = os.path.realpath(d)
         if d in dirs or not os.path.isdir(d):
             continue
-        if any(d == os.path.realpath(e) for e in exclude):
+        if d in excluded:
+            continue
+        dirs.append(d)
+    for d in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        if not d or not os.path.isabs(d):
+            continue
+        d = os.path.realpath(d)
+        if d in dirs or not os.path.isdir(d):
+            continue
+        if any(d == e or d.startswith(e + os.sep) or e.startswith(d.rstrip(os.sep) + os.sep) for e in excluded):
             continue
         dirs.append(d)
     return dirs
