@@ -1,3 +1,4 @@
+# %%
 """Exercise 1 - Convolution and pooling, forward pass by hand.
 
 A convolutional layer slides a small kernel over the input feature map; at each position it
@@ -21,12 +22,14 @@ SLIDE_INPUT = np.array([[6, 5, 5, 5], [3, 2, 6, 8], [4, 3, 3, 2], [3, 2, 9, 6]],
 SLIDE_KERNEL = np.array([[2, 4], [-5, 1]], dtype=float)
 
 
+# %%
 def output_size(n, k, stride=1, padding=0):
     """Side of the output of a conv/pool window of side k over an input of side n."""
     # HINT: floor((n + 2p - k) / s) + 1, with integer division
     raise NotImplementedError
 
 
+# %%
 def conv2d(x, kernel, stride=1, padding=0):
     """2-D cross-correlation of x (H, W) with kernel (kh, kw), zero padding, given stride.
 
@@ -38,6 +41,7 @@ def conv2d(x, kernel, stride=1, padding=0):
     raise NotImplementedError
 
 
+# %%
 def max_pool2d(x, size=2, stride=2):
     """Max pooling of x (H, W) with square windows of side `size` (no padding)."""
     x = np.asarray(x, dtype=float)
@@ -45,6 +49,7 @@ def max_pool2d(x, size=2, stride=2):
     raise NotImplementedError
 
 
+# %%
 def avg_pool2d(x, size=2, stride=2):
     """Average pooling of x (H, W) with square windows of side `size` (no padding)."""
     x = np.asarray(x, dtype=float)

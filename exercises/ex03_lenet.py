@@ -1,3 +1,4 @@
+# %%
 """Exercise 3 - Build LeNet-5 with Keras.
 
 LeNet-5 (LeCun et al. 1998) as taught in the lecture, on 32x32x1 inputs:
@@ -19,12 +20,14 @@ import keras
 from keras import layers
 
 
+# %%
 def build_lenet5(input_shape=(32, 32, 1), classes=10, activation="relu"):
     """LeNet-5 as a keras.Sequential (or Functional) model ending in a softmax."""
     # HINT: keras.Sequential([keras.Input(input_shape), layers.Conv2D(6, 5, activation=...), ...])
     raise NotImplementedError
 
 
+# %%
 def lenet5_parameter_count(classes=10):
     """The parameter count of LeNet-5 on 32x32x1, by hand (weights + biases per layer)."""
     # HINT: conv: (k*k*c_in + 1) * filters; dense: (n_in + 1) * n_out

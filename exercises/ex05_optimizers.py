@@ -1,3 +1,4 @@
+# %%
 """Exercise 5 - Optimizers and learning-rate schedules, compared.
 
 Update rules for parameters w with gradient g and learning rate lr:
@@ -21,38 +22,45 @@ import math
 import numpy as np
 
 
+# %%
 def sgd_step(w, g, lr):
     """One plain SGD step; returns the new w."""
     raise NotImplementedError
 
 
+# %%
 def momentum_step(w, g, v, lr, mu=0.9):
     """One SGD-with-momentum step; returns (w, v)."""
     # HINT: v = mu * v - lr * g, then w + v
     raise NotImplementedError
 
 
+# %%
 def adam_step(w, g, m, v, t, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
     """One Adam step at step t (t >= 1); returns (w, m, v)."""
     # HINT: do not forget the bias corrections 1 - b1**t and 1 - b2**t
     raise NotImplementedError
 
 
+# %%
 def step_decay(step, lr0, drop=0.5, every=10):
     """lr0 * drop ** floor(step / every)."""
     raise NotImplementedError
 
 
+# %%
 def cosine_decay(step, lr0, total):
     """Cosine decay from lr0 (step 0) to 0 (step >= total)."""
     raise NotImplementedError
 
 
+# %%
 def warmup(step, lr0, warmup_steps):
     """Linear warm-up: lr0 * (step + 1) / warmup_steps for step < warmup_steps, then lr0."""
     raise NotImplementedError
 
 
+# %%
 def compare(steps=100, lr=0.02):
     """Final loss of 'sgd', 'momentum' and 'adam' (lr=0.1 for Adam) on the quadratic with
     a = (1, 50), from w = (1, 1). Returns a dict name -> final loss."""

@@ -1,3 +1,4 @@
+# %%
 """Exercise 6 - Regularization: L2 weight decay, dropout, data augmentation, early stopping.
 
 * L2: the penalty added to the loss is lam * sum(w^2) over every kernel (Keras'
@@ -16,11 +17,13 @@ import numpy as np
 from keras import layers
 
 
+# %%
 def l2_penalty(kernels, lam):
     """lam * sum of squared entries over a list of kernel arrays."""
     raise NotImplementedError
 
 
+# %%
 def regularized_mlp(input_dim, classes, hidden=(64, 32), l2=1e-4, dropout=0.5):
     """An MLP whose hidden Dense layers have L2(l2) kernel regularizers and are each followed
     by Dropout(dropout); softmax output (no regularizer on the output layer needed)."""
@@ -28,6 +31,7 @@ def regularized_mlp(input_dim, classes, hidden=(64, 32), l2=1e-4, dropout=0.5):
     raise NotImplementedError
 
 
+# %%
 def augment(images, seed=0, max_shift=2):
     """Randomly flipped (left-right, p=1/2) and shifted (|dx|, |dy| <= max_shift, zero fill)
     copies of images (N, H, W, C). Same shape and dtype; deterministic for a given seed."""
@@ -39,6 +43,7 @@ def augment(images, seed=0, max_shift=2):
     return out
 
 
+# %%
 def early_stopping(val_losses, patience=3):
     """Simulates early stopping on a list of per-epoch validation losses.
 

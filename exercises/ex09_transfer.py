@@ -1,3 +1,4 @@
+# %%
 """Exercise 9 - Transfer learning: freeze the backbone, add a new head, fine-tune.
 
 Given a pretrained `backbone` (a keras.Model mapping images to a feature map):
@@ -13,11 +14,13 @@ import keras
 from keras import layers
 
 
+# %%
 def freeze(backbone):
     """Freezes every weight of `backbone`; returns it."""
     raise NotImplementedError
 
 
+# %%
 def build_transfer_model(backbone, classes):
     """Frozen backbone + new head; compiled with Adam(1e-3) and sparse categorical cross-entropy."""
     freeze(backbone)
@@ -25,6 +28,7 @@ def build_transfer_model(backbone, classes):
     raise NotImplementedError
 
 
+# %%
 def unfreeze_top(model, backbone, n):
     """Unfreezes the last `n` weighted layers of `backbone` (BatchNorm stays frozen) and
     recompiles `model` with Adam(1e-5); returns model."""
@@ -32,6 +36,7 @@ def unfreeze_top(model, backbone, n):
     raise NotImplementedError
 
 
+# %%
 def fine_tune_model(backbone, classes, n):
     """build_transfer_model, then unfreeze_top(n) (the graded entry point)."""
     model = build_transfer_model(backbone, classes)

@@ -1,3 +1,4 @@
+# %%
 """Exercise 11 - U-Net segmentation with Dice and IoU.
 
 Overlap metrics of binary masks A (truth) and B (prediction):
@@ -17,6 +18,7 @@ import numpy as np
 from keras import layers
 
 
+# %%
 def dice(a, b):
     """Dice coefficient of two binary masks (any shape)."""
     a, b = np.asarray(a).astype(bool), np.asarray(b).astype(bool)
@@ -24,24 +26,28 @@ def dice(a, b):
     raise NotImplementedError
 
 
+# %%
 def iou(a, b):
     """Intersection over union of two binary masks."""
     a, b = np.asarray(a).astype(bool), np.asarray(b).astype(bool)
     raise NotImplementedError
 
 
+# %%
 def soft_dice_loss(probs, targets, smooth=1.0):
     """1 - soft Dice of probabilities and 0/1 targets."""
     p, t = np.asarray(probs, float), np.asarray(targets, float)
     raise NotImplementedError
 
 
+# %%
 def conv_block(x, filters):
     """Two 3x3 same convs with ReLU (given)."""
     x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
     return layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
 
 
+# %%
 def tiny_unet(input_shape=(16, 16, 1), classes=2, base=4):
     """A 2-level U-Net: conv_block(base) -> pool -> conv_block(2 base) -> pool ->
     conv_block(4 base) -> up + concat -> conv_block(2 base) -> up + concat -> conv_block(base)

@@ -1,3 +1,4 @@
+# %%
 """Exercise 13 - Hyperparameter search with KerasTuner.
 
 A KerasTuner model-building function takes `hp` and declares the search space while building:
@@ -17,12 +18,14 @@ from keras import layers
 INPUT_DIM, CLASSES = 20, 3
 
 
+# %%
 def build_model(hp):
     """An MLP INPUT_DIM -> Dense(units, relu) -> Dropout(dropout) -> Dense(CLASSES, softmax)."""
     # HINT: declare the three hyperparameters with the names above, build, then model.compile(...)
     raise NotImplementedError
 
 
+# %%
 def search(x_train, y_train, x_val, y_val, directory, max_trials=2, epochs=2, seed=0):
     """Random search over build_model's space, objective "val_accuracy". Returns
     (best hyperparameter values as a dict, number of completed trials)."""

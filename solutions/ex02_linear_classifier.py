@@ -1,3 +1,4 @@
+# %%
 """Exercise 2 - A linear classifier: scores, softmax and hinge losses, and a gradient check.
 
 A linear classifier computes class scores S = X @ W for inputs X (N, D) and weights W (D, C).
@@ -15,6 +16,7 @@ Use NumPy only.
 import numpy as np
 
 
+# %%
 def softmax(scores):
     """Row-wise softmax of scores (N, C), numerically stable."""
     scores = np.asarray(scores, dtype=float)
@@ -25,6 +27,7 @@ def softmax(scores):
     # END SOLUTION
 
 
+# %%
 def softmax_loss(W, X, y):
     """Mean cross-entropy loss of the linear classifier and its gradient dL/dW.
 
@@ -41,6 +44,7 @@ def softmax_loss(W, X, y):
     # END SOLUTION
 
 
+# %%
 def hinge_loss(W, X, y, delta=1.0):
     """Mean multiclass SVM loss and its gradient dL/dW. Returns (loss, dW)."""
     W, X, y = np.asarray(W, float), np.asarray(X, float), np.asarray(y)
@@ -58,6 +62,7 @@ def hinge_loss(W, X, y, delta=1.0):
     # END SOLUTION
 
 
+# %%
 def numeric_gradient(f, w, h=1e-5):
     """Central-difference gradient of the scalar function f at w (any shape)."""
     w = np.array(w, dtype=float)
@@ -75,6 +80,7 @@ def numeric_gradient(f, w, h=1e-5):
     # END SOLUTION
 
 
+# %%
 def relative_error(a, b):
     """max |a - b| / max(|a| + |b|, 1e-8): below 1e-6 means the gradients agree."""
     a, b = np.asarray(a, float), np.asarray(b, float)

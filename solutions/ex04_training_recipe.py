@@ -1,3 +1,4 @@
+# %%
 """Exercise 4 - The training recipe: check the loss at init, beat an input-independent
 baseline, overfit one batch (Karpathy, "A recipe for training neural networks").
 
@@ -15,6 +16,7 @@ import numpy as np
 from keras import layers
 
 
+# %%
 def expected_initial_loss(classes):
     """Cross-entropy of a uniform prediction over `classes` classes (natural log)."""
     # BEGIN SOLUTION hint: -log(1 / classes)
@@ -22,12 +24,14 @@ def expected_initial_loss(classes):
     # END SOLUTION
 
 
+# %%
 def small_classifier(input_dim, classes, hidden=32):
     """A small MLP (given, not graded)."""
     return keras.Sequential([keras.Input((input_dim,)), layers.Dense(hidden, activation="relu"),
                              layers.Dense(classes, activation="softmax")])
 
 
+# %%
 def initial_loss(x, y, classes):
     """Loss of a freshly built small_classifier on (x, y) before any training."""
     model = small_classifier(x.shape[1], classes)
@@ -37,6 +41,7 @@ def initial_loss(x, y, classes):
     # END SOLUTION
 
 
+# %%
 def majority_baseline(y_train, y_test):
     """Accuracy on y_test of always predicting the most frequent label of y_train."""
     # BEGIN SOLUTION hint: np.bincount(y_train).argmax() is the majority class
@@ -45,6 +50,7 @@ def majority_baseline(y_train, y_test):
     # END SOLUTION
 
 
+# %%
 def overfit_one_batch(x, y, classes, steps=150):
     """Trains small_classifier on the single batch (x, y) for `steps` full-batch steps of Adam
     (learning rate 1e-2). Returns (loss before training, loss after, accuracy on the batch)."""

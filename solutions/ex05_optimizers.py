@@ -1,3 +1,4 @@
+# %%
 """Exercise 5 - Optimizers and learning-rate schedules, compared.
 
 Update rules for parameters w with gradient g and learning rate lr:
@@ -21,6 +22,7 @@ import math
 import numpy as np
 
 
+# %%
 def sgd_step(w, g, lr):
     """One plain SGD step; returns the new w."""
     # BEGIN SOLUTION
@@ -28,6 +30,7 @@ def sgd_step(w, g, lr):
     # END SOLUTION
 
 
+# %%
 def momentum_step(w, g, v, lr, mu=0.9):
     """One SGD-with-momentum step; returns (w, v)."""
     # BEGIN SOLUTION hint: v = mu * v - lr * g, then w + v
@@ -36,6 +39,7 @@ def momentum_step(w, g, v, lr, mu=0.9):
     # END SOLUTION
 
 
+# %%
 def adam_step(w, g, m, v, t, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
     """One Adam step at step t (t >= 1); returns (w, m, v)."""
     # BEGIN SOLUTION hint: do not forget the bias corrections 1 - b1**t and 1 - b2**t
@@ -47,6 +51,7 @@ def adam_step(w, g, m, v, t, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
     # END SOLUTION
 
 
+# %%
 def step_decay(step, lr0, drop=0.5, every=10):
     """lr0 * drop ** floor(step / every)."""
     # BEGIN SOLUTION
@@ -54,6 +59,7 @@ def step_decay(step, lr0, drop=0.5, every=10):
     # END SOLUTION
 
 
+# %%
 def cosine_decay(step, lr0, total):
     """Cosine decay from lr0 (step 0) to 0 (step >= total)."""
     # BEGIN SOLUTION
@@ -61,6 +67,7 @@ def cosine_decay(step, lr0, total):
     # END SOLUTION
 
 
+# %%
 def warmup(step, lr0, warmup_steps):
     """Linear warm-up: lr0 * (step + 1) / warmup_steps for step < warmup_steps, then lr0."""
     # BEGIN SOLUTION
@@ -68,6 +75,7 @@ def warmup(step, lr0, warmup_steps):
     # END SOLUTION
 
 
+# %%
 def compare(steps=100, lr=0.02):
     """Final loss of 'sgd', 'momentum' and 'adam' (lr=0.1 for Adam) on the quadratic with
     a = (1, 50), from w = (1, 1). Returns a dict name -> final loss."""

@@ -1,3 +1,4 @@
+# %%
 """Exercise 7 - BatchNorm and Dropout behave differently in training and at inference.
 
 BatchNorm over a batch x (N, D):
@@ -15,6 +16,7 @@ Use NumPy only.
 import numpy as np
 
 
+# %%
 def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.99, eps=1e-3):
     """Returns (y, new_running_mean, new_running_var)."""
     x = np.asarray(x, float)
@@ -30,6 +32,7 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momen
     # END SOLUTION
 
 
+# %%
 def dropout_forward(x, rate, training, seed=0):
     """Inverted dropout of x with drop probability `rate`."""
     x = np.asarray(x, float)

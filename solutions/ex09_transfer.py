@@ -1,3 +1,4 @@
+# %%
 """Exercise 9 - Transfer learning: freeze the backbone, add a new head, fine-tune.
 
 Given a pretrained `backbone` (a keras.Model mapping images to a feature map):
@@ -13,6 +14,7 @@ import keras
 from keras import layers
 
 
+# %%
 def freeze(backbone):
     """Freezes every weight of `backbone`; returns it."""
     # BEGIN SOLUTION
@@ -21,6 +23,7 @@ def freeze(backbone):
     # END SOLUTION
 
 
+# %%
 def build_transfer_model(backbone, classes):
     """Frozen backbone + new head; compiled with Adam(1e-3) and sparse categorical cross-entropy."""
     freeze(backbone)
@@ -36,6 +39,7 @@ def build_transfer_model(backbone, classes):
     # END SOLUTION
 
 
+# %%
 def unfreeze_top(model, backbone, n):
     """Unfreezes the last `n` weighted layers of `backbone` (BatchNorm stays frozen) and
     recompiles `model` with Adam(1e-5); returns model."""
@@ -50,6 +54,7 @@ def unfreeze_top(model, backbone, n):
     # END SOLUTION
 
 
+# %%
 def fine_tune_model(backbone, classes, n):
     """build_transfer_model, then unfreeze_top(n) (the graded entry point)."""
     model = build_transfer_model(backbone, classes)

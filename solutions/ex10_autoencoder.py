@@ -1,3 +1,4 @@
+# %%
 """Exercise 10 - Autoencoders: a dense autoencoder, denoising, the VAE's KL term, encoder transfer.
 
 * An autoencoder maps x -> code (the encoder) -> x_hat (the decoder) and is trained to
@@ -14,6 +15,7 @@ import numpy as np
 from keras import layers
 
 
+# %%
 def build_autoencoder(input_dim, code_dim=8, hidden=32):
     """Returns (autoencoder, encoder): Dense(hidden, relu) -> Dense(code_dim, relu) is the
     encoder; Dense(hidden, relu) -> Dense(input_dim, sigmoid) the decoder. The autoencoder is
@@ -30,6 +32,7 @@ def build_autoencoder(input_dim, code_dim=8, hidden=32):
     # END SOLUTION
 
 
+# %%
 def denoising_pairs(x, std=0.2, seed=0):
     """(noisy inputs, clean targets) for a denoising autoencoder."""
     rng = np.random.default_rng(seed)
@@ -40,6 +43,7 @@ def denoising_pairs(x, std=0.2, seed=0):
     # END SOLUTION
 
 
+# %%
 def train_denoiser(x, epochs=30, std=0.2):
     """Trains build_autoencoder(x.shape[1]) on denoising_pairs(x, std); returns the
     reconstruction MSE against the clean x of (noisy input before training, after training)."""
@@ -53,6 +57,7 @@ def train_denoiser(x, epochs=30, std=0.2):
     # END SOLUTION
 
 
+# %%
 def kl_divergence(mu, log_var):
     """Per-sample KL(N(mu, exp(log_var)) || N(0, I)) for arrays (N, D); returns (N,)."""
     mu, log_var = np.asarray(mu, float), np.asarray(log_var, float)
@@ -61,6 +66,7 @@ def kl_divergence(mu, log_var):
     # END SOLUTION
 
 
+# %%
 def encoder_classifier(input_dim, classes, code_dim=8):
     """A classifier on a frozen encoder from build_autoencoder: encoder -> Dense(classes, softmax)."""
     _, encoder = build_autoencoder(input_dim, code_dim)

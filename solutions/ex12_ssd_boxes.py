@@ -1,3 +1,4 @@
+# %%
 """Exercise 12 - SSD pieces: default boxes, IoU, matching, non-maximum suppression.
 
 Boxes are (x_min, y_min, x_max, y_max) in [0, 1] unless said otherwise.
@@ -17,6 +18,7 @@ Use NumPy only.
 import numpy as np
 
 
+# %%
 def default_boxes(feature_size, scale, aspect_ratios=(1.0, 2.0, 0.5)):
     """(f * f * len(aspect_ratios), 4) default boxes (cx, cy, w, h)."""
     # BEGIN SOLUTION hint: cell centres are (index + 0.5) / feature_size
@@ -30,12 +32,14 @@ def default_boxes(feature_size, scale, aspect_ratios=(1.0, 2.0, 0.5)):
     # END SOLUTION
 
 
+# %%
 def to_corners(boxes):
     """(cx, cy, w, h) -> (x_min, y_min, x_max, y_max) (given)."""
     b = np.asarray(boxes, float)
     return np.concatenate([b[:, :2] - b[:, 2:] / 2, b[:, :2] + b[:, 2:] / 2], axis=1)
 
 
+# %%
 def iou_matrix(a, b):
     """(len(a), len(b)) IoU of corner boxes a (N, 4) and b (M, 4)."""
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -50,6 +54,7 @@ def iou_matrix(a, b):
     # END SOLUTION
 
 
+# %%
 def match(anchors, gt_boxes, threshold=0.5):
     """Index of the matched ground-truth box for every anchor (corner boxes), -1 for background."""
     # BEGIN SOLUTION hint: iou = iou_matrix(anchors, gt_boxes); then force each gt's best anchor
@@ -62,6 +67,7 @@ def match(anchors, gt_boxes, threshold=0.5):
     # END SOLUTION
 
 
+# %%
 def nms(boxes, scores, iou_threshold=0.5):
     """Indices of the boxes kept by greedy non-maximum suppression, best score first."""
     boxes, scores = np.asarray(boxes, float), np.asarray(scores, float)

@@ -132,14 +132,37 @@ def exercises():
     return sorted({b.exercise for b in BUGS})
 
 
+def _rounds_of(bugs):
+    by_ex = {}
+    for b in bugs:
+        by_ex.setdefault(b.exercise, []).append(b)
+    n = max((len(v) for v in by_ex.values()), default=0)
+    return [[v[k] for v in by_ex.values() if k < len(v)] for k in range(n)]
+
+
 def rounds():
     """Rounds of at most one bug per exercise: round k holds each exercise's k-th bug, so one
     grading run checks up to 13 bugs at once (they live in different files)."""
-    by_ex = {}
-    for b in BUGS:
-        by_ex.setdefault(b.exercise, []).append(b)
-    n = max(len(v) for v in by_ex.values())
-    return [[v[k] for v in by_ex.values() if k < len(v)] for k in range(n)]
+    return _rounds_of(BUGS)
+
+
+def numpy_only(exercise):
+    """Whether the exercise's solution uses no deep-learning library: its grading child starts
+    without Keras, in a fraction of a second."""
+    from zoo.grading.runner import needs_keras
+
+    return not needs_keras(os.path.join(ROOT, "solutions", exercise + ".py"))
+
+
+def fast_rounds():
+    """The bugs after round 0 in NumPy-only exercises, in rounds: cheap enough for `make test`."""
+    return _rounds_of([b for r in rounds()[1:] for b in r if numpy_only(b.exercise)])
+
+
+def slow_rounds():
+    """The bugs after round 0 in the Keras exercises, in rounds: `make test` grades the first
+    (model builds and NumPy parts), `make test-slow` the others."""
+    return _rounds_of([b for r in rounds()[1:] for b in r if not numpy_only(b.exercise)])
 
 
 def write_submission(bugs, folder):

@@ -77,3 +77,39 @@ def test_stubs_leak_no_test_code():
         assert not found, f"{stub} names graded tests: {found}"
         lines = {l.strip() for l in text.splitlines()}
         assert not (lines & test_lines), f"{stub} holds lines of the graded tests: {sorted(lines & test_lines)[:3]}"
+
+
+def percent_cells(src):
+    """The cells of a script in jupytext's percent format (what Jupyter with jupytext and VS
+    Code open as a notebook): the text after each `# %%` line, up to the next one."""
+    cells = []
+    for line in src.splitlines(keepends=True):
+        if line.startswith("# %%"):
+            cells.append([line.rstrip("\n"), ""])
+        elif cells:
+            cells[-1][1] += line
+        elif line.strip():
+            raise AssertionError(f"code before the first '# %%' cell: {line!r}")
+    return cells
+
+
+def test_each_exercise_opens_as_a_notebook():
+    """solutions and stubs are percent-format notebooks with the same cells: the module
+    docstring and imports first, then one cell per top-level function, each runnable alone."""
+    for sol in build.solution_files():
+        name = os.path.basename(sol)
+        src = open(sol, encoding="utf-8").read()
+        stub = open(os.path.join(ROOT, "exercises", name), encoding="utf-8").read()
+        for text, kind in ((src, "solutions"), (stub, "exercises")):
+            cells = percent_cells(text)
+            assert len(cells) >= 3, f"{kind}/{name}: {len(cells)} '# %%' cells"
+            defs = []
+            for i, (_, body) in enumerate(cells):
+                tree = ast.parse(body, f"{kind}/{name} cell {i + 1}")  # each cell compiles on its own
+                defs.append([n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))])
+            assert ast.get_docstring(ast.parse(cells[0][1])) and not defs[0], f"{kind}/{name}: the first cell should hold the docstring and imports"
+            assert all(len(d) == 1 for d in defs[1:]), f"{kind}/{name}: one function per cell, got {defs}"
+            if kind == "solutions":
+                want = defs
+            else:
+                assert defs == want, f"exercises/{name} has other cells than solutions/{name}: {defs} vs {want}"

@@ -265,9 +265,24 @@ def seed_everything():
 
     random.seed(0)
     np.random.seed(0)
-    if "keras" in sys.modules:
+    keras = sys.modules.get("keras")
+    if keras is None:
+        return
+    try:
+        if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
+            keras.utils.set_random_seed(0)
+        else:
+            # keras.utils.set_random_seed imports TensorFlow to seed it too: 3-6 s and ~1 GB in
+            # every JAX child for nothing. Reset Keras' own global seed as it does, alone.
+            from keras.src.backend.common import global_state
+            from keras.src.random import seed_generator
+            from keras.src.utils import rng_utils
+
+            global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, 0)
+            global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    except Exception:
         try:
-            sys.modules["keras"].utils.set_random_seed(0)
+            keras.utils.set_random_seed(0)
         except Exception:
             pass
 
