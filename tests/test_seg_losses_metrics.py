@@ -89,6 +89,24 @@ def test_streaming_mean_iou_equals_the_numpy_mean_iou(classes):
     assert float(m.result()) == 0.0
 
 
+def test_streaming_mean_iou_through_the_stateless_api_and_evaluate():
+    """JAX's fit/evaluate drive metrics statelessly (variables passed in and out); an op on the
+    Variable object itself there (ops.zeros_like(self.cm)) raised "Could not convert <Variable ...>
+    to a NumPy dtype" on JAX."""
+    m = metrics.MeanIoU(3)
+    y = np.array([[[0, 1], [2, 2]]])
+    p = np.eye(3, dtype="float32")[[[[0, 1], [2, 1]]]]
+    state = m.stateless_update_state([v.value for v in m.variables], y, p)
+    assert float(m.stateless_result(state)) == pytest.approx(metrics.mean_iou(y, [[[0, 1], [2, 1]]], 3))
+    zeros = m.stateless_reset_state()
+    assert float(np.abs(keras.ops.convert_to_numpy(zeros[0])).sum()) == 0.0
+    model = keras.Sequential([keras.Input((4, 4, 3)), keras.layers.Conv2D(3, 1, activation="softmax")])
+    model.compile(loss=losses.BCEDiceLoss(), metrics=[metrics.MeanIoU(3)])
+    x, masks = np.random.default_rng(0).random((2, 4, 4, 3), "float32"), np.ones((2, 4, 4), "int32")
+    first = model.evaluate(x, masks, verbose=0, return_dict=True)  # evaluate resets the metric each call
+    assert model.evaluate(x, masks, verbose=0, return_dict=True)["mean_iou"] == pytest.approx(first["mean_iou"])
+
+
 def test_model_compiled_with_the_losses_and_metric_saves_and_loads(tmp_path):
     model = zoo.get_model("unet", input_shape=(16, 16, 3), classes=3, depth=2, filters=4)
     model.compile(optimizer="adam", loss=losses.BCEDiceLoss(dice_weight=0.5), metrics=[metrics.MeanIoU(3)])

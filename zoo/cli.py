@@ -93,6 +93,9 @@ def _run_info(args):
     ]
     if spec.notes:
         rows.append(("notes", spec.notes))
+    if spec.recipe:
+        rows.append(("zoo train", " ".join(f"--{k.replace('_', '-')} {v}" for k, v in spec.recipe.items() if k != "measured")
+                     + (f" (measured: {spec.recipe['measured']})" if spec.recipe.get("measured") else "")))
     for k, v in rows:
         print(f"{k:>13}: {v}")
     return 0
@@ -139,11 +142,12 @@ def _add_train(sub):
                        "(even kill -9) continues after the last finished epoch.")
     p.add_argument("model")
     p.add_argument("--dataset", required=True, help="digits, shapes, shapes-det, a tfds name or folder:PATH")
-    p.add_argument("--epochs", type=positive_int, default=10)
-    p.add_argument("--batch-size", type=positive_int, default=32)
-    p.add_argument("--optimizer", choices=_OPTIMIZERS, default="adam")
-    p.add_argument("--lr", type=positive_float, default=None, help="base learning rate (default: per optimizer)")
-    p.add_argument("--schedule", choices=_SCHEDULES, default="cosine")
+    recipe = " (default: the model's recommended recipe, `zoo info MODEL`, else %s)"
+    p.add_argument("--epochs", type=positive_int, default=None, help="number of epochs" + recipe % "10")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="batch size" + recipe % "32")
+    p.add_argument("--optimizer", choices=_OPTIMIZERS, default=None, help="optimizer" + recipe % "adam")
+    p.add_argument("--lr", type=positive_float, default=None, help="base learning rate" + recipe % "the optimizer's default")
+    p.add_argument("--schedule", choices=_SCHEDULES, default=None, help="learning-rate schedule" + recipe % "cosine")
     p.add_argument("--augment", action="store_true", help="augmentation layers (digits: rotation/shift/zoom; photos: flip/crop/colour)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run folder")

@@ -363,7 +363,9 @@ def plot_segmentation(images, true_masks, pred_masks, path, *, class_names=None,
     if class_names is not None:
         classes = max(classes, len(class_names))
     names = list(class_names) if class_names is not None else [str(i) for i in range(classes)]
-    fig, axes = plt.subplots(n, cols, figsize=(2.4 * cols, 2.3 * n + 0.6), squeeze=False)
+    height = 2.3 * n + 0.6
+    fig, axes = plt.subplots(n, cols, figsize=(2.4 * cols, height), squeeze=False)
+    fig.subplots_adjust(top=1 - 0.75 / height, bottom=0.4 / height)  # title and legend hug the grid
     for i in range(n):
         _show(axes[i, 0], images[i])
         if has_true:

@@ -30,6 +30,9 @@ class ModelSpec:
         small_config: builder keyword arguments for a tiny instance (CPU tests, round trips).
         notes: differences to the paper / reference implementation worth knowing.
         tags: free labels.
+        recipe: the training settings `zoo train` uses for this model when the user gives none
+            (keys of `RECIPE_KEYS`: epochs, batch_size, optimizer, lr, schedule), measured to reach
+            the model's target on the dataset named under "measured"; flags always win.
     """
 
     name: str
@@ -42,6 +45,22 @@ class ModelSpec:
     small_config: dict = dataclasses.field(default_factory=dict)
     notes: str = ""
     tags: tuple = ()
+    recipe: dict = dataclasses.field(default_factory=dict)
+
+
+# The settings a per-model recipe may fix, and the values `zoo train` uses for a model without one.
+RECIPE_KEYS = ("epochs", "batch_size", "optimizer", "lr", "schedule")
+DEFAULT_RECIPE = {"epochs": 10, "batch_size": 32, "optimizer": "adam", "lr": None, "schedule": "cosine"}
+
+
+def _check_recipe(name, recipe):
+    unknown = sorted(set(recipe) - set(RECIPE_KEYS) - {"measured"})
+    if unknown:
+        raise ValueError(
+            f"recipe of {name!r}: unknown keys {unknown}; a recipe may set {', '.join(RECIPE_KEYS)} (and 'measured'). "
+            f"Received: recipe={recipe!r}"
+        )
+    return dict(recipe)
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -58,6 +77,7 @@ def register_model(
     notes: str = "",
     tags: tuple = (),
     name: str | None = None,
+    recipe: dict | None = None,
 ):
     """Decorator registering a public builder under its function name (or `name`)."""
     if task not in TASKS:
@@ -81,6 +101,7 @@ def register_model(
             small_config=dict(small_config or {}),
             notes=notes,
             tags=tuple(tags),
+            recipe=_check_recipe(key, recipe or {}),
         )
         return fn
 

@@ -294,6 +294,9 @@ def autoencoder_conv(*, latent_dim=16, depth=2, width=32, **kwargs):
     small_config=_SMALL,
     notes="The conv autoencoder with a GaussianNoise layer (stddev `noise`, default 0.3) in front: "
     "noise is added only while training; fit on (x, x) to learn to remove it.",
+    # adam's 1e-3 for 10 epochs stays on the "mean digit" plateau (outputs a blur, MSE 0.034)
+    recipe=dict(epochs=15, batch_size=32, lr=3e-3, schedule="cosine",
+                measured="digits 32x32: MSE 0.0095 on noisy held-out inputs vs 0.053 for the noisy inputs"),
 )
 def autoencoder_denoising(*, latent_dim=16, depth=2, width=32, noise=0.3, **kwargs):
     """Denoising convolutional autoencoder (Gaussian noise on the input in training only).

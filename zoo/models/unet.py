@@ -299,6 +299,10 @@ def _build_unet(
     notes="Defaults sized for CPU: filters=16, batch_norm=True, padding='same' (output = input size). "
     "The paper: filters=64, batch_norm=False, padding='valid' (572 -> 388, 31,030,658 parameters). "
     "Optional dropout, bilinear decoder, classifier encoder (encoder='resnet18').",
+    # 1000 scenes at batch 32 and adam's 1e-3 for 10 epochs (320 steps) left the default unet
+    # far from the target; twice the steps at twice the rate reach it.
+    recipe=dict(epochs=10, batch_size=16, lr=2e-3, schedule="cosine",
+                measured="shapes 64x64: held-out mean IoU 0.946 after 10 epochs"),
 )
 def unet(**kwargs):
     """U-Net; the paper's: unet(input_shape=(572, 572, 1), padding="valid", filters=64, batch_norm=False, classes=2)."""

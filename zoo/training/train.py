@@ -132,16 +132,52 @@ def trim_history(path, finished_epochs):
     return [dict(zip(header, r)) for r in unique]
 
 
+def resolve_recipe(spec, **given):
+    """The training settings for model `spec`: each of `registry.RECIPE_KEYS` given (not None)
+    wins; the rest come from the model's registered recipe, then from `registry.DEFAULT_RECIPE`.
+
+    A recipe's learning rate belongs to its optimizer: with another optimizer given and no lr,
+    that optimizer's default rate is used.
+
+    Returns:
+        (settings dict, {key: "recipe" | "default"} for the values not given).
+    """
+    from zoo.registry import DEFAULT_RECIPE, RECIPE_KEYS
+
+    recipe = dict(spec.recipe)
+    if given.get("optimizer") is not None and recipe.get("optimizer", DEFAULT_RECIPE["optimizer"]) != given["optimizer"]:
+        recipe.pop("lr", None)
+    settings, sources = {}, {}
+    for key in RECIPE_KEYS:
+        if given.get(key) is not None:
+            settings[key] = given[key]
+        elif key in recipe:
+            settings[key], sources[key] = recipe[key], "recipe"
+        else:
+            settings[key], sources[key] = DEFAULT_RECIPE[key], "default"
+    return settings, sources
+
+
+def _recipe_note(spec, settings, sources):
+    """One line naming the settings taken from the model's recipe (None when there are none)."""
+    from_recipe = [k for k, v in sources.items() if v == "recipe"]
+    if not from_recipe:
+        return None
+    flags = " ".join(f"--{k.replace('_', '-')} {settings[k]}" for k in from_recipe)
+    measured = f" (measured: {spec.recipe['measured']})" if spec.recipe.get("measured") else ""
+    return f"zoo train: {spec.name}'s recommended recipe: {flags}{measured}; a flag you pass overrides it"
+
+
 def train(
     model,
     dataset,
     out,
     *,
-    epochs=10,
-    batch_size=32,
-    optimizer="adam",
+    epochs=None,
+    batch_size=None,
+    optimizer=None,
     lr=None,
-    schedule="cosine",
+    schedule=None,
     augment=False,
     seed=0,
     image_size=None,
@@ -153,6 +189,10 @@ def train(
     datasets=None,
 ):
     """Trains registered model `model` on `dataset`, writing the run folder `out`; returns metrics.
+
+    `epochs`, `batch_size`, `optimizer`, `lr` and `schedule` left at None come from the model's
+    recommended recipe in the registry (`ModelSpec.recipe`), else from `registry.DEFAULT_RECIPE`
+    (10 epochs, batch 32, adam at its default rate, cosine); see `resolve_recipe`.
 
     Rerunning with the same arguments resumes after the last finished epoch. `datasets` may pass
     pre-loaded (train, val, test) ArrayDatasets (tests, notebooks); `dataset` then only names them.
@@ -167,6 +207,9 @@ def train(
     from zoo.training import callbacks as cb
     from zoo.training.optimizers import OPTIMIZERS, SCHEDULES
 
+    spec = registry.get_spec(model)
+    settings, sources = resolve_recipe(spec, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, schedule=schedule)
+    epochs, batch_size, optimizer, lr, schedule = (settings[k] for k in ("epochs", "batch_size", "optimizer", "lr", "schedule"))
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"--epochs must be an integer >= 1. Received: epochs={epochs!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
@@ -175,7 +218,6 @@ def train(
         raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}. Received: optimizer={optimizer!r}")
     if schedule not in SCHEDULES:
         raise ValueError(f"--schedule must be one of {', '.join(SCHEDULES)}. Received: schedule={schedule!r}")
-    spec = registry.get_spec(model)
     tasks = task_module(spec.task)
     if augment and spec.task != "classification":
         raise ValueError(
@@ -209,6 +251,9 @@ def train(
     if not finished and os.path.exists(paths["csv"]):  # an earlier attempt that never finished an epoch
         os.replace(paths["csv"], os.path.join(out, f"history-{int(time.time())}.csv"))
     write_json(paths["config"], config)
+    note = _recipe_note(spec, settings, sources)
+    if note:
+        print(note, flush=True)
 
     t0 = time.time()
     import keras

@@ -1,0 +1,68 @@
+"""Per-model training recipes (`ModelSpec.recipe`): what `zoo train MODEL --dataset DATA` uses when
+no --epochs/--batch-size/--optimizer/--lr/--schedule is given, flags winning; and the denoising
+autoencoder's noisy / output / clean figure written by the `zoo train` route."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from zoo import registry
+from zoo.data import ArrayDataset, load_digits
+from zoo.training.train import resolve_recipe
+
+
+def _spec(recipe):
+    return registry.ModelSpec("toy", None, "toy", "classification", (8, 8, 1), (8, 8), "-", recipe=recipe)
+
+
+def test_flags_win_the_recipe_fills_the_rest_then_the_defaults():
+    spec = _spec({"epochs": 12, "batch_size": 16, "lr": 2e-3, "measured": "x"})
+    settings, sources = resolve_recipe(spec)
+    assert settings == {"epochs": 12, "batch_size": 16, "optimizer": "adam", "lr": 2e-3, "schedule": "cosine"}
+    assert sources == {"epochs": "recipe", "batch_size": "recipe", "lr": "recipe", "optimizer": "default", "schedule": "default"}
+    settings, sources = resolve_recipe(spec, epochs=3, lr=0.1)
+    assert (settings["epochs"], settings["lr"], settings["batch_size"]) == (3, 0.1, 16)
+    assert "epochs" not in sources and "lr" not in sources
+    # the recipe's rate is adam's: another optimizer without --lr gets its own default rate
+    settings, _ = resolve_recipe(spec, optimizer="sgd")
+    assert settings["optimizer"] == "sgd" and settings["lr"] is None and settings["batch_size"] == 16
+    assert resolve_recipe(_spec({}))[0] == registry.DEFAULT_RECIPE
+
+
+def test_registered_recipes_are_checked():
+    with pytest.raises(ValueError, match=r"unknown keys \['epoch'\].*Received: recipe="):
+        registry.register_model(family="x", task="classification", input_shape=(8, 8, 1), min_input_shape=(8, 8),
+                                paper="-", recipe={"epoch": 3}, name="zoo_test_bad_recipe")(lambda **kw: None)
+    for name in ("unet", "autoencoder_denoising"):
+        recipe = registry.get_spec(name).recipe
+        assert {"epochs", "batch_size", "lr", "measured"} <= set(recipe), (name, recipe)
+
+
+def test_zoo_train_route_of_the_denoiser_writes_the_noisy_output_clean_figure(tmp_path, monkeypatch, capsys):
+    """The exact function `zoo train autoencoder_denoising --dataset digits` calls, on few small digits for one epoch."""
+    from zoo import plots
+    from zoo.training.train import train
+
+    (xtr, ytr), (xte, yte) = load_digits(size=16, border=0)
+    names = [str(i) for i in range(10)]
+    cut = lambda x, y, n: ArrayDataset(x[:n], y[:n], "classification", names, "digits")  # noqa: E731
+    drawn = {}
+    real = plots.plot_reconstructions
+
+    def spy(rows, path, **kw):
+        drawn.update(rows=list(rows), path=path, title=kw.get("title"))
+        return real(rows, path, **kw)
+
+    monkeypatch.setattr(plots, "plot_reconstructions", spy)
+    out = tmp_path / "run"
+    metrics = train("autoencoder_denoising", "digits", str(out), epochs=1,
+                    datasets=(cut(xtr, ytr, 64), cut(xte, yte, 16), cut(xte, yte, 24)), verbose=0)
+    assert drawn["rows"] == ["noisy", "output", "clean"] and "noise stddev 0.3" in drawn["title"]
+    assert "predictions.png" in metrics["figures"] and os.path.getsize(out / "predictions.png") > 10_000
+    assert metrics["test"]["mse_noisy_input"] > 0 and np.isfinite(metrics["test"]["mse_denoised"])
+    recipe = registry.get_spec("autoencoder_denoising").recipe
+    config = json.loads((out / "config.json").read_text())
+    assert (config["epochs"], config["batch_size"], config["lr"]) == (1, recipe["batch_size"], recipe["lr"])
+    assert f"autoencoder_denoising's recommended recipe: --batch-size {recipe['batch_size']}" in capsys.readouterr().out
