@@ -205,3 +205,35 @@ def test_encoder_of_needs_an_encoder():
     ae = keras.Model(inputs, layers.Conv2DTranspose(3, 3, strides=2, padding="same")(enc(inputs)), name="ae")
     assert T.encoder_of(ae) is enc
     assert T.encoder_classifier(ae, 3).output_shape == (None, 3)
+
+
+def test_encoder_classifier_normalises_the_code_and_new_head_does_not_by_default():
+    from zoo.models.autoencoder import autoencoder_conv
+
+    ae = autoencoder_conv(input_shape=(8, 8, 1), latent_dim=4, depth=1, width=4)
+    model = T.encoder_classifier(ae, 3, dropout=0.0)
+    assert isinstance(model.get_layer("head_norm"), layers.BatchNormalization)
+    assert T.backbone_of(model) is ae.encoder
+    assert "head_norm" not in [l.name for l in T.encoder_classifier(ae, 3, normalize=False).layers]
+    assert "head_norm" not in [l.name for l in T.new_head(bn_backbone(), 3).layers]
+
+
+def test_pretrain_autoencoder_trains_without_labels_and_checks_its_arguments():
+    from zoo.models.autoencoder import autoencoder_conv
+
+    keras.utils.set_random_seed(0)
+    ae = autoencoder_conv(input_shape=(8, 8, 1), latent_dim=4, depth=1, width=4)
+    x = np.random.default_rng(0).uniform(size=(16, 8, 8, 1)).astype("float32")
+    before = [w.copy() for w in ae.get_weights()]
+    lines = []
+    out = T.pretrain_autoencoder(ae, x, epochs=2, batch_size=8, validation_data=x[:4], log=lines.append)
+    assert len(out["loss"]) == 2 and len(out["val_loss"]) == 2 and out["seconds"] >= 0
+    assert any(not np.allclose(a, b) for a, b in zip(before, ae.get_weights()))  # trained in place
+    assert lines[0].startswith("pretraining autoencoder_conv without labels on 16 images")
+    assert lines[-1].startswith("pretraining done in") and sum(l.startswith("  epoch ") for l in lines) == 2
+    with pytest.raises(ValueError, match=r"`x` must be images of shape \(N, 8, 8, 1\).*\(16, 4, 4, 1\)"):
+        T.pretrain_autoencoder(ae, x[:, :4, :4], epochs=1)
+    with pytest.raises(ValueError, match=r"`noise` must be a number >= 0.*noise=-0.1"):
+        T.pretrain_autoencoder(ae, x, noise=-0.1)
+    with pytest.raises(ValueError, match=r"`epochs` must be an integer >= 1.*epochs=0"):
+        T.pretrain_autoencoder(ae, x, epochs=0)

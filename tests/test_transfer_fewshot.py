@@ -4,9 +4,15 @@ Backbone route: pretrain a small CNN on digits 0-4, transfer it to digits 5-9 wi
 images per class; two-phase fine-tuning from the pretrained backbone beats the same network
 trained from scratch on the same images, averaged over seeds.
 
-Autoencoder route: pretrain a conv autoencoder without labels on all training digits, put a head
-on its encoder and train with 2 labels per class, against the same encoder trained from scratch.
-OPEN: this does not beat scratch yet (measured, see the xfail reason); marked slow + strict xfail.
+Autoencoder route: pretrain a conv autoencoder without labels on all training digits
+(`transfer.pretrain_autoencoder`: reconstruct each image from a rotated/shifted/zoomed noisy
+copy), put a normalising head on its encoder (`encoder_classifier`), train the head with the
+encoder frozen, then fine-tune everything gently; 2 labels per class, against the same encoder +
+head trained from scratch. Scratch gets the recipe that did best for it on these images
+(learning rate/epochs 1e-3/100, 3e-3/60, 3e-3/150, 1e-2/60 tried: 0.685, 0.694, 0.679, 0.676 mean
+test accuracy over seeds 0-2), so the comparison does not handicap it.
+Measured before this recipe (plain MSE autoencoder, unnormalised code, fine-tuning at 1e-2):
+transfer 0.664 vs scratch 0.697, no gain.
 """
 
 import numpy as np
@@ -83,51 +89,45 @@ def test_pretrained_backbone_beats_scratch_on_few_shot_digits(digits_split, pret
     assert np.mean(transfer) > np.mean(scratch) + 0.02, (transfer, scratch)
 
 
-@pytest.fixture(scope="module")
-def all_digits():
-    return load_digits(32)
-
-
-@pytest.fixture(scope="module")
-def pretrained_autoencoder(all_digits):
-    """The zoo's conv autoencoder trained without labels on every training digit."""
+def _autoencoder_route(x_all, y_all, xt, yt, *, size, width, latent, pretrain_epochs, seeds, shots, epochs=(100, 50)):
+    """Pretrain (no labels) once, then per seed: transfer (probe, then gentle fine-tuning) vs the
+    same encoder + head from scratch, at the scratch recipe that did best (see the module doc)."""
     from zoo.models.autoencoder import autoencoder_conv
 
-    (x, _), (xt, _) = all_digits
+    build = lambda: autoencoder_conv(input_shape=(size, size, 1), latent_dim=latent, width=width)  # noqa: E731
     keras.utils.set_random_seed(0)
-    ae = autoencoder_conv(input_shape=(32, 32, 1), latent_dim=AE_LATENT)
-    ae.compile(optimizer=keras.optimizers.Adam(2e-3), loss="mse")
-    ae.fit(x, x, epochs=15, batch_size=32, verbose=0)
-    assert ae.evaluate(xt, xt, verbose=0) < 0.01  # it reconstructs held-out digits
-    return ae
-
-
-AE_LATENT = 32
-AE_SHOTS = 2
+    ae = build()
+    T.pretrain_autoencoder(ae, x_all, epochs=pretrain_epochs, log=lambda s: None)  # images only, no labels
+    transfer, scratch = [], []
+    for seed in seeds:
+        x, y = T.few_shot(x_all, y_all, shots, seed=seed)
+        keras.utils.set_random_seed(seed)
+        copy = build()  # each seed starts from the pretrained weights
+        copy.set_weights(ae.get_weights())
+        model = T.encoder_classifier(copy, 10, dropout=0.0)
+        T.fine_tune(model, x, y, epochs=epochs, learning_rates=(1e-2, 3e-4), unfreeze=100, batch_size=len(y), log=lambda s: None)
+        transfer.append(_accuracy(model, xt, yt))
+        keras.utils.set_random_seed(seed)
+        fresh = T.encoder_classifier(build(), 10, dropout=0.0)  # the same architecture, head included
+        scratch.append(_accuracy(_scratch(fresh, x, y, epochs=60, lr=3e-3, batch_size=len(y)), xt, yt))
+    print(
+        f"\nautoencoder route, digits 0-9 at {size}x{size}, {shots} labels/class, {len(yt)} test images: "
+        f"transfer {np.round(transfer, 3)} (mean {np.mean(transfer):.3f}) scratch {np.round(scratch, 3)} (mean {np.mean(scratch):.3f})"
+    )
+    return transfer, scratch
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: measured transfer 0.692/0.633/0.667 vs scratch 0.694/0.672/0.725 (2 labels/class, "
-    "autoencoder_conv latent 32, MSE 15 epochs); the AE code is no better than pixels here. "
-    "strict: passing turns this red, so the marker gets removed",
-)
-def test_autoencoder_encoder_beats_scratch_with_few_labels(all_digits, pretrained_autoencoder):
-    from zoo.models.autoencoder import autoencoder_conv
+def test_autoencoder_encoder_beats_scratch_with_few_labels():
+    """The full comparison: autoencoder_conv (latent 32, width 32) at 32x32, 20 pretraining epochs."""
+    (x_all, y_all), (xt, yt) = load_digits(32)
+    transfer, scratch = _autoencoder_route(x_all, y_all, xt, yt, size=32, width=32, latent=32, pretrain_epochs=20, seeds=SEEDS, shots=2)
+    assert np.mean(transfer) > np.mean(scratch) + 0.03, (transfer, scratch)
 
-    (x_all, y_all), (xt, yt) = all_digits
-    transfer, scratch = [], []
-    for seed in SEEDS:
-        x, y = T.few_shot(x_all, y_all, AE_SHOTS, seed=seed)
-        keras.utils.set_random_seed(seed)
-        copy = autoencoder_conv(input_shape=(32, 32, 1), latent_dim=AE_LATENT)  # each seed starts from the pretrained weights
-        copy.set_weights(pretrained_autoencoder.get_weights())
-        model = T.encoder_classifier(copy, 10, dropout=0.0)
-        T.fine_tune(model, x, y, epochs=(40, 20), learning_rates=(1e-2, 3e-4), unfreeze=9, batch_size=len(y), log=lambda s: None)
-        transfer.append(_accuracy(model, xt, yt))
-        keras.utils.set_random_seed(seed)
-        fresh = autoencoder_conv(input_shape=(32, 32, 1), latent_dim=AE_LATENT)
-        scratch.append(_accuracy(_scratch(T.encoder_classifier(fresh, 10, dropout=0.0), x, y, epochs=60, batch_size=len(y)), xt, yt))
-    print(f"\nautoencoder route, digits 0-9, {AE_SHOTS} labels/class, {len(yt)} test images: transfer {np.round(transfer, 3)} scratch {np.round(scratch, 3)}")
-    assert np.mean(transfer) > np.mean(scratch) + 0.02, (transfer, scratch)
+
+def test_autoencoder_encoder_beats_scratch_small():
+    """The normal-suite version: 16x16 digits, a narrower autoencoder, 8 pretraining epochs, one seed,
+    shorter fine-tuning (60 + 20 epochs; scratch keeps its 60)."""
+    (x_all, y_all), (xt, yt) = load_digits(16)
+    transfer, scratch = _autoencoder_route(x_all, y_all, xt, yt, size=16, width=16, latent=16, pretrain_epochs=8, seeds=(0,), shots=2, epochs=(60, 20))
+    assert np.mean(transfer) > np.mean(scratch) + 0.03, (transfer, scratch)
