@@ -57,9 +57,13 @@ def test_zoo_transfer_writes_a_run_folder_that_predicts(tmp_path):
     records = predict_images(model, paths, labels)
     assert [r["path"] for r in records] == paths
     assert all(r["label"] in labels and 0 < r["probability"] <= 1 for r in records)
-    # the training workbench's `zoo predict` reads the same run folder
-    r = run_zoo("predict", out, *paths, "--json")
+    # the training workbench's `zoo predict` reads the same run folder; an unreadable input is
+    # skipped with one warning line naming it
+    broken = os.path.join(data, NAMES[0], "broken.png")
+    r = run_zoo("predict", out, *paths, broken, "--json")
     assert r.returncode == 0, r.stderr[-1500:]
+    warn = [l for l in r.stderr.splitlines() if l.startswith("zoo: warning:")]
+    assert len(warn) == 1 and "skipped 1 unreadable input image(s)" in warn[0] and broken in warn[0], r.stderr[-1500:]
     printed = json.loads(r.stdout)
     assert [p["label"] for p in printed] == [p["label"] for p in records]
     np.testing.assert_allclose([p["probability"] for p in printed], [p["probability"] for p in records], atol=1e-5)
@@ -79,3 +83,22 @@ def test_zoo_transfer_weights_that_do_not_fit_exit_2_naming_both(tmp_path):
 def test_zoo_transfer_argument_errors_need_no_keras(tmp_path):
     r = run_zoo("transfer", "--data", str(tmp_path), "--backbone", "lenet5", "--epochs", "-1", "--out", str(tmp_path / "r"))
     assert r.returncode == 2 and "--epochs" in r.stderr and "integer >= 0" in r.stderr
+
+
+def test_predict_inputs_that_cannot_be_read_are_named(tmp_path):
+    from zoo.training.predict import _readable
+
+    good, bad = str(tmp_path / "good.png"), str(tmp_path / "bad.jpg")
+    Image.fromarray(np.zeros((9, 9), np.uint8), "L").save(good)
+    open(bad, "wb").write(b"\xff\xd8\xff\xe0 cut short")
+    assert _readable([good]) == [good]
+    with pytest.raises(ValueError, match=r"no readable input image: .*bad\.jpg \(corrupt or truncated"):
+        _readable([bad])
+
+
+def test_learning_curves_mark_where_phase_2_starts(tmp_path):
+    from zoo.plots import plot_learning_curves
+
+    path = plot_learning_curves({"loss": [1.0, 0.9, 0.8, 0.7], "accuracy": [0.3, 0.5, 0.6, 0.7]}, str(tmp_path / "c.png"),
+                                marks={3: "phase 2"})
+    assert os.path.getsize(path) > 1000

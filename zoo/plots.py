@@ -38,11 +38,13 @@ def read_history_csv(path):
     return {k: np.array([float(r[k]) if r[k] not in ("", "nan") else np.nan for r in rows]) for k in rows[0]}
 
 
-def plot_learning_curves(history, path, *, title="Learning curves"):
+def plot_learning_curves(history, path, *, title="Learning curves", marks=None):
     """Loss and every metric per epoch, train and validation side by side.
 
     Args:
         history: {name: sequence per epoch}, e.g. `History.history` or `read_history_csv(...)`.
+        marks: optional {epoch: label}: a dashed vertical line before that (1-based) epoch, e.g.
+            {4: "phase 2"} where fine-tuning starts.
     """
     plt = _plt()
     history = {k: np.asarray(v, dtype=float) for k, v in history.items() if k not in ("epoch", "learning_rate", "lr")}
@@ -55,8 +57,13 @@ def plot_learning_curves(history, path, *, title="Learning curves"):
             ax.plot(epochs, history["val_" + key], "s-", ms=3, label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
-        if key == "loss":
+        finite = history[key][np.isfinite(history[key]) & (history[key] > 0)]
+        if key == "loss" and len(finite) and finite.max() > 10 * finite.min():  # log only for a wide range
             ax.set_yscale("log")
+        for epoch, label in (marks or {}).items():
+            ax.axvline(epoch - 0.5, color="gray", ls="--", lw=1)
+            ax.annotate(label, (epoch - 0.5, 1), xycoords=("data", "axes fraction"), xytext=(3, -12),
+                        textcoords="offset points", fontsize=8, color="gray")
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)

@@ -802,6 +802,7 @@ def run_transfer(
         {k: v for k, v in result["history"].items()},
         os.path.join(out, "learning_curves.png"),
         title=f"Transfer: {backbone} on {os.path.basename(os.path.normpath(scan.root))} (phase 2 from epoch {result['phase'].count(1) + 1})",
+        marks={result["phase"].count(1) + 1: "phase 2"} if 2 in result["phase"] and 1 in result["phase"] else None,
     )
     if len(y_test):
         plots.plot_confusion_matrix(
@@ -818,7 +819,7 @@ def run_transfer(
     print(
         f"accuracy: train {fmt(train_acc)}, val {fmt(val_acc)}, test {fmt(test_acc)} ({len(y_test)} held-out images); "
         f"{metrics['wall_seconds']:.0f} s; run folder {out}/ (model.keras, labels.json, metrics.json, "
-        "learning_curves.png, confusion_matrix.png)",
+        "history.csv, learning_curves.png, confusion_matrix.png)",
         flush=True,
     )
     return metrics

@@ -24,12 +24,29 @@ def expand_inputs(inputs):
     return files
 
 
+def _readable(files):
+    """`files` without the ones Pillow cannot decode; those are named in one warning line on stderr
+    (all unreadable: a ValueError naming them)."""
+    import sys
+
+    from zoo.data.imagefolder import _check_image
+
+    bad = [(f, reason) for f, reason in ((f, _check_image(f, 1)[0]) for f in files) if reason]
+    if bad:
+        listed = "; ".join(f"{f} ({reason})" for f, reason in bad)
+        if len(bad) == len(files):
+            raise ValueError(f"no readable input image: {listed}")
+        print(f"zoo: warning: skipped {len(bad)} unreadable input image(s): {listed}", file=sys.stderr, flush=True)
+    skip = {f for f, _ in bad}
+    return [f for f in files if f not in skip]
+
+
 def predict_paths(path, inputs, *, out=None):
     """Records {"path", "label", "probability", ...} for every input image."""
     from zoo.training.evaluate import class_names_for, load_run_model, model_task
     from zoo.training.train import task_module
 
-    files = expand_inputs(inputs)
+    files = _readable(expand_inputs(inputs))
     model, run_dir, config = load_run_model(path)
     task = model_task(model, config)
     names = class_names_for(run_dir, model.output_shape[-1] if task == "classification" else 0)
