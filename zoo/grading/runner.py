@@ -32,7 +32,7 @@ import tempfile
 import time
 
 WORKER_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
-DEFAULT_CALL_TIMEOUT = 300.0  # generous: building Keras models on a busy 2-core machine is slow (JAX: ~6 s a conv)
+DEFAULT_CALL_TIMEOUT = 300.0  # generous: building Keras models on a busy 2-core machine is slow (slowest graded call: ~15 s on JAX at load 7)
 DEFAULT_EXERCISE_TIMEOUT = 600.0
 IMPORT_TIMEOUT = 300.0  # importing the submission (and Keras with it) on a busy machine
 DEFAULT_MEMORY_LIMIT = 6 * 1024**3
