@@ -59,6 +59,16 @@ def test_children_find_packages_installed_with_target(tmp_path, monkeypatch):
     assert not [d for d in dirs if d == repo or d == os.path.dirname(repo) or d.startswith(os.path.join(repo, "tests"))], dirs
 
 
+def test_memory_limit_lets_cuda_start_on_a_gpu_machine(monkeypatch):
+    import resource
+
+    monkeypatch.setattr(runner, "has_gpu", lambda: False)
+    assert runner.memory_rlimit("jax") == runner.memory_rlimit("tensorflow") == resource.RLIMIT_AS
+    monkeypatch.setattr(runner, "has_gpu", lambda: True)
+    assert runner.memory_rlimit("jax") == resource.RLIMIT_DATA  # CUDA reserves address space at start
+    assert runner.memory_rlimit("tensorflow") == resource.RLIMIT_AS
+
+
 def test_model_exercises_full_score_on_jax(tmp_path):
     res = grade_submission(SOLUTIONS, backend="jax", exercises=["ex11"], out=str(tmp_path / "r.json"))
     _full_score(res, 8)

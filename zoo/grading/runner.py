@@ -32,7 +32,7 @@ import tempfile
 import time
 
 WORKER_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
-DEFAULT_CALL_TIMEOUT = 300.0  # generous: building Keras models on a busy 2-core machine is slow (JAX: ~6 s a conv)
+DEFAULT_CALL_TIMEOUT = 300.0  # generous: building Keras models on a busy 2-core machine is slow (slowest graded call: ~15 s on JAX at load 7)
 DEFAULT_EXERCISE_TIMEOUT = 600.0
 IMPORT_TIMEOUT = 300.0  # importing the submission (and Keras with it) on a busy machine
 DEFAULT_MEMORY_LIMIT = 6 * 1024**3
@@ -142,13 +142,26 @@ def site_dirs(exclude=()):
     return dirs
 
 
-def _limit_memory(limit):
+def memory_rlimit(backend):
+    """Which limit holds a child's memory: RLIMIT_AS (address space), except for JAX on a
+    machine with a GPU, where it is RLIMIT_DATA: CUDA reserves far more address space than
+    any sensible limit when it starts (an address-space limit makes it fail, and JAX would
+    fall back to the CPU), while RLIMIT_DATA counts what a process allocates and writes (heap,
+    arrays), so a 20 GB allocation still fails."""
+    import resource
+
+    return resource.RLIMIT_DATA if backend == "jax" and has_gpu() else resource.RLIMIT_AS
+
+
+def _limit_memory(limit, backend="tensorflow"):
+    which = memory_rlimit(backend)
+
     def apply():
         os.setsid()
         if limit:
             import resource
 
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            resource.setrlimit(which, (limit, limit))
         try:
             import resource
 
@@ -184,7 +197,7 @@ class ForkServer:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", code], cwd=self.tmp, env=child_env(backend, home, self.tmp),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(theirs.fileno(),),
-                preexec_fn=_limit_memory(memory_limit), close_fds=True)
+                preexec_fn=_limit_memory(memory_limit, backend), close_fds=True)
         finally:
             log.close()
             theirs.close()
@@ -360,7 +373,7 @@ class ExerciseWorker:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 pass_fds=(req_r, rep_w),
-                preexec_fn=_limit_memory(self.memory_limit),
+                preexec_fn=_limit_memory(self.memory_limit, self.backend),
                 close_fds=True,
             )
         finally:
