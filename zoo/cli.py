@@ -21,15 +21,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"zoo: error: {message} (see `{self.prog} --help`)\n")
 
 
-def positive_int(text):
-    """argparse type: an integer >= 1."""
+def _int_at_least(text, low):
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
     return value
+
+
+def positive_int(text):
+    """argparse type: an integer >= 1."""
+    return _int_at_least(text, 1)
+
+
+def non_negative_int(text):
+    """argparse type: an integer >= 0."""
+    return _int_at_least(text, 0)
 
 
 def positive_float(text):
@@ -321,26 +330,15 @@ def _add_transfer(sub):
     p.add_argument("--data", required=True, help="folder with one sub-folder of images per class")
     p.add_argument("--backbone", required=True, help="zoo classifier (lenet5, resnet18, ...) or keras.applications class (MobileNetV2)")
     p.add_argument("--weights", default=None, help="local .keras or .weights.h5 file with the backbone's weights (default: random init)")
-    p.add_argument("--epochs", type=_non_negative_int, default=5, help="epochs of phase 1, head only (default 5)")
-    p.add_argument("--fine-tune-epochs", type=_non_negative_int, default=None, help="epochs of phase 2 (default: --epochs)")
-    p.add_argument("--unfreeze", type=_non_negative_int, default=1, help="top blocks of the backbone unfrozen in phase 2 (default 1; 0 = phase 1 only)")
+    p.add_argument("--epochs", type=non_negative_int, default=5, help="epochs of phase 1, head only (default 5)")
+    p.add_argument("--fine-tune-epochs", type=non_negative_int, default=None, help="epochs of phase 2 (default: --epochs)")
+    p.add_argument("--unfreeze", type=non_negative_int, default=1, help="top blocks of the backbone unfrozen in phase 2 (default 1; 0 = phase 1 only)")
     p.add_argument("--lr", type=positive_float, default=1e-3, help="phase-1 learning rate (default 1e-3); phase 2 uses a tenth")
     p.add_argument("--image-size", type=positive_int, default=None, help="resize images to N x N (default: the backbone's / saved model's input size)")
     p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run folder to write")
     p.set_defaults(func=_run_transfer)
-
-
-def _non_negative_int(text):
-    """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
 
 
 def _run_transfer(args):
