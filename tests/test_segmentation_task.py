@@ -80,6 +80,7 @@ def test_bad_masks_are_refused_with_clear_errors():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # 15-25 min on 2 shared cores; pytest.ini's 900 s cut it in its last evaluation
 def test_zoo_train_unet_on_shapes_with_no_flags_reaches_mean_iou_090(tmp_path):
     """The issue's target, through the exact command `zoo train unet --dataset shapes --out DIR`:
     the registered unet's recipe (10 epochs, batch 16, adam 2e-3, cosine) on 1000 64x64 scenes,
