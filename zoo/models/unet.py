@@ -90,7 +90,7 @@ def conv_block(x, filters, *, padding, batch_norm, name):
     for i in (1, 2):
         x = layers.Conv2D(filters, 3, padding=padding, use_bias=not batch_norm, name=f"{name}_conv{i}")(x)
         if batch_norm:
-            x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+            x = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"{name}_bn{i}")(x)  # torchvision-style, as common.norm_layer
         x = layers.Activation("relu", name=f"{name}_relu{i}")(x)
     return x
 
@@ -300,9 +300,10 @@ def _build_unet(
     "The paper: filters=64, batch_norm=False, padding='valid' (572 -> 388, 31,030,658 parameters). "
     "Optional dropout, bilinear decoder, classifier encoder (encoder='resnet18').",
     # 1000 scenes at batch 32 and adam's 1e-3 for 10 epochs (320 steps) left the default unet
-    # far from the target; twice the steps at twice the rate reach it.
-    recipe=dict(epochs=10, batch_size=16, lr=2e-3, schedule="cosine",
-                measured="shapes 64x64: held-out mean IoU 0.946 after 10 epochs"),
+    # far from the target; batch 16 at twice the rate reaches it. With BatchNorm momentum 0.9
+    # (0.99 made validation lag training by ~3 epochs) 8 epochs do: 0.931 in 6 min on 2 cores.
+    recipe=dict(epochs=8, batch_size=16, lr=2e-3, schedule="cosine",
+                measured="shapes 64x64: held-out mean IoU 0.931 after 8 epochs"),
 )
 def unet(**kwargs):
     """U-Net; the paper's: unet(input_shape=(572, 572, 1), padding="valid", filters=64, batch_norm=False, classes=2)."""
