@@ -16,6 +16,30 @@ def test_import_zoo_is_light():
     assert out.stdout.strip() == "[]"
 
 
+def test_catalog_matches_the_registry():
+    """zoo/_catalog.py (what `zoo list` and the CLI's name checks read) is the live registry's metadata."""
+    live = {n: registry.catalog_entry(registry.get_spec(n)) for n in zoo.list_models()}
+    stale = sorted(set(live) ^ set(registry.catalog()) | {n for n in live if registry.catalog().get(n) != live[n]})
+    assert not stale, f"zoo/_catalog.py is out of date for {stale}: run `python -m zoo.registry`"
+    assert list(registry.catalog()) == zoo.list_models()  # same natural order as the registry
+
+
+def test_list_and_name_checks_do_not_import_keras():
+    """`zoo list` answers, and a misspelt model is refused, without importing Keras (~0.1 s, not ~8 s)."""
+    code = ("import sys, contextlib, io, zoo.cli\n"
+            "out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n"
+            "    rc = zoo.cli.main(['list', 'vgg1?_bn'])\n"
+            "try:\n"
+            "    zoo.cli.main(['train', 'resnt50', '--dataset', 'digits', '--out', 'x'])\n"
+            "except SystemExit as e:\n"
+            "    rc2 = e.code\n"
+            "print(rc, out.getvalue().split()[::4], rc2, [m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.stdout.strip() == "0 ['vgg11_bn', 'vgg13_bn', 'vgg16_bn', 'vgg19_bn'] 2 []", proc.stdout + proc.stderr
+    assert "Unknown model 'resnt50'. Did you mean: resnet50" in proc.stderr
+
+
 def test_list_models_with_wildcards():
     names = zoo.list_models()
     assert "lenet5" in names

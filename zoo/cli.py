@@ -8,6 +8,7 @@ import Keras. User errors (ValueError, FileNotFoundError, ...) print one line, e
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import sys
 
@@ -41,6 +42,16 @@ def non_negative_int(text):
     return _int_at_least(text, 0)
 
 
+def model_name(text):
+    """argparse type: a registered model name, checked against the catalog (no Keras import)."""
+    from zoo import registry
+
+    try:
+        return registry.check_model_name(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def positive_float(text):
     """argparse type: a float > 0."""
     try:
@@ -57,27 +68,32 @@ def _add_list(sub):
     p = sub.add_parser("list", help="registered models (fnmatch PATTERN, e.g. 'resnet*')")
     p.add_argument("pattern", nargs="?", default=None, help="fnmatch pattern, e.g. 'resnet*'")
     p.add_argument("--task", default=None, help="only models of this task (classification, segmentation, ...)")
-    p.set_defaults(func=_run_list)
+    p.set_defaults(func=_run_list, needs_keras=False)
 
 
 def _run_list(args):
     from zoo import registry
 
-    names = registry.list_models(args.pattern, task=args.task)
+    if args.task is not None and args.task not in registry.TASKS:
+        raise ValueError(f"--task must be one of {', '.join(registry.TASKS)}. Received: --task {args.task}")
+    entries = registry.catalog()  # the registry's metadata without importing Keras
+    names = [n for n, e in entries.items()
+             if (args.pattern is None or fnmatch.fnmatchcase(n, args.pattern.lower()))
+             and (args.task is None or e["task"] == args.task)]
     if not names:
         print(f"no model matches {args.pattern!r}; `zoo list` shows all", file=sys.stderr)
         return 1
     width = max(len(n) for n in names)
     for n in names:
-        s = registry.get_spec(n)
-        shape = "x".join(str(d) for d in s.default_input_shape)
-        print(f"{n:<{width}}  {s.task:<14}  {shape:<11}  {s.family}")
+        e = entries[n]
+        shape = "x".join(str(d) for d in e["default_input_shape"])
+        print(f"{n:<{width}}  {e['task']:<14}  {shape:<11}  {e['family']}")
     return 0
 
 
 def _add_info(sub):
     p = sub.add_parser("info", help="parameter count, default input shape, task, reference of MODEL")
-    p.add_argument("model")
+    p.add_argument("model", type=model_name)
     p.set_defaults(func=_run_info)
 
 
@@ -149,7 +165,7 @@ def _add_train(sub):
                        description="Train any registered model. The run folder keeps history.csv, best.keras, "
                        "model.keras, metrics.json and figures; rerunning the same command after an interruption "
                        "(even kill -9) continues after the last finished epoch.")
-    p.add_argument("model")
+    p.add_argument("model", type=model_name)
     p.add_argument("--dataset", required=True, help="digits, shapes, shapes-det, a tfds name or folder:PATH")
     recipe = " (default: the model's recommended recipe, `zoo info MODEL`, else %s)"
     p.add_argument("--epochs", type=positive_int, default=None, help="number of epochs" + recipe % "10")
@@ -208,7 +224,7 @@ def _run_evaluate(args):
 
 def _add_check(sub):
     p = sub.add_parser("check", help="the training-recipe checks, pass/warn/fail table")
-    p.add_argument("model")
+    p.add_argument("model", type=model_name)
     p.add_argument("--dataset", required=True)
     p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--seed", type=int, default=0)
@@ -243,7 +259,7 @@ def _run_report(args):
 def _add_compare(sub):
     p = sub.add_parser("compare", help="compare optimizers: loss curves in one figure")
     p.add_argument("what", choices=("optimizers",))
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", required=True, type=model_name)
     p.add_argument("--dataset", required=True)
     p.add_argument("--optimizers", default=",".join(_OPTIMIZERS), help="comma-separated subset (default: all eight)")
     p.add_argument("--epochs", type=positive_int, default=3)
@@ -292,7 +308,7 @@ def _add_bench(sub):
         "bench",
         help="training throughput of a zoo model vs keras.applications (and torchvision), ratios",
     )
-    p.add_argument("--model", required=True, help="zoo model name, e.g. resnet50 or vgg16")
+    p.add_argument("--model", required=True, type=model_name, help="zoo model name, e.g. resnet50 or vgg16")
     p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--steps", type=positive_int, default=10, help="batches per measured round (default 10)")
     p.add_argument("--input-size", type=positive_int, default=None, help="square input side (default: the model's, 224)")
@@ -450,7 +466,7 @@ def _add_tune(sub):
         "no trial count: --epochs is its max_epochs (factor 3) and --max-trials sets how many full "
         "Hyperband iterations run (enough to reach about that many trials).",
     )
-    p.add_argument("model", help="registered model name, e.g. lenet5")
+    p.add_argument("model", type=model_name, help="registered model name, e.g. lenet5")
     p.add_argument("--dataset", default="digits", help="dataset name (default digits)")
     p.add_argument("--tuner", required=True, choices=("random", "grid", "bayesian", "hyperband"))
     p.add_argument("--max-trials", type=positive_int, default=10, help="number of trials (default 10)")
