@@ -1,6 +1,7 @@
 """Per-model training recipes (`ModelSpec.recipe`): what `zoo train MODEL --dataset DATA` uses when
 no --epochs/--batch-size/--optimizer/--lr/--schedule is given, flags winning; and the denoising
-autoencoder's noisy / output / clean figure written by the `zoo train` route."""
+autoencoder's noisy / output / clean figure and the VAE's samples and latent map written by the
+`zoo train` route."""
 
 import json
 import os
@@ -35,7 +36,7 @@ def test_registered_recipes_are_checked():
     with pytest.raises(ValueError, match=r"unknown keys \['epoch'\].*Received: recipe="):
         registry.register_model(family="x", task="classification", input_shape=(8, 8, 1), min_input_shape=(8, 8),
                                 paper="-", recipe={"epoch": 3}, name="zoo_test_bad_recipe")(lambda **kw: None)
-    for name in ("unet", "autoencoder_denoising"):
+    for name in ("unet", "autoencoder_denoising", "vae", "ssd_tiny"):
         recipe = registry.get_spec(name).recipe
         assert {"epochs", "batch_size", "lr", "measured"} <= set(recipe), (name, recipe)
 
@@ -66,3 +67,59 @@ def test_zoo_train_route_of_the_denoiser_writes_the_noisy_output_clean_figure(tm
     config = json.loads((out / "config.json").read_text())
     assert (config["epochs"], config["batch_size"], config["lr"]) == (1, recipe["batch_size"], recipe["lr"])
     assert f"autoencoder_denoising's recommended recipe: --batch-size {recipe['batch_size']}" in capsys.readouterr().out
+
+
+def _small_digits(n_train=64, n_val=16, n_test=24):
+    (xtr, ytr), (xte, yte) = load_digits(size=16, border=0)
+    names = [str(i) for i in range(10)]
+    cut = lambda x, y, n: ArrayDataset(x[:n], y[:n], "classification", names, "digits")  # noqa: E731
+    return cut(xtr, ytr, n_train), cut(xte, yte, n_val), cut(xte, yte, n_test)
+
+
+def test_zoo_train_route_of_the_vae_writes_samples_and_a_latent_map(tmp_path, monkeypatch):
+    """`zoo train vae --dataset digits` also draws what a generative model is for: samples from the
+    prior, and the 2-D codes of the held-out images beside the decoder's images on a lattice."""
+    from zoo import plots
+    from zoo.training.train import train
+
+    drawn = {}
+    real_map, real_samples = plots.plot_latent_map, plots.plot_vae_samples
+
+    def spy_map(codes, labels, path, **kw):
+        drawn["map"] = (np.asarray(codes).shape, None if labels is None else list(labels), np.shape(kw.get("decoder_grid")))
+        return real_map(codes, labels, path, **kw)
+
+    def spy_samples(images, path, **kw):
+        drawn["samples"] = np.asarray(images).shape
+        return real_samples(images, path, **kw)
+
+    monkeypatch.setattr(plots, "plot_latent_map", spy_map)
+    monkeypatch.setattr(plots, "plot_vae_samples", spy_samples)
+    data = _small_digits()
+    out = tmp_path / "run"
+    metrics = train("vae", "digits", str(out), epochs=1, datasets=data, verbose=0)
+    assert metrics["figures"] == ["learning_curves.png", "predictions.png", "samples.png", "latent_map.png"]
+    for name in metrics["figures"]:
+        assert os.path.getsize(out / name) > 5_000, name
+    assert drawn["samples"] == (36, 16, 16, 1)
+    assert drawn["map"] == ((24, 2), list(data[2].y), (12, 12, 16, 16, 1))
+
+
+def test_a_wider_vae_code_is_mapped_on_its_principal_components(tmp_path, monkeypatch):
+    import zoo
+    from zoo import plots
+    from zoo.autoencoders import task
+
+    drawn = {}
+    monkeypatch.setattr(plots, "plot_latent_map", lambda codes, labels, path, **kw: drawn.update(codes=np.asarray(codes), **kw))
+    monkeypatch.setattr(plots, "plot_vae_samples", lambda images, path, **kw: None)
+    *_, test = _small_digits()
+    model = zoo.get_model("vae", input_shape=(16, 16, 1), latent_dim=5, depth=1, width=4)
+    assert task.extra_figures(model, test, str(tmp_path)) == ["samples.png", "latent_map.png"]
+    z = np.asarray(model.encoder.predict(test.x, verbose=0)[0])
+    # the two coordinates are the projections of the centred codes with the largest variances
+    assert drawn["codes"].shape == (24, 2) and drawn.get("decoder_grid") is None
+    assert drawn["axis_labels"] == ("principal component 1", "principal component 2")
+    var = np.var(drawn["codes"], axis=0)
+    assert var[0] >= var[1] and np.isclose(var.sum(), np.linalg.svd(z - z.mean(0), compute_uv=False)[:2].__pow__(2).sum() / 24, rtol=1e-3)
+    assert task.extra_figures(zoo.get_model("autoencoder_conv", input_shape=(16, 16, 1), depth=1, width=4), test, str(tmp_path)) == []

@@ -259,7 +259,12 @@ MODELS = {'alexnet': {'name': 'alexnet',
          'notes': 'Conv encoder to (z_mean, z_log_var), Sampling layer, conv decoder; loss = Bernoulli '
                   "reconstruction + KL in VAE.compute_loss (compile needs no loss). kind='dense' for MLPs.",
          'tags': (),
-         'recipe': {}},
+         'recipe': {'epochs': 30,
+                    'batch_size': 32,
+                    'lr': 0.003,
+                    'schedule': 'cosine',
+                    'measured': 'digits 32x32, 2-D code: held-out reconstruction MSE 0.018 (0.029 after the '
+                                'generic 10 epochs at 1e-3)'}},
  'vgg11': {'name': 'vgg11',
            'family': 'vgg',
            'task': 'classification',

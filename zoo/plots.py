@@ -323,10 +323,11 @@ def plot_vae_samples(images, path, *, title="VAE samples from the prior N(0, I)"
     return save_figure(fig, path)
 
 
-def plot_latent_map(codes, labels, path, *, decoder_grid=None, extent=3.0, title="VAE latent space"):
+def plot_latent_map(codes, labels, path, *, decoder_grid=None, extent=3.0, title="VAE latent space",
+                    axis_labels=("z[0]", "z[1]")):
     """Left: the 2-D codes (z_mean) of held-out images coloured by label. Right (optional):
     `decoder_grid` (n, n, H, W, C), the images decoded on an n x n grid over
-    [-extent, extent]^2."""
+    [-extent, extent]^2. `axis_labels` names the two coordinates (e.g. principal components)."""
     plt = _plt()
     codes = np.asarray(codes)
     if codes.ndim != 2 or codes.shape[1] < 2:
@@ -334,11 +335,12 @@ def plot_latent_map(codes, labels, path, *, decoder_grid=None, extent=3.0, title
     panels = 2 if decoder_grid is not None else 1
     fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.6), squeeze=False)
     ax = axes[0, 0]
-    sc = ax.scatter(codes[:, 0], codes[:, 1], c=np.asarray(labels), cmap="tab10", s=7, alpha=0.8)
+    sc = ax.scatter(codes[:, 0], codes[:, 1], c=None if labels is None else np.asarray(labels),
+                    cmap="tab10" if labels is not None else None, s=7, alpha=0.8)
     if labels is not None:
         fig.colorbar(sc, ax=ax, label="label")
-    ax.set_xlabel("z[0]")
-    ax.set_ylabel("z[1]")
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
     ax.set_title("codes of held-out images")
     ax.grid(alpha=0.3)
     if decoder_grid is not None:

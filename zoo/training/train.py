@@ -335,6 +335,8 @@ def train(
         try:
             tasks.plot_predictions(net, ds_test, os.path.join(out, "predictions.png"))
             figures.append("predictions.png")
+            if hasattr(tasks, "extra_figures"):  # e.g. a VAE's samples and latent map
+                figures += tasks.extra_figures(net, ds_test, out)
         except (NotImplementedError, ValueError) as e:  # a task without a picture says why
             print(f"zoo train: no predictions figure ({e})", file=sys.stderr)
     headline = next(iter(test))
