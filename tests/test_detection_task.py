@@ -113,3 +113,21 @@ def test_readme_detection_example_runs(tmp_path, monkeypatch):
     exec(compile(code, "README.md#detection", "exec"), scope)
     assert os.path.getsize(tmp_path / "detections.png") > 10_000
     assert len(scope["dets"]) == 2 and set(scope["dets"][0]) == {"boxes", "scores", "labels"}
+
+
+def test_tags_of_overlapping_detections_stay_readable(tmp_path, monkeypatch):
+    """Two classes proposed for one object: the higher score keeps the top-left tag, the other's
+    tag goes under its box instead of being drawn over the first one."""
+    from zoo import plots
+
+    captured = {}
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: captured.setdefault("fig", fig) and path)
+    image = np.zeros((1, 64, 64, 3), "float32")
+    dets = [{"boxes": np.array([[0.5, 0.5, 0.6, 0.6], [0.51, 0.5, 0.6, 0.61], [0.1, 0.1, 0.3, 0.3]]),
+             "scores": np.array([0.31, 0.66, 0.9]), "labels": np.array([0, 1, 2])}]
+    plots.plot_detections(image, dets, str(tmp_path / "d.png"), class_names=["circle", "square", "triangle"])
+    texts = {t.get_text(): t for t in captured["fig"].axes[0].texts}
+    assert set(texts) == {"circle 0.31", "square 0.66", "triangle 0.90"}
+    assert texts["square 0.66"].get_position() == (0.51 * 64, 0.5 * 64)  # top-left of its box
+    assert texts["circle 0.31"].get_position() == (0.5 * 64, 0.6 * 64) and texts["circle 0.31"].get_va() == "top"
+    assert texts["triangle 0.90"].get_position() == (0.1 * 64, 0.1 * 64)

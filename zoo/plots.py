@@ -405,14 +405,20 @@ def _draw_boxes(ax, boxes, names, scores=None, *, colours=None, dashed=False):
     """Rectangles with 'label score' tags on `ax`; boxes in pixel xyxy."""
     from matplotlib.patches import Rectangle
 
-    for i, (b, n) in enumerate(zip(boxes, names)):
+    h, w = ax.images[-1].get_array().shape[:2] if ax.images else (1.0, 1.0)
+    placed = []  # tag anchors so far: a tag that would cover another goes under its box instead
+    order = range(len(names)) if scores is None else np.argsort(-np.asarray(scores, dtype=float), kind="stable")
+    for i in order:
         colour = colours[i] if colours else _BOX_COLOURS[i % len(_BOX_COLOURS)]
-        x1, y1, x2, y2 = [float(v) for v in b]
+        x1, y1, x2, y2 = [float(v) for v in boxes[i]]
         ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=colour,
                                linewidth=1.0 if dashed else 1.8, linestyle="--" if dashed else "-"))
         if not dashed:
-            tag = n if scores is None else f"{n} {float(scores[i]):.2f}"
-            ax.text(x1, y1, tag, fontsize=7, color="white", va="bottom",
+            tag = names[i] if scores is None else f"{names[i]} {float(scores[i]):.2f}"
+            clash = any(abs(x1 - px) < 0.3 * w and abs(y1 - py) < 0.08 * h for px, py in placed)
+            y, va = (y2, "top") if clash else (y1, "bottom")
+            placed.append((x1, y))
+            ax.text(x1, y, tag, fontsize=7, color="white", va=va,
                     bbox=dict(facecolor=colour, edgecolor="none", pad=0.8, alpha=0.85))
 
 
