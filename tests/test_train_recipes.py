@@ -103,6 +103,13 @@ def test_zoo_train_route_of_the_vae_writes_samples_and_a_latent_map(tmp_path, mo
         assert os.path.getsize(out / name) > 5_000, name
     assert drawn["samples"] == (36, 16, 16, 1)
     assert drawn["map"] == ((24, 2), list(data[2].y), (12, 12, 16, 16, 1))
+    # `zoo evaluate RUN_DIR` draws them again, beside the run's own
+    from zoo.training.evaluate import evaluate_path
+
+    monkeypatch.setattr("zoo.training.evaluate.load_for_model", lambda model, dataset, split, **kw: data[2])
+    result = evaluate_path(str(out), "digits")
+    assert result["figures"] == ["eval_predictions.png", "eval_samples.png", "eval_latent_map.png"]
+    assert all(os.path.getsize(out / f) > 5_000 for f in result["figures"])
 
 
 def test_a_wider_vae_code_is_mapped_on_its_principal_components(tmp_path, monkeypatch):
@@ -123,3 +130,18 @@ def test_a_wider_vae_code_is_mapped_on_its_principal_components(tmp_path, monkey
     var = np.var(drawn["codes"], axis=0)
     assert var[0] >= var[1] and np.isclose(var.sum(), np.linalg.svd(z - z.mean(0), compute_uv=False)[:2].__pow__(2).sum() / 24, rtol=1e-3)
     assert task.extra_figures(zoo.get_model("autoencoder_conv", input_shape=(16, 16, 1), depth=1, width=4), test, str(tmp_path)) == []
+
+
+def test_zoo_evaluate_prints_headline_metrics_and_a_per_class_table():
+    from zoo.training.evaluate import format_figures, format_metrics
+
+    result = {"model": "unet", "dataset": "shapes", "split": "test", "images": 200, "folder": "/runs/u",
+              "metrics": {"mean_iou": 0.93123, "pixel_accuracy": 0.98, "iou_background": 0.992, "iou_circle": 0.937,
+                          "dice_background": 0.996, "dice_circle": 0.967},
+              "figures": ["eval_predictions.png"]}
+    lines = format_metrics(result).splitlines()
+    assert lines[0] == "unet on shapes (test, 200 images): mean_iou 0.9312, pixel_accuracy 0.98"
+    assert lines[-2:] == ["  background   0.992   0.996", "      circle   0.937   0.967"]
+    assert format_figures(result) == "figures: eval_predictions.png in /runs/u"
+    result["metrics"] = {"mse": 0.0178, "psnr": 17.48}
+    assert format_metrics(result) == "unet on shapes (test, 200 images): mse 0.0178, psnr 17.48"

@@ -210,15 +210,11 @@ def _add_evaluate(sub):
 
 
 def _run_evaluate(args):
-    import json
-
-    from zoo.training.evaluate import evaluate_path, format_classification
+    from zoo.training.evaluate import evaluate_path, format_classification, format_figures, format_metrics
 
     result = evaluate_path(args.path, args.dataset, out=args.out, split=args.split, data_dir=args.data_dir)
-    if result["task"] == "classification":
-        print(format_classification(result))
-    else:
-        print(json.dumps(result["metrics"], indent=2))
+    print(format_classification(result) if result["task"] == "classification" else format_metrics(result))
+    print(format_figures(result))
     return 0
 
 

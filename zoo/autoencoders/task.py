@@ -98,12 +98,21 @@ def plot_predictions(model, dataset, path, *, count=10):
     return plot_reconstructions(rows, path, title=f"{model.name}: reconstructions of held-out images")
 
 
-def extra_figures(model, dataset, out, *, samples=36, grid=12, extent=2.5):
+def _apply(fn, x, batch=256):
+    """fn over x in batches as numpy: plain calls, where a third and fourth `predict` on
+    sub-models of other shapes make TensorFlow log a retracing warning."""
+    from keras import ops
+
+    return np.concatenate([ops.convert_to_numpy(fn(x[i:i + batch])) for i in range(0, len(x), batch)])
+
+
+def extra_figures(model, dataset, out, *, prefix="", samples=36, grid=12, extent=2.5):
     """A VAE's generative pictures beside its reconstructions, written into folder `out`:
     `samples.png` (images decoded from draws of the prior N(0, I)) and `latent_map.png` (z_mean of
     the held-out images coloured by label; with a 2-D code also the decoder's images on a
     grid x grid lattice over [-extent, extent]^2; a wider code is shown on its first two
-    principal components). Returns the file names written ([] for other autoencoders)."""
+    principal components). `prefix` goes in front of both names (`zoo evaluate` uses "eval_").
+    Returns the file names written ([] for other autoencoders)."""
     import os
 
     from zoo.plots import plot_latent_map, plot_vae_samples
@@ -111,26 +120,26 @@ def extra_figures(model, dataset, out, *, samples=36, grid=12, extent=2.5):
     if not _is_vae(model):
         return []
     x = _images(model, dataset)
-    plot_vae_samples(model.sample(samples), os.path.join(out, "samples.png"),
+    plot_vae_samples(model.sample(samples), os.path.join(out, f"{prefix}samples.png"),
                      title=f"{model.name}: decoded draws from the prior N(0, I)")
-    z_mean = np.asarray(model.encoder.predict(x, batch_size=128, verbose=0)[0])
+    z_mean = _apply(lambda b: model.encoder(b, training=False)[0], x)
     labels = None if dataset.y is None else np.asarray(dataset.y)
     if labels is not None and (labels.ndim != 1 or len(labels) != len(x)):
         labels = None  # only one class id per image colours the map
     if z_mean.shape[1] == 2:
         axis = np.linspace(-extent, extent, grid)
         codes = np.array([[a, b] for b in axis[::-1] for a in axis], "float32")
-        decoded = np.asarray(model.decoder.predict(codes, batch_size=256, verbose=0))
+        decoded = _apply(lambda b: model.decoder(b, training=False), codes)
         decoded = decoded.reshape((grid, grid) + decoded.shape[1:])
-        plot_latent_map(z_mean, labels, os.path.join(out, "latent_map.png"), decoder_grid=decoded, extent=extent,
+        plot_latent_map(z_mean, labels, os.path.join(out, f"{prefix}latent_map.png"), decoder_grid=decoded, extent=extent,
                         title=f"{model.name}: 2-D latent space of {len(x)} held-out images")
     else:
         centred = z_mean - z_mean.mean(axis=0)
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
-        plot_latent_map(centred @ vt[:2].T, labels, os.path.join(out, "latent_map.png"),
+        plot_latent_map(centred @ vt[:2].T, labels, os.path.join(out, f"{prefix}latent_map.png"),
                         axis_labels=("principal component 1", "principal component 2"),
                         title=f"{model.name}: {z_mean.shape[1]}-D codes of {len(x)} held-out images (PCA)")
-    return ["samples.png", "latent_map.png"]
+    return [f"{prefix}samples.png", f"{prefix}latent_map.png"]
 
 
 def predict_files(model, paths, out_dir, class_names):

@@ -70,7 +70,10 @@ def evaluate_path(path, dataset, *, out=None, split="test", data_dir=None, seed=
     if task != "classification":
         metrics = task_module(task).evaluate(model, ds)
         figures = [os.path.basename(task_module(task).plot_predictions(model, ds, os.path.join(out, "eval_predictions.png")))]
-        result = {"model": model.name, "dataset": dataset, "split": split, "task": task, "metrics": metrics, "figures": figures}
+        if hasattr(task_module(task), "extra_figures"):  # e.g. a VAE's samples and latent map
+            figures += task_module(task).extra_figures(model, ds, out, prefix="eval_")
+        result = {"model": model.name, "dataset": dataset, "split": split, "task": task, "images": int(len(ds)),
+                  "metrics": metrics, "figures": figures, "folder": out}
         write_json(os.path.join(out, "evaluation.json"), result)
         return result
     from zoo import plots
@@ -91,7 +94,7 @@ def evaluate_path(path, dataset, *, out=None, split="test", data_dir=None, seed=
     plots.plot_misclassified(ds.x, ds.y, y_pred, os.path.join(out, "eval_misclassified.png"), probabilities=p.max(1), labels=ds.class_names)
     result = {
         "model": model.name, "dataset": dataset, "split": split, "task": task, "images": int(len(ds)),
-        "metrics": m, "figures": ["eval_confusion_matrix.png", "eval_misclassified.png"],
+        "metrics": m, "figures": ["eval_confusion_matrix.png", "eval_misclassified.png"], "folder": out,
     }
     write_json(os.path.join(out, "evaluation.json"), result)
     return result
@@ -110,6 +113,25 @@ def format_classification(result):
         for r in m["top_misclassified"]:
             lines.append(f"  {r['index']:5d}: {r['true']} -> {r['predicted']} ({r['probability']:.2f})")
     return "\n".join(lines)
+
+
+def format_metrics(result):
+    """The text `zoo evaluate` prints for a segmenter, detector or autoencoder: the headline
+    metrics on one line, per-class values as a table, where the figures went."""
+    m = result["metrics"]
+    head = {k: v for k, v in m.items() if not any(k.startswith(p) for p in ("iou_", "dice_"))}
+    lines = [f"{result['model']} on {result['dataset']} ({result['split']}, {result['images']} images): "
+             + ", ".join(f"{k} {v:.4g}" for k, v in head.items())]
+    classes = [k[len("iou_"):] for k in m if k.startswith("iou_")]
+    if classes:
+        lines += ["", f"{'class':>12}     IoU    Dice"]
+        lines += [f"{c[:12]:>12}  {m['iou_' + c]:6.3f}  {m.get('dice_' + c, float('nan')):6.3f}" for c in classes]
+    return "\n".join(lines)
+
+
+def format_figures(result):
+    """One line naming the figures `zoo evaluate` wrote and their folder."""
+    return f"figures: {', '.join(result['figures'])} in {result['folder']}" if result.get("figures") else ""
 
 
 def first_conv(model):
