@@ -62,8 +62,8 @@ def test_folder_dataset_split_is_stratified_and_disjoint(tmp_path):
     assert sum(map(len, files)) == 20 and not (files[0] & files[1] or files[0] & files[2] or files[1] & files[2])
     assert splits["train"].class_names == ["cat", "dog"] and splits["train"].x.shape[1:] == (16, 16, 3)
     assert np.bincount(splits["test"].y).tolist() == [2, 2]
-    with pytest.raises(FileNotFoundError, match="no such folder"):
-        load(f"folder:{tmp_path}/nope")
+    with pytest.raises(FileNotFoundError, match=f"--dataset folder:{tmp_path}/nope: no such folder"):
+        load(f"folder:{tmp_path}/nope")  # named as the user typed it (zoo train --dataset)
 
 
 def test_tfds_mnist_through_mock_data():

@@ -145,3 +145,17 @@ def test_zoo_evaluate_prints_headline_metrics_and_a_per_class_table():
     assert format_figures(result) == "figures: eval_predictions.png in /runs/u"
     result["metrics"] = {"mse": 0.0178, "psnr": 17.48}
     assert format_metrics(result) == "unet on shapes (test, 200 images): mse 0.0178, psnr 17.48"
+
+
+def test_zoo_evaluate_refuses_a_dataset_of_another_task(tmp_path, monkeypatch):
+    """A classifier evaluated on segmentation scenes: one sentence naming both tasks, not a Keras
+    shape error from inside the model."""
+    import zoo
+    from zoo.training.evaluate import evaluate_path
+
+    model = zoo.get_model("lenet5")
+    model.save(tmp_path / "m.keras")
+    masks = ArrayDataset(np.zeros((2, 32, 32, 3), "float32"), np.zeros((2, 32, 32), "int32"), "segmentation", ["bg", "fg"], "shapes")
+    monkeypatch.setattr("zoo.training.evaluate.load_for_model", lambda model, dataset, split, **kw: masks)
+    with pytest.raises(ValueError, match="--dataset shapes is a segmentation dataset, and 'lenet5' is a classification model"):
+        evaluate_path(str(tmp_path / "m.keras"), "shapes")

@@ -93,7 +93,7 @@ def load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):
     if key.startswith("folder:"):
         from zoo.data.imagefolder import load_folder
 
-        return load_folder(key[len("folder:"):], split, image_size=image_size, seed=seed, **kw)
+        return load_folder(key[len("folder:"):], split, image_size=image_size, seed=seed, arg="--dataset folder:", **kw)
     from zoo.data.tfds import load_tfds
 
     return load_tfds(key, split, image_size=image_size, seed=seed, data_dir=data_dir, **kw)

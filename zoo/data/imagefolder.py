@@ -97,13 +97,18 @@ def _short(path, root):
     return os.path.relpath(path, root)
 
 
-def scan_image_folder(path, *, min_size=8, warn=True):
+def _named(arg, root):
+    return f"{arg}{root}" if arg.endswith(":") else f"{arg}={root!r}"
+
+
+def scan_image_folder(path, *, min_size=8, warn=True, arg="--data"):
     """Scans `path`/<class>/<image> and validates every file with Pillow.
 
     Args:
         path: the folder, one sub-folder per class (as `image_dataset_from_directory` expects).
         min_size: int, images with a side smaller than this (pixels) are skipped; default 8.
         warn: emit one `ImageFolderWarning` listing every skipped file and single-image class.
+        arg: how errors name the folder (`--data` for zoo transfer, `--dataset folder:` for zoo train).
 
     Returns:
         A `FolderScan`.
@@ -114,9 +119,9 @@ def scan_image_folder(path, *, min_size=8, warn=True):
     """
     root = os.fspath(path)
     if not os.path.exists(root):
-        raise FileNotFoundError(f"--data={root!r}: no such folder (expected DIR/<class>/<image files>)")
+        raise FileNotFoundError(f"{_named(arg, root)}: no such folder (expected DIR/<class>/<image files>)")
     if not os.path.isdir(root):
-        raise NotADirectoryError(f"--data={root!r} is a file; pass a folder with one sub-folder per class")
+        raise NotADirectoryError(f"{_named(arg, root)} is a file; pass a folder with one sub-folder per class")
     if isinstance(min_size, bool) or not isinstance(min_size, int) or min_size < 1:
         raise ValueError(f"`min_size` must be an integer >= 1. Received: min_size={min_size!r}")
     entries = sorted(e for e in os.listdir(root) if not e.startswith("."))
@@ -261,6 +266,7 @@ def load_folder(
     test_fraction=0.2,
     min_size=8,
     scan=None,
+    arg="--data",
 ):
     """One split of PATH/<class>/<image> as a `zoo.data.ArrayDataset` (x float32 in [0, 1]).
 
@@ -286,7 +292,7 @@ def load_folder(
     from zoo.data import _size_hw
 
     size = _size_hw(image_size, (64, 64))
-    scan = scan or scan_image_folder(path, min_size=min_size)
+    scan = scan or scan_image_folder(path, min_size=min_size, arg=arg)
     if split == "all":
         keep = np.arange(len(scan.files))
     else:

@@ -66,6 +66,11 @@ def evaluate_path(path, dataset, *, out=None, split="test", data_dir=None, seed=
     task = model_task(model, config)
     seed = config.get("seed", 0) if seed is None else seed
     ds = load_for_model(model, dataset, split, seed=seed, data_dir=data_dir)
+    if task in ("classification", "segmentation", "detection") and ds.task != task:
+        raise ValueError(
+            f"--dataset {dataset} is a {ds.task} dataset, and {model.name!r} is a {task} model: "
+            f"evaluate it on a {task} dataset (the one it was trained on: {config.get('dataset', 'see its run folder')})"
+        )
     out = ensure_out_dir(out or run_dir or os.path.dirname(os.path.abspath(path)))
     if task != "classification":
         metrics = task_module(task).evaluate(model, ds)
