@@ -32,6 +32,28 @@ class ArrayDataset:
     def __len__(self):
         return len(self.x)
 
+    def check_finite(self):
+        """Raises ValueError naming the first sample whose pixels hold NaN or inf; returns self.
+
+        NaN pixels do not reliably turn the loss NaN (max-pooling and ReLU kernels drop them on
+        some CPUs), so they would be trained on silently: refuse them where the data is loaded."""
+        import numpy as np
+
+        x = np.asarray(self.x)
+        if x.dtype.kind == "f":
+            bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+            if bad.any():
+                idx = np.flatnonzero(bad)
+                split = self.meta.get("split")
+                where = f"the {split} split of " if split else ""
+                raise ValueError(
+                    f"{where}dataset {self.name!r} holds non-finite pixel values (NaN or inf) in {len(idx)} "
+                    f"sample(s), first at index {int(idx[0])}"
+                    + (f" ({self.meta['files'][int(idx[0])]})" if len(self.meta.get("files", ())) > idx[0] else "")
+                    + ": expected finite floats in [0, 1]; fix or drop those images"
+                )
+        return self
+
     @property
     def classes(self):
         return len(self.class_names)
@@ -49,6 +71,11 @@ def _split_seed(seed, split):
 
 
 def load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):
+    """One split of a dataset by name (see `_load`), refused when a pixel is NaN or inf."""
+    return _load(name, split, image_size=image_size, seed=seed, data_dir=data_dir, **kw).check_finite()
+
+
+def _load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):
     """One split of a dataset by name, as an `ArrayDataset` (x float32 (N, H, W, C) in [0, 1]).
 
     Args:
@@ -62,7 +89,8 @@ def load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):
         **kw: passed on (digits: channels=1|3; tfds: max_examples=N).
 
     Raises:
-        ValueError: unknown name or split; FileNotFoundError: tfds data not present.
+        ValueError: unknown name or split, or a sample with NaN/inf pixels; FileNotFoundError: tfds
+            data not present.
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"dataset name must be a non-empty string. Received: name={name!r}")

@@ -9,6 +9,7 @@ import os
 import time
 
 import keras
+import numpy as np
 
 NAN_CAUSES = (
     "the learning rate is too high (try --lr 10x smaller, or a warm-up schedule); "
@@ -80,6 +81,13 @@ class NaNGuard(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        # A diverged loss may be clipped or NaN-dropped back to a finite number on some CPUs
+        # (min/max kernels that return the non-NaN operand); the weights do not lie.
+        if self.nan_at is None and not all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in self.model.trainable_weights):
+            self.nan_at = max(int(self.params.get("steps") or 1) - 1, 0)
+            self.model.stop_training = True
 
 
 class TrainingDiverged(RuntimeError):

@@ -267,7 +267,7 @@ def train(
     if datasets is None:
         ds_train, ds_val, ds_test = load_splits(dataset, spec, image_size=image_size, seed=seed, data_dir=data_dir)
     else:
-        ds_train, ds_val, ds_test = datasets
+        ds_train, ds_val, ds_test = (d.check_finite() for d in datasets)
     write_json(paths["labels"], list(ds_train.class_names))
     net = get_model(spec.name, input_shape=tuple(ds_train.x.shape[1:]), classes=ds_train.classes)
     if l2:
