@@ -7,8 +7,7 @@ combined with a schedule object (Keras raises "not settable"): that pair is refu
 
 from __future__ import annotations
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw")
-SCHEDULES = ("constant", "step", "exponential", "cosine", "warmup_cosine", "plateau")
+from zoo.training.names import OPTIMIZERS, SCHEDULES
 # A learning rate that works for small CNNs with each optimizer (adadelta's 1.0 is the paper's).
 DEFAULT_LR = {
     "sgd": 0.05,

@@ -26,6 +26,9 @@ import subprocess
 import sys
 import time
 
+from zoo.io import write_json
+from zoo.tuning import search
+
 HOST = "127.0.0.1"
 
 
@@ -196,3 +199,45 @@ def trial_run_counts(out):
 
 
 __all__ = ["launch", "free_port", "trial_run_counts", "LaunchError", "HOST"]
+
+
+def search_distributed(model, dataset, tuner, out, *, workers, space_args=(), timeout=6 * 3600, overwrite=False,
+                       baseline=False, max_trials=10, epochs=2, seed=0, objective=None, image_size=None,
+                       space=None, train_size=None, patience=3):
+    """`zoo tune --workers K`: checks the search once, launches chief + K workers, summarises.
+
+    `space_args` are the `NAME=RANGE` strings the workers receive (`space` is their parsed form).
+    Returns the results dict written to `out/results.json`.
+
+    Raises:
+        search.SearchFailedError: every trial failed (the message names the first error).
+        LaunchError: the processes could not finish (timeout, a dying chief or worker).
+    """
+    kw = dict(max_trials=max_trials, epochs=epochs, seed=seed, objective=objective, image_size=image_size,
+              space=space, train_size=train_size)
+    # Every check (and --overwrite) happens here, once, before any process starts.
+    os.environ["KERASTUNER_TUNER_ID"] = "chief"  # read the chief's state at the end
+    ctx = search.prepare(model, dataset, tuner, out, overwrite=overwrite, **kw)
+    child = ["tune", model, "--dataset", dataset, "--tuner", tuner, "--max-trials", str(max_trials), "--epochs",
+             str(epochs), "--seed", str(seed), "--out", ctx["out"], "--objective", ctx["objective"],
+             "--patience", str(patience)]
+    if image_size:
+        child += ["--image-size", str(image_size)]
+    if train_size:
+        child += ["--train-size", str(train_size)]
+    for item in space_args:
+        child += ["--space", item]
+    try:
+        info = launch(child, workers=workers, out=ctx["out"], timeout=timeout,
+                      expected_trials=max_trials if tuner != "hyperband" else None)
+    except LaunchError:
+        ctx = search.prepare(model, dataset, tuner, out, check_metrics=False, **kw)
+        records = search.trial_records(ctx["tuner"], ctx["objective"])
+        if records and not any(r["status"] == "COMPLETED" for r in records):
+            raise search.SearchFailedError(search.failure_message(ctx["tuner"])) from None
+        raise
+    ctx = search.prepare(model, dataset, tuner, out, check_metrics=False, **kw)
+    results = search.summarize(ctx, wall_time=info["wall_time_s"], baseline=baseline)
+    results["distributed"] = dict(workers=workers, **info)
+    write_json(os.path.join(ctx["out"], "results.json"), results)
+    return results

@@ -278,13 +278,13 @@ def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, o
             raise
         if distributed:
             raise
-        raise SearchFailedError(_failure_message(tuner_obj)) from None
+        raise SearchFailedError(failure_message(tuner_obj)) from None
     if distributed:
         return None
     return summarize(ctx, wall_time=time.time() - t0, baseline=baseline, verbose=verbose)
 
 
-def _failure_message(tuner_obj):
+def failure_message(tuner_obj):
     trials = sorted(tuner_obj.oracle.trials.values(), key=lambda t: t.trial_id)
     first = next((t for t in trials if t.status in ("FAILED", "INVALID")), None)
     msg = (first.message or "").strip().splitlines() if first else []
@@ -345,7 +345,7 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
     completed = [r for r in records if r["status"] == "COMPLETED" and r["score"] is not None]
     if not completed:
         if records:
-            raise SearchFailedError(_failure_message(tuner_obj))
+            raise SearchFailedError(failure_message(tuner_obj))
         raise SearchFailedError(f"the search in {out!r} ran no trial")
     names = [s.name for s in hm.space]
     table = format_table(records, objective, names)

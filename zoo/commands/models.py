@@ -1,0 +1,83 @@
+"""`zoo list`, `zoo info`, `zoo bench`: what the registry holds and how fast a model trains."""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import os
+import sys
+
+from zoo import registry
+from zoo.commands.argtypes import model_name, positive_int
+
+
+def register(sub):
+    p = sub.add_parser("list", help="registered models (fnmatch PATTERN, e.g. 'resnet*')")
+    p.add_argument("pattern", nargs="?", default=None, help="fnmatch pattern, e.g. 'resnet*'")
+    p.add_argument("--task", default=None, help="only models of this task (classification, segmentation, ...)")
+    p.set_defaults(func=run_list, needs_keras=False)
+
+    p = sub.add_parser("info", help="parameter count, default input shape, task, reference of MODEL")
+    p.add_argument("model", type=model_name)
+    p.set_defaults(func=run_info)
+
+    p = sub.add_parser("bench", help="training throughput of a zoo model vs keras.applications (and torchvision), ratios")
+    p.add_argument("--model", required=True, type=model_name, help="zoo model name, e.g. resnet50 or vgg16")
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--steps", type=positive_int, default=10, help="batches per measured round (default 10)")
+    p.add_argument("--input-size", type=positive_int, default=None, help="square input side (default: the model's, 224)")
+    p.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32")
+    p.add_argument("--repeats", type=positive_int, default=3, help="measured rounds per model (default 3)")
+    p.add_argument("--out", default=os.path.join("runs", "bench"), help="output folder (default runs/bench)")
+    p.set_defaults(func=run_bench)
+
+
+def run_list(args):
+    if args.task is not None and args.task not in registry.TASKS:
+        raise ValueError(f"--task must be one of {', '.join(registry.TASKS)}. Received: --task {args.task}")
+    entries = registry.catalog()  # the registry's metadata without importing Keras
+    names = [n for n, e in entries.items()
+             if (args.pattern is None or fnmatch.fnmatchcase(n, args.pattern.lower()))
+             and (args.task is None or e["task"] == args.task)]
+    if not names:
+        print(f"no model matches {args.pattern!r}; `zoo list` shows all", file=sys.stderr)
+        return 1
+    width = max(len(n) for n in names)
+    for n in names:
+        e = entries[n]
+        shape = "x".join(str(d) for d in e["default_input_shape"])
+        print(f"{n:<{width}}  {e['task']:<14}  {shape:<11}  {e['family']}")
+    return 0
+
+
+def run_info(args):
+    spec = registry.get_spec(args.model)
+    model = spec.builder()
+    trainable = int(sum(math.prod(w.shape) for w in model.trainable_weights))
+    total = int(model.count_params())
+    outs = model.outputs if isinstance(model.outputs, list) else [model.outputs]
+    rows = [
+        ("model", spec.name),
+        ("family", spec.family),
+        ("task", spec.task),
+        ("parameters", f"{total:,} ({trainable:,} trainable)"),
+        ("input shape", f"{spec.default_input_shape} (default); minimum {spec.min_input_shape}"),
+        ("output shape", ", ".join(str(tuple(o.shape)) for o in outs)),
+        ("reference", spec.paper),
+    ]
+    if spec.notes:
+        rows.append(("notes", spec.notes))
+    if spec.recipe:
+        rows.append(("zoo train", " ".join(f"--{k.replace('_', '-')} {v}" for k, v in spec.recipe.items() if k != "measured")
+                     + (f" (measured: {spec.recipe['measured']})" if spec.recipe.get("measured") else "")))
+    for k, v in rows:
+        print(f"{k:>13}: {v}")
+    return 0
+
+
+def run_bench(args):
+    from zoo.bench import run_bench as bench  # Keras-heavy: loaded only when the command runs
+
+    result = bench(args.model, batch_size=args.batch_size, steps=args.steps, input_size=args.input_size,
+                   precision=args.precision, repeats=args.repeats, out=args.out)
+    return 0 if all(r["median_images_per_s"] > 0 for r in result["results"]) else 1

@@ -1,0 +1,150 @@
+"""`zoo demo`, `train`, `evaluate`, `check`, `report`, `compare`, `predict`: the training workbench."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from zoo.commands.argtypes import image_size, model_name, positive_float, positive_int
+from zoo.training.names import OPTIMIZERS, SCHEDULES
+
+
+def register(sub):
+    p = sub.add_parser("demo", help="LeNet-5 on the embedded digits, report in runs/demo/")
+    p.add_argument("--epochs", type=positive_int, default=40)
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=os.path.join("runs", "demo"), help="output folder (default runs/demo)")
+    p.set_defaults(func=run_demo)
+
+    p = sub.add_parser("train", help="train MODEL on a dataset; rerun the same command to resume",
+                       description="Train any registered model. The run folder keeps history.csv, best.keras, "
+                       "model.keras, metrics.json and figures; rerunning the same command after an interruption "
+                       "(even kill -9) continues after the last finished epoch.")
+    p.add_argument("model", type=model_name)
+    p.add_argument("--dataset", required=True, help="digits, shapes, shapes-det, a tfds name or folder:PATH")
+    recipe = " (default: the model's recommended recipe, `zoo info MODEL`, else %s)"
+    p.add_argument("--epochs", type=positive_int, default=None, help="number of epochs" + recipe % "10")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="batch size" + recipe % "32")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=None, help="optimizer" + recipe % "adam")
+    p.add_argument("--lr", type=positive_float, default=None, help="base learning rate" + recipe % "the optimizer's default")
+    p.add_argument("--schedule", choices=SCHEDULES, default=None, help="learning-rate schedule" + recipe % "cosine")
+    p.add_argument("--augment", action="store_true", help="augmentation layers (digits: rotation/shift/zoom; photos: flip/crop/colour)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--image-size", type=image_size, default=None, help="N or HxW (default: the dataset's)")
+    p.add_argument("--data-dir", default=None, help="tfds data folder")
+    p.add_argument("--l2", type=positive_float, default=None, help="L2 penalty on every kernel")
+    p.add_argument("--weight-decay", type=positive_float, default=None, help="decoupled weight decay")
+    p.add_argument("--patience", type=positive_int, default=None, help="early stopping after N epochs without val_loss gain")
+    p.set_defaults(func=run_train)
+
+    p = sub.add_parser("evaluate", help="metrics of a run folder or .keras file on a dataset")
+    p.add_argument("path", metavar="RUN_DIR|MODEL.keras")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--split", choices=("train", "val", "test"), default="test")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--out", default=None, help="folder for evaluation.json and figures (default: the run folder)")
+    p.set_defaults(func=run_evaluate)
+
+    p = sub.add_parser("check", help="the training-recipe checks, pass/warn/fail table")
+    p.add_argument("model", type=model_name)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="folder for the LR range-test plot (default runs/check-MODEL)")
+    p.add_argument("--data-dir", default=None)
+    p.set_defaults(func=run_check)
+
+    p = sub.add_parser("report", help="one HTML page with a run's metrics and figures")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--out", default=None, help="HTML file (default RUN_DIR/report.html)")
+    p.set_defaults(func=run_report, needs_keras=False)
+
+    p = sub.add_parser("compare", help="compare optimizers: loss curves in one figure")
+    p.add_argument("what", choices=("optimizers",))
+    p.add_argument("--model", required=True, type=model_name)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--optimizers", default=",".join(OPTIMIZERS), help="comma-separated subset (default: all eight)")
+    p.add_argument("--epochs", type=positive_int, default=3)
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=os.path.join("runs", "compare-optimizers"))
+    p.set_defaults(func=run_compare)
+
+    p = sub.add_parser("predict", help="predict image files or folders with a run folder or .keras model")
+    p.add_argument("path", metavar="RUN_DIR|MODEL.keras")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    p.add_argument("--json", action="store_true", help="print one JSON list of records")
+    p.add_argument("--out", default=None, help="folder for the PNGs of detectors / segmenters")
+    p.set_defaults(func=run_predict)
+
+
+# The runners import the workbench when the command runs: `zoo --help` must not load Keras.
+def run_demo(args):
+    from zoo.demo import run_demo as demo
+
+    metrics = demo(args.out, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
+    return 0 if metrics["test_accuracy"] > 0 else 1
+
+
+def run_train(args):
+    from zoo.training.callbacks import TrainingDiverged
+    from zoo.training.train import train
+
+    try:
+        train(args.model, args.dataset, args.out, epochs=args.epochs, batch_size=args.batch_size,
+              optimizer=args.optimizer, lr=args.lr, schedule=args.schedule, augment=args.augment, seed=args.seed,
+              image_size=args.image_size, data_dir=args.data_dir, l2=args.l2, weight_decay=args.weight_decay,
+              patience=args.patience)
+    except TrainingDiverged as e:
+        print(f"zoo: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_evaluate(args):
+    from zoo.training.evaluate import evaluate_path, format_classification, format_figures, format_metrics
+
+    result = evaluate_path(args.path, args.dataset, out=args.out, split=args.split, data_dir=args.data_dir)
+    print(format_classification(result) if result["task"] == "classification" else format_metrics(result))
+    print(format_figures(result))
+    return 0
+
+
+def run_check(args):
+    from zoo.training.recipe import format_table, run_checks
+
+    out = args.out or os.path.join("runs", f"check-{args.model}")
+    results = run_checks(args.model, args.dataset, out=out, batch_size=args.batch_size, seed=args.seed, data_dir=args.data_dir)
+    print(format_table(results))
+    return 1 if any(r.status == "fail" for r in results) else 0
+
+
+def run_report(args):
+    from zoo.training.report import write_report
+
+    print(write_report(args.run_dir, args.out))
+    return 0
+
+
+def run_compare(args):
+    from zoo.training.compare import compare_optimizers
+
+    names = [n.strip() for n in args.optimizers.split(",") if n.strip()]
+    compare_optimizers(args.model, args.dataset, out=args.out, optimizers=names, epochs=args.epochs,
+                       batch_size=args.batch_size, seed=args.seed)
+    return 0
+
+
+def run_predict(args):
+    from zoo.training.predict import predict_paths
+
+    records = predict_paths(args.path, args.inputs, out=args.out)
+    if args.json:
+        print(json.dumps(records, indent=1))
+    else:
+        for r in records:
+            print(f"{r['path']}\t{r['label']}\t{r['probability']:.4f}")
+    return 0
