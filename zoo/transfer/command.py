@@ -1,0 +1,197 @@
+"""`zoo transfer`: the whole recipe on a class-per-folder directory, its run folder, and prediction
+of image files with the result."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+
+import keras
+import numpy as np
+
+from zoo import plots
+from zoo.data import _size_hw as size_hw
+from zoo.data import imagefolder
+from zoo.data.imagefolder import read_image
+from zoo.io import ensure_out_dir, save_model, write_json, write_text
+from zoo.transfer.backbones import _channels, build_backbone
+from zoo.transfer.finetune import fine_tune
+from zoo.transfer.heads import new_head
+
+
+def predict_images(model, paths, class_names, *, batch_size=64):
+    """Label and probability for image files, read the zoo's way (Pillow, [0, 1], resized to the
+    model's input, RGB or grayscale by its channels): [{"path", "label", "index", "probability"}]."""
+    h, w, c = model.input_shape[1:]
+    if not paths:
+        return []
+    x = np.stack([read_image(p, (h, w), "grayscale" if c == 1 else "rgb") for p in paths])
+    probs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+    out = []
+    for p, row in zip(paths, probs):
+        k = int(np.argmax(row))
+        out.append({"path": os.fspath(p), "label": str(class_names[k]), "index": k, "probability": float(row[k])})
+    return out
+
+
+# ----------------------------------------------------------------------------- `zoo transfer`
+def _table(rows, header):
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(v).rjust(w) if i else str(v).ljust(w) for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def run_transfer(
+    data,
+    backbone,
+    out,
+    *,
+    weights=None,
+    epochs=5,
+    fine_tune_epochs=None,
+    batch_size=32,
+    seed=0,
+    image_size=None,
+    unfreeze=1,
+    learning_rates=(1e-3, 1e-4),
+    dropout=0.2,
+    verbose=None,
+):
+    """`zoo transfer`: fine-tune `backbone` on a class-per-folder directory; writes the run folder.
+
+    Writes into `out`: model.keras (takes raw [0, 1] images), labels.json (class names, index =
+    label), metrics.json, history.csv, learning_curves.png, confusion_matrix.png.
+    Returns the metrics dict.
+    """
+
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"--epochs must be an integer >= 0. Received: epochs={epochs!r}")
+    fine_tune_epochs = epochs if fine_tune_epochs is None else fine_tune_epochs
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"--batch-size must be an integer >= 1. Received: batch_size={batch_size!r}")
+    t0 = time.time()
+    out = ensure_out_dir(out)
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 0
+    keras.utils.set_random_seed(seed)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", imagefolder.ImageFolderWarning)
+        scan = imagefolder.scan_image_folder(data)
+    for w in caught:
+        if issubclass(w.category, imagefolder.ImageFolderWarning):
+            print(f"zoo: warning: {w.message}", file=sys.stderr, flush=True)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    print(f"data: {scan.summary()}", flush=True)
+
+    if image_size is None:
+        net, mode = build_backbone(backbone, weights=weights)
+    else:
+        net, mode = build_backbone(backbone, input_shape=(*size_hw(image_size, None), _channels(backbone, weights)), weights=weights)
+    shape = tuple(net.input_shape[1:])
+    if None in shape[:2]:
+        raise ValueError(f"backbone {backbone!r} has no fixed input size; pass --image-size")
+    color = "grayscale" if shape[-1] == 1 else "rgb"
+    if shape[-1] not in (1, 3):
+        raise ValueError(f"backbone {backbone!r} takes {shape[-1]} channels; image folders give 1 (grayscale) or 3 (RGB)")
+    parts = imagefolder.split_indices(scan.labels, seed=seed, val_fraction=0.1, test_fraction=0.2)
+    arrays = {}
+    for split, idx in parts.items():
+        arrays[split] = (imagefolder.load_images([scan.files[i] for i in idx], shape[:2], color), scan.labels[idx])
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = arrays["train"], arrays["val"], arrays["test"]
+    print(
+        f"backbone: {backbone} ({net.count_params():,} parameters, input {shape}, preprocessing {mode!r}"
+        f"{', weights ' + os.fspath(weights) if weights else ', random init'}); "
+        f"split {len(y_train)} train / {len(y_val)} val / {len(y_test)} test",
+        flush=True,
+    )
+    model = new_head(net, len(scan.class_names), dropout, preprocessing=mode)
+    csv_path = os.path.join(out, "history.csv")
+    result = fine_tune(
+        model,
+        x_train,
+        y_train,
+        validation_data=(x_val, y_val) if len(y_val) else None,
+        epochs=(epochs, fine_tune_epochs),
+        learning_rates=learning_rates,
+        unfreeze=unfreeze,
+        batch_size=batch_size,
+        verbose=verbose,
+        callbacks=[_EpochLine()],
+    )
+    hist = dict(result["history"])
+    hist["phase"] = result["phase"]
+    keys = list(hist)
+    rows = [",".join(["epoch", *keys])] + [
+        ",".join([str(i), *(f"{hist[k][i]:.6g}" for k in keys)]) for i in range(len(result["phase"]))
+    ]
+    write_text(csv_path, "\n".join(rows) + "\n")
+
+    def accuracy(x, y):
+        if not len(y):
+            return None, np.zeros(0, int), np.zeros(0)
+        p = np.asarray(model.predict(x, batch_size=256, verbose=0))
+        return float((p.argmax(1) == y).mean()), p.argmax(1), p.max(1)
+
+    train_acc, _, _ = accuracy(x_train, y_train)
+    val_acc, _, _ = accuracy(x_val, y_val)
+    test_acc, y_pred, _ = accuracy(x_test, y_test)
+    save_model(model, os.path.join(out, "model.keras"))
+    write_json(os.path.join(out, "labels.json"), list(scan.class_names))
+    metrics = {
+        "task": "classification",
+        "model": model.name,
+        "backbone": backbone,
+        "weights": os.fspath(weights) if weights else None,
+        "preprocessing": mode,
+        "input_shape": list(shape),
+        "data": scan.root,
+        "classes": list(scan.class_names),
+        "images": {"train": int(len(y_train)), "val": int(len(y_val)), "test": int(len(y_test))},
+        "skipped_files": [p for p, _ in scan.skipped],
+        "seed": seed,
+        "parameters": int(model.count_params()),
+        "phases": result["phases"],
+        "train_accuracy": train_acc,
+        "val_accuracy": val_acc,
+        "test_accuracy": test_acc,
+        "wall_seconds": None,
+    }
+    plots.plot_learning_curves(
+        {k: v for k, v in result["history"].items()},
+        os.path.join(out, "learning_curves.png"),
+        title=f"Transfer: {backbone} on {os.path.basename(os.path.normpath(scan.root))} (phase 2 from epoch {result['phase'].count(1) + 1})",
+        marks={result["phase"].count(1) + 1: "phase 2"} if 2 in result["phase"] and 1 in result["phase"] else None,
+    )
+    if len(y_test):
+        plots.plot_confusion_matrix(
+            y_test, y_pred, os.path.join(out, "confusion_matrix.png"), labels=scan.class_names, title=f"{backbone}, held-out images"
+        )
+    metrics["wall_seconds"] = round(time.time() - t0, 1)
+    write_json(os.path.join(out, "metrics.json"), metrics)
+    rows = [
+        [f"phase {p['phase']}", p["epochs"], f"{p['learning_rate']:g}", f"{p['trainable_params']:,}", f"{p.get('accuracy', float('nan')):.3f}", "-" if "val_accuracy" not in p else f"{p['val_accuracy']:.3f}", f"{p['seconds']:.1f}"]
+        for p in result["phases"]
+    ]
+    print(_table(rows, ["phase", "epochs", "lr", "trainable", "train acc", "val acc", "seconds"]), flush=True)
+    fmt = lambda a: "-" if a is None else f"{a:.2%}"  # noqa: E731
+    print(
+        f"accuracy: train {fmt(train_acc)}, val {fmt(val_acc)}, test {fmt(test_acc)} ({len(y_test)} held-out images); "
+        f"{metrics['wall_seconds']:.0f} s; run folder {out}/ (model.keras, labels.json, metrics.json, "
+        "history.csv, learning_curves.png, confusion_matrix.png)",
+        flush=True,
+    )
+    return metrics
+
+
+class _EpochLine(keras.callbacks.Callback):
+    """One progress line per epoch (when Keras' own bar is off)."""
+    def on_epoch_end(self, epoch, logs=None):
+        if self.params.get("verbose"):
+            return
+        logs = logs or {}
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "learning_rate")
+        print(f"  epoch {epoch + 1}/{self.params.get('epochs')}: {shown}", flush=True)

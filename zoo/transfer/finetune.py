@@ -1,0 +1,134 @@
+"""Two-phase fine-tuning (head first, then the top blocks at a lower rate) and few-shot subsets."""
+
+from __future__ import annotations
+
+import time
+
+import keras
+import numpy as np
+
+from zoo.transfer.freezing import freeze, trainable_count, unfreeze_top
+from zoo.transfer.heads import backbone_of
+
+
+def few_shot(x, y, shots, *, seed=0):
+    """`shots` examples of every class of (x, y), seeded: (x_few, y_few)."""
+    y = np.asarray(y)
+    rng = np.random.default_rng(seed)
+    idx = []
+    for k in np.unique(y):
+        members = np.flatnonzero(y == k)
+        if len(members) < shots:
+            raise ValueError(f"class {k} has {len(members)} examples, fewer than shots={shots}")
+        idx += list(rng.choice(members, shots, replace=False))
+    idx = rng.permutation(np.asarray(idx))
+    return x[idx], y[idx]
+
+
+def _check_pair(arg, value, kind, minimum):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = (value, value)
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != 2
+        or not all(isinstance(v, kind) and not isinstance(v, bool) and v >= minimum for v in value)
+    ):
+        raise ValueError(f"`{arg}` must be a pair (phase 1, phase 2) of {kind.__name__ if isinstance(kind, type) else 'numbers'} >= {minimum}. Received: {arg}={value!r}")
+    return tuple(value)
+
+
+def fine_tune(
+    model,
+    x,
+    y,
+    *,
+    validation_data=None,
+    epochs=(5, 5),
+    learning_rates=(1e-3, 1e-4),
+    unfreeze=1,
+    batch_size=32,
+    callbacks=None,
+    verbose=0,
+    log=None,
+):
+    """Two-phase fine-tuning of a `new_head` model.
+
+    Phase 1 trains the head with the backbone frozen at `learning_rates[0]`; phase 2 unfreezes the
+    top `unfreeze` blocks of the backbone (`blocks`) and trains on at `learning_rates[1]`.
+    BatchNormalization layers stay in inference mode in both phases.
+
+    Args:
+        model: a model made by `new_head` / `encoder_classifier`.
+        x, y: training images (N, H, W, C) in [0, 1] and integer labels (N,).
+        validation_data: optional (x_val, y_val).
+        epochs: (phase 1, phase 2) epochs, ints >= 0 (an int means both); a 0 skips the phase.
+        learning_rates: (phase 1, phase 2) Adam learning rates.
+        unfreeze: blocks of the backbone to unfreeze in phase 2 (0 = keep frozen; a large number = all).
+        batch_size, callbacks, verbose: as in `model.fit`.
+        log: a function taking one line of progress (default: print to stdout, flushed).
+
+    Returns:
+        {"history": {metric: [per epoch over both phases]}, "phase": [1, 1, ..., 2, 2],
+         "phases": [{"phase", "epochs", "learning_rate", "trainable_params", "unfrozen_blocks", "seconds", metrics...}]}
+    """
+    epochs = _check_pair("epochs", epochs, int, 0)
+    learning_rates = _check_pair("learning_rates", learning_rates, (int, float), 0)
+    if sum(epochs) < 1:
+        raise ValueError(f"`epochs` must give at least one epoch in total. Received: epochs={epochs!r}")
+    if not all(lr > 0 for lr in learning_rates):
+        raise ValueError(f"`learning_rates` must be > 0. Received: learning_rates={learning_rates!r}")
+    log = log or (lambda line: print(line, flush=True))
+    backbone = backbone_of(model)
+    history, phase_of, phases = {}, [], []
+    done = 0
+    for phase, (n_epochs, lr) in enumerate(zip(epochs, learning_rates), start=1):
+        if n_epochs == 0 or (phase == 2 and unfreeze == 0):
+            continue
+        if phase == 1:
+            freeze(backbone, None)
+            unfrozen = []
+            what = "head only, backbone frozen"
+        else:
+            unfrozen = unfreeze_top(backbone, unfreeze)
+            what = f"top {len(unfrozen)} block(s) of the backbone unfrozen ({', '.join(unfrozen[-4:])}{', ...' if len(unfrozen) > 4 else ''})"
+        model.compile(
+            optimizer=keras.optimizers.Adam(lr),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        n_train = trainable_count(model)
+        log(
+            f"phase {phase}/2: {what}; {n_train:,} of {model.count_params():,} parameters trainable; "
+            f"{n_epochs} epoch(s) at learning rate {lr:g}"
+        )
+        t0 = time.time()
+        h = model.fit(
+            x,
+            y,
+            validation_data=validation_data,
+            epochs=done + n_epochs,
+            initial_epoch=done,
+            batch_size=batch_size,
+            callbacks=list(callbacks or []),
+            verbose=verbose,
+        )
+        seconds = time.time() - t0
+        done += n_epochs
+        for k, v in h.history.items():
+            history.setdefault(k, []).extend(float(a) for a in v)
+        phase_of += [phase] * n_epochs
+        last = {k: float(v[-1]) for k, v in h.history.items() if k != "learning_rate"}
+        phases.append(
+            {
+                "phase": phase,
+                "epochs": n_epochs,
+                "learning_rate": lr,
+                "trainable_params": n_train,
+                "unfrozen_blocks": unfrozen,
+                "seconds": round(seconds, 1),
+                **last,
+            }
+        )
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in last.items())
+        log(f"phase {phase}/2 done in {seconds:.1f} s: {shown}")
+    return {"history": history, "phase": phase_of, "phases": phases}
