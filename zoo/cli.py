@@ -12,12 +12,7 @@ import argparse
 import os
 import sys
 
-import zoo.commands.course
-import zoo.commands.models
-import zoo.commands.training
-import zoo.commands.transfer
-import zoo.commands.tuning
-from zoo import commands
+from zoo.commands import course, models, training, transfer, tuning
 
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, PermissionError, KeyError)
 
@@ -29,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"zoo: error: {message} (see `{self.prog} --help`)\n")
 
 
-COMMAND_GROUPS = (commands.models, commands.training, commands.transfer, commands.tuning, commands.course)
+COMMAND_GROUPS = (models, training, transfer, tuning, course)
 
 
 def build_parser():

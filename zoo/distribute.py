@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from zoo.checks import check_int
+
 MODES = ("drop", "pad")
 
 
@@ -27,9 +29,7 @@ def device_count():
 
 
 def _check_k(k, arg="devices"):
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"`{arg}` must be an integer >= 1. Received: {arg}={k!r}")
-    return k
+    return check_int(arg, k)
 
 
 def pad_to_multiple(x, y=None, k=1):

@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 
+from zoo.checks import check_int
+
 
 def compare_with_pca(
     latent_dim=8,
@@ -47,8 +49,7 @@ def compare_with_pca(
     import zoo
     from zoo.data import load_digits
 
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or not 1 <= latent_dim <= size * size:
-        raise ValueError(f"`latent_dim` must be an integer in 1..{size * size}. Received: latent_dim={latent_dim!r}")
+    check_int("latent_dim", latent_dim, 1, size * size)
     (x_tr, _), (x_te, _) = load_digits(size=size, border=0, seed=seed)
     flat_tr, flat_te = x_tr.reshape(len(x_tr), -1), x_te.reshape(len(x_te), -1)
     pca = PCA(n_components=latent_dim, random_state=seed).fit(flat_tr)

@@ -72,7 +72,8 @@ def _split_seed(seed, split):
 
 def load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):
     """One split of a dataset by name (see `_load`), refused when a pixel is NaN or inf."""
-    return _load(name, split, image_size=image_size, seed=seed, data_dir=data_dir, **kw).check_finite()
+    ds = _load(name, split, image_size=image_size, seed=seed, data_dir=data_dir, **kw)
+    return ds.check_finite() if isinstance(ds, ArrayDataset) else ds
 
 
 def _load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from zoo.checks import check_int
+
 
 def _resize(images, size):
     """Bilinear resize of (N, h, w) float images to (N, size, size), through Pillow."""
@@ -45,8 +47,7 @@ def load_digits(
     from sklearn.datasets import load_digits as _sk_digits
     from sklearn.model_selection import train_test_split
 
-    if not isinstance(size, int) or size < 8:
-        raise ValueError(f"`size` must be an integer >= 8. Received: size={size!r}")
+    check_int("size", size, 8)
     if channels not in (1, 3):
         raise ValueError(f"`channels` must be 1 or 3. Received: channels={channels!r}")
     if not 0 < test_fraction < 1:

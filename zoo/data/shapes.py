@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from zoo.checks import check_int
+
 CLASS_NAMES = ["background", "circle", "square", "triangle"]
 SPLITS = {"train": 0, "val": 1, "test": 2}
 DEFAULT_SIZE = 64
@@ -53,10 +55,8 @@ def _shape_mask(rng, kind, size, yy, xx):
 
 def make_scenes(n, *, image_size=DEFAULT_SIZE, seed=0, max_shapes=4):
     """`n` scenes: (images float32 (n, S, S, 3) in [0, 1], masks int32 (n, S, S) in 0..3)."""
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 16:
-        raise ValueError(f"`image_size` must be an integer >= 16. Received: image_size={image_size!r}")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"`num_examples` must be an integer >= 1. Received: num_examples={n!r}")
+    check_int("image_size", image_size, 16)
+    check_int("num_examples", n)
     rng = np.random.default_rng(seed)
     size = image_size
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5

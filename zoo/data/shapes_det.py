@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from zoo.checks import check_int
+
 CLASS_NAMES = ["circle", "square", "triangle"]
 SPLITS = {"train": 0, "val": 1, "test": 2}
 DEFAULT_SIZES = {"train": 2000, "val": 300, "test": 300}
@@ -90,10 +92,8 @@ def load(split="train", *, image_size=None, seed=0, num_examples=None, max_objec
         raise ValueError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
     h, w = _image_hw(image_size)
     n = DEFAULT_SIZES[split] if num_examples is None else num_examples
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"`num_examples` must be an integer >= 1. Received: num_examples={num_examples!r}")
-    if isinstance(max_objects, bool) or not isinstance(max_objects, (int, np.integer)) or max_objects < 1:
-        raise ValueError(f"`max_objects` must be an integer >= 1. Received: max_objects={max_objects!r}")
+    n = check_int("num_examples", n)
+    max_objects = check_int("max_objects", max_objects)
     if not 0 < min_size <= max_size <= 1:
         raise ValueError(
             f"need 0 < min_size <= max_size <= 1. Received: min_size={min_size!r}, max_size={max_size!r}"

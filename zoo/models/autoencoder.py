@@ -16,6 +16,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from zoo.checks import check_int
 from zoo.models import common
 from zoo.registry import register_model
 
@@ -126,16 +127,10 @@ class VAE(Autoencoder):
 
 
 # ----------------------------------------------------------------------------- checks
-def _check_int(arg, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"`{arg}` must be an integer >= {minimum}. Received: {arg}={value!r}")
-    return value
-
-
 def _check_common(*, latent_dim, depth, width, output_activation, weights):
-    _check_int("latent_dim", latent_dim)
-    _check_int("depth", depth)
-    _check_int("width", width)
+    check_int("latent_dim", latent_dim)
+    check_int("depth", depth)
+    check_int("width", width)
     common.check_one_of("output_activation", output_activation, ("sigmoid", "linear", None))
     common.check_weights_path(weights)
 

@@ -11,6 +11,8 @@ import os
 import keras
 from keras import layers
 
+from zoo.checks import check_int, check_one_of, check_same_length  # noqa: F401 (builders use common.check_*)
+
 # One text for the arguments every zoo builder takes (keras.applications' spelling).
 COMMON_ARGS_DOC = """
         include_top: bool, default True. Whether to include the classifier on top.
@@ -33,27 +35,9 @@ def document_common_args(fn):
     return fn
 
 
-def check_one_of(arg, value, allowed):
-    """Raises ValueError unless `value` is one of `allowed`."""
-    if value not in allowed:
-        shown = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"`{arg}` must be one of {shown}. Received: {arg}={value!r}")
-    return value
-
-
-def check_same_length(**named):
-    """Raises ValueError unless every sequence given has the same length."""
-    lengths = {k: len(v) for k, v in named.items()}
-    if len(set(lengths.values())) > 1:
-        got = ", ".join(f"{k}={v!r}" for k, v in named.items())
-        raise ValueError(f"{', '.join(lengths)} must have the same length. Received: {got}")
-
-
 def check_classes(classes, *, include_top=True):
     """`classes` must be an int >= 1 (bools are refused)."""
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
-        raise ValueError(f"`classes` must be an integer >= 1. Received: classes={classes!r}")
-    return classes
+    return check_int("classes", classes)
 
 
 def resolve_input_shape(

@@ -7,11 +7,11 @@ On 32x32x1 with 10 classes it has 156 + 2,416 + 48,120 + 10,164 + 850 = 61,706 p
 
 from __future__ import annotations
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import layers, ops
 
+from zoo.checks import check_int
 from zoo.models import common
 from zoo.registry import register_model
 
@@ -207,8 +207,7 @@ def _build_lenet(
         )
     if len(tuple(filters)) != 2 or any(isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in filters):
         raise ValueError(f"`filters` must be two integers >= 1 (C1, C3). Received: filters={filters!r}")
-    if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
-        raise ValueError(f"`kernel_size` must be an integer >= 1. Received: kernel_size={kernel_size!r}")
+    check_int("kernel_size", kernel_size)
     if pool is not None:
         common.check_one_of("pool", pool, ("max", "avg"))
     if not 0.0 <= dropout < 1.0:

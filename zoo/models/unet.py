@@ -23,9 +23,10 @@ import math
 import keras
 from keras import layers
 
+from zoo.checks import check_int
 from zoo.models import common
-from zoo.segmentation import losses as _losses, metrics as _metrics  # noqa: F401  (registered for load_model)
 from zoo.registry import register_model
+from zoo.segmentation import losses as _losses  # noqa: F401  (registered for load_model)
 
 PAPER = "Ronneberger, Fischer, Brox 2015, U-Net: Convolutional networks for biomedical image segmentation, Fig. 1"
 UPSAMPLINGS = ("transpose", "bilinear")
@@ -230,9 +231,8 @@ def _build_unet(
     Raises:
         ValueError: an input size the network cannot take, naming the nearest sizes that work.
     """
-    for arg, value in (("depth", depth), ("filters", filters)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{arg}` must be an integer >= 1. Received: {arg}={value!r}")
+    check_int("depth", depth)
+    check_int("filters", filters)
     common.check_one_of("upsampling", upsampling, UPSAMPLINGS)
     common.check_one_of("padding", padding, PADDINGS)
     if not isinstance(batch_norm, bool):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from keras import layers
 
+from zoo.checks import check_int
 from zoo.models import common
 from zoo.registry import register_model
 
@@ -58,8 +59,7 @@ def dense_top(x, *, units, dropout, classes, classifier_activation, pool_size, d
 
 def check_top_args(top_units, dropout):
     """`top_units` an int >= 1, `dropout` a float in [0, 1)."""
-    if isinstance(top_units, bool) or not isinstance(top_units, int) or top_units < 1:
-        raise ValueError(f"`top_units` must be an integer >= 1. Received: top_units={top_units!r}")
+    check_int("top_units", top_units)
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
 

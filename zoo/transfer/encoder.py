@@ -9,6 +9,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from zoo.checks import check_int
 from zoo.transfer.heads import new_head
 
 
@@ -88,8 +89,7 @@ def pretrain_autoencoder(
     """
     from zoo.demo import augmentation_layers
 
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"`epochs` must be an integer >= 1. Received: epochs={epochs!r}")
+    check_int("epochs", epochs)
     for arg, value in (("augment", augment), ("noise", noise)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ValueError(f"`{arg}` must be a number >= 0 (0 turns it off). Received: {arg}={value!r}")

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from zoo.checks import check_int
 from zoo.models import common
 from zoo.models.preprocessing import PREPROCESSING_MODES, ImagePreprocessing
 
@@ -44,8 +45,7 @@ def new_head(
     """
     if not isinstance(backbone, keras.Model):
         raise TypeError(f"`backbone` must be a Keras model. Received: backbone of type {type(backbone).__name__}")
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
-        raise ValueError(f"`classes` must be an integer >= 2. Received: classes={classes!r}")
+    check_int("classes", classes, 2)
     if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout < 1:
         raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
     common.check_one_of("preprocessing", preprocessing, tuple(PREPROCESSING_MODES))
