@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 from zoo.commands import course, models, training, transfer, tuning
@@ -36,6 +37,8 @@ def build_parser():
     sub.required = True
     for group in COMMAND_GROUPS:
         group.register(sub)
+    for name, subparser in sub.choices.items():
+        subparser.set_defaults(parser=subparser)  # for flag_wording
     return parser
 
 
@@ -73,6 +76,20 @@ def import_keras_quietly():
             os.close(saved)
 
 
+def flag_wording(message, subparser):
+    """A library message in the CLI's words: `batch_size` and `Received: batch_size=0` name the
+    flag the user typed (`--batch-size`, `Received: --batch-size 0`). The library names Python
+    arguments; only this face speaks in flags."""
+    for action in getattr(subparser, "_actions", ()):
+        flags = [o for o in action.option_strings if o.startswith("--")]
+        if not flags or action.dest in ("help",):
+            continue
+        flag = flags[0]
+        message = re.sub(rf"`{re.escape(action.dest)}`", flag, message)
+        message = re.sub(rf"Received: {re.escape(action.dest)}=", f"Received: {flag} ", message)
+    return message
+
+
 def main(argv=None):
     """Entry point of the `zoo` console script; returns the exit code."""
     parser = build_parser()
@@ -85,6 +102,7 @@ def main(argv=None):
         if os.environ.get("ZOO_DEBUG"):
             raise
         msg = " ".join(str(e.args[0] if isinstance(e, KeyError) and e.args else e).split())
+        msg = flag_wording(msg, getattr(args, "parser", None))
         print(f"zoo: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
