@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import glob
 import os
+import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,8 +47,10 @@ def tests_for(exercises=None, root=ROOT, visible_only=False):
 
 
 def grade_submission(submission, *, out=None, backend=None, exercises=None, visible_only=False,
-                     call_timeout=None, exercise_timeout=None, timeout=3600, root=ROOT, jobs=1, only_tests=None):
+                     call_timeout=None, exercise_timeout=None, timeout=3600, root=ROOT, jobs=1, only_tests=None, keyword=None, progress=None):
     """Grades `submission` (a folder of exNN_*.py); writes results.json to `out` when given.
+    `keyword`: pytest's -k expression (only the tests it selects); `progress`: a callable that
+    gets a line ("ex03_lenet: build_lenet5() still running, 30 s") while a call runs long.
 
     A crash of the trusted run itself (it should not happen) gives `Results.failed`: a visible
     failure worth 0 and a hidden traceback, never points by accident."""
@@ -77,11 +81,9 @@ def grade_submission(submission, *, out=None, backend=None, exercises=None, visi
         cmd += files
         env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
         env.pop("ZOO_SUBMISSION", None)
-        try:
-            proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout + 60)
-            log = proc.stdout + proc.stderr
-        except subprocess.TimeoutExpired as e:
-            log = f"the grading run passed its {timeout} s limit\n{e.stdout or ''}"
+        if keyword:
+            cmd += ["-k", keyword]
+        log = run_trusted(cmd, cwd=root, env=env, timeout=timeout + 60, progress=progress)
         if os.path.exists(res_path):
             results = Results.read(res_path)
         else:
@@ -90,6 +92,62 @@ def grade_submission(submission, *, out=None, backend=None, exercises=None, visi
     if out:
         results.write(out)
     return results
+
+
+def run_trusted(cmd, *, cwd, env, timeout, progress=None):
+    """Runs the trusted pytest `cmd` in a session of its own and returns its output. The
+    "still running" lines it writes on --progress-fd go to `progress` as they come. On Ctrl-C
+    (KeyboardInterrupt) or any error here, the run and every process it started are stopped
+    within 2 s (SIGINT, then SIGKILL of its group; its children die with it), then re-raised."""
+    r, w = os.pipe()
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd + ["--progress-fd", str(w)], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, pass_fds=(w,), start_new_session=True)
+        os.close(w)
+        reading, buf, deadline, late = True, b"", time.monotonic() + timeout, ""
+        try:
+            while proc.poll() is None:
+                if time.monotonic() > deadline:
+                    late = f"the grading run passed its {timeout} s limit\n"
+                    stop(proc)
+                    break
+                if not reading:
+                    _wait(proc, 0.2)
+                    continue
+                if select.select([r], [], [], 0.2)[0]:
+                    chunk = os.read(r, 4096)
+                    reading = bool(chunk)
+                    *lines, buf = (buf + chunk).split(b"\n")
+                    for line in lines:
+                        if progress:
+                            progress(line.decode(errors="replace"))
+        except BaseException:
+            stop(proc)
+            raise
+        finally:
+            os.close(r)
+        log.seek(0)
+        return late + log.read().decode(errors="replace")
+
+
+def _wait(proc, seconds):
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def stop(proc, grace=1.5):
+    """SIGINT to the run's process group (pytest tears down: the children are killed), then
+    SIGKILL to the group after `grace` seconds."""
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGKILL, 5)):
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        _wait(proc, wait)
 
 
 def _defines(path, test_name):

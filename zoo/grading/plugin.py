@@ -25,6 +25,7 @@ def pytest_addoption(parser):
     g.addoption("--exercise-timeout", type=float, default=None, help="seconds one exercise may take in all")
     g.addoption("--backend", default=None, help="Keras backend of the children (tensorflow, jax)")
     g.addoption("--grade-table", action="store_true", help="print the score table at the end")
+    g.addoption("--progress-fd", type=int, default=None, help="file descriptor for 'still running' lines (zoo reads them)")
 
 
 def pytest_configure(config):
