@@ -59,6 +59,8 @@ class Exercise:
     def explain(self, message):
         """A SyntaxError names the file, line and column, and shows the line (compiled here,
         never run: compiling executes nothing)."""
+        if message.startswith("NotImplementedError"):
+            return f"not written yet ({message.rstrip(': ')}): replace the `raise NotImplementedError` with your code"
         if "SyntaxError" not in message and "IndentationError" not in message and "TabError" not in message:
             return message
         path = os.path.join(self.submission.folder, self.module + ".py")

@@ -61,10 +61,13 @@ def solution_files(root=ROOT):
 
 def exercise_names(root=ROOT):
     """Module names of the exercises: ['ex01_conv_pool', ...], from solutions/ or, in a copy
-    without it (the student release, the Gradescope bundle), from the graded tests."""
+    without it (the student release, the Gradescope bundle), from the graded tests and stubs."""
     names = [os.path.basename(p)[:-3] for p in solution_files(root)]
-    return names or [os.path.basename(p)[len("test_"):-3] for p in
-                     sorted(glob.glob(os.path.join(root, "tests", "exercises", "test_" + EXERCISE_GLOB)))]
+    if names:
+        return names
+    tests = glob.glob(os.path.join(root, "tests", "exercises", "test_" + EXERCISE_GLOB))
+    stubs = glob.glob(os.path.join(root, "exercises", EXERCISE_GLOB))
+    return sorted({os.path.basename(p)[len("test_"):-3] for p in tests} | {os.path.basename(p)[:-3] for p in stubs})
 
 
 def resolve_exercise(name, root=ROOT):

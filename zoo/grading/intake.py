@@ -36,11 +36,11 @@ class Intake:
         return "missing files" if self.missing else "ok"
 
     def missing_message(self):
-        """'missing ex03_lenet.py; found instead: lenet.py, notes.txt' ('' when nothing is missing)."""
+        """'ex03_lenet.py (found instead: lenet.py, notes.txt)'; '' when nothing is missing."""
         if not self.missing:
             return ""
         found = ", ".join(self.others[:8]) + (f" and {len(self.others) - 8} more" if len(self.others) > 8 else "")
-        return f"missing {', '.join(m + '.py' for m in self.missing)}; found instead: {found or 'nothing else'}"
+        return f"{', '.join(m + '.py' for m in self.missing)} (found instead: {found or 'nothing else'})"
 
     def message(self):
         """The top of results.json: what was graded from where, and what is missing."""

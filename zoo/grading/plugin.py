@@ -116,7 +116,7 @@ def collected_results():
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if not _STATE.get("results") and not _STATE.get("collect_errors"):
+    if "start" not in _STATE:
         return
     res = collected_results()
     path = session.config.getoption("--results-json")
