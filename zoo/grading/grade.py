@@ -87,7 +87,8 @@ def grade_submission(submission, *, out=None, backend=None, exercises=None, visi
         if os.path.exists(res_path):
             results = Results.read(res_path)
         else:
-            results = Results.failed("the grader crashed before writing results", log[-8000:])
+            last = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "no output")
+            results = Results.failed(f"the grader crashed before writing results ({last[-300:]})", log[-8000:])
     results.execution_time = time.monotonic() - started
     if out:
         results.write(out)
@@ -127,7 +128,11 @@ def run_trusted(cmd, *, cwd, env, timeout, progress=None):
         finally:
             os.close(r)
         log.seek(0)
-        return late + log.read().decode(errors="replace")
+        text = late + log.read().decode(errors="replace")
+        if proc.returncode not in (0, 1):  # pytest's own codes: 2 interrupted, 3 internal error, 4 usage, 5 no tests; < 0 a signal
+            why = f"killed by {signal.Signals(-proc.returncode).name}" if proc.returncode < 0 else f"exit status {proc.returncode}"
+            text += f"\nthe grading run ended: {why}"
+        return text
 
 
 def _wait(proc, seconds):
