@@ -188,6 +188,25 @@ def test_ctrl_c_stops_the_check_and_every_process(tmp_path):
     assert "zoo: interrupted" in proc.stderr.read()
 
 
+def test_run_autograder_always_leaves_results(tmp_path):
+    """A grader that crashes, or cannot even start, still leaves a valid results.json with a
+    visible failure saying why (never a missing file or an empty score)."""
+    from zoo.grading import gradescope
+
+    out = tmp_path / "results.json"
+    assert gradescope.main(["--submission", str(tmp_path / "nowhere"), "--results", str(out), "--root", ROOT]) == 1
+    data = json.loads(out.read_text())
+    assert data["score"] == 0 and data["tests"][0]["visibility"] == "visible"
+    assert "is not a folder" in data["tests"][0]["output"] and "Traceback" in data["tests"][1]["output"]
+    ag = tmp_path / "ag"  # no venv: setup.sh never ran
+    (ag / "source").mkdir(parents=True)
+    (ag / "run_autograder").write_text(build.RUN_AUTOGRADER)
+    proc = subprocess.run(["bash", str(ag / "run_autograder")], env=dict(os.environ, AUTOGRADER=str(ag)), capture_output=True, text=True)
+    assert proc.returncode == 0
+    data = json.loads((ag / "results" / "results.json").read_text())
+    assert data["score"] == 0 and "did setup.sh succeed?" in data["tests"][0]["output"] and data["tests"][0]["visibility"] == "visible"
+
+
 @pytest.mark.slow
 def test_gradescope_bundle_end_to_end(tmp_path):
     """The bundle as Gradescope runs it: unpacked into source/, setup.sh into a fresh venv
