@@ -165,13 +165,21 @@ def _alive(pid):
         return False
 
 
-def test_ctrl_c_stops_the_check_and_every_process(tmp_path):
-    """An infinite loop: a progress line after a few seconds, then Ctrl-C (SIGINT to the
-    terminal's process group) ends zoo and every process it started within 2 s."""
+def loop_submission(tmp_path):
+    """ex01 whose conv2d() never returns."""
     sub = tmp_path / "loop"
     sub.mkdir()
     (sub / (FAST + ".py")).write_text(solution().replace('    """2-D cross-correlation', "    while True:\n        pass\n    \"\"\"2-D", 1))
-    env = dict(os.environ, PYTHONPATH=ROOT)
+    return sub
+
+
+def test_ctrl_c_stops_the_check_and_every_process(tmp_path):
+    """An infinite loop: a progress line after a few seconds, then Ctrl-C (SIGINT to the
+    terminal's process group) ends zoo and every process it started within 2 s."""
+    sub = loop_submission(tmp_path)
+    tmp = tmp_path / "tmp"  # every temporary folder of the run lands here
+    tmp.mkdir()
+    env = dict(os.environ, PYTHONPATH=ROOT, TMPDIR=str(tmp))
     proc = subprocess.Popen([sys.executable, "-m", "zoo", "exercises", "check", "ex01", "-k", "slide", "--submission", str(sub)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     line = proc.stderr.readline()  # blocks until the progress line
@@ -186,6 +194,23 @@ def test_ctrl_c_stops_the_check_and_every_process(tmp_path):
         time.sleep(0.05)
     assert time.monotonic() - t <= 2.0 and not [p for p in tree if _alive(p)], [open(f"/proc/{p}/cmdline").read()[:80] for p in tree if _alive(p)]
     assert "zoo: interrupted" in proc.stderr.read()
+    assert os.listdir(tmp) == [], os.listdir(tmp)  # nothing left behind
+
+
+def test_killing_zoo_stops_every_process_it_started(tmp_path):
+    """zoo killed outright (kill -9, a closed terminal): the grading run and the student's
+    code end too, instead of spinning on with parent 1."""
+    sub = loop_submission(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "zoo", "exercises", "check", "ex01", "-k", "slide", "--submission", str(sub)],
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert "still running" in proc.stderr.readline()
+    tree = _descendants(proc.pid)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 5.0
+    while any(_alive(p) for p in tree) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in tree if _alive(p)]
 
 
 def test_run_autograder_always_leaves_results(tmp_path):

@@ -36,6 +36,24 @@ def pytest_configure(config):
         from zoo.grading.runner import harden_current_process
 
         harden_current_process()
+    if config.getoption("--progress-fd") is not None:  # run by zoo: stop (cleanly) when zoo ends
+        _interrupt_when_parent_ends()
+
+
+def _interrupt_when_parent_ends():
+    """Linux: SIGINT when the zoo process that started this run ends (killed, closed
+    terminal), so pytest tears down and kills the submission's children: nothing keeps running."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even where the launcher ignored SIGINT (a `cmd &` job)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGINT), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # zoo already ended before the line above
+        raise KeyboardInterrupt
 
 
 def points_of(item):
