@@ -188,11 +188,21 @@ exercise with `zoo exercises check ex03` (visible tests only) or grade all with
 
 # ----------------------------------------------------------------------------- notebooks
 def notebook_json(py_text):
-    """The .ipynb text of an exercise file (jupytext percent format: one cell per `# %%`),
-    with a Python 3 kernel so that Jupyter and Colab open it ready to run."""
+    """The .ipynb text of an exercise file (jupytext percent format: one cell per `# %%`; the
+    module docstring becomes a markdown cell), with a Python 3 kernel so that Jupyter and
+    Colab open it ready to run."""
+    import ast
+
     import jupytext
+    from nbformat.v4 import new_code_cell, new_markdown_cell
 
     nb = jupytext.reads(py_text, fmt="py:percent")
+    first = nb.cells[0].source if nb.cells else ""
+    doc = ast.get_docstring(ast.parse(first)) if first else None
+    if doc:  # the exercise's text reads as a markdown cell (title as a heading), the imports stay code
+        rest = "\n".join(first.splitlines()[ast.parse(first).body[0].end_lineno:]).strip("\n")
+        title, _, body = doc.partition("\n")
+        nb.cells[:1] = [new_markdown_cell(f"# {title.strip()}\n{body}")] + ([new_code_cell(rest)] if rest else [])
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nb.metadata["language_info"] = {"name": "python"}
     nb.metadata.pop("jupytext", None)
