@@ -111,4 +111,6 @@ class still_running:
 
 @pytest.fixture
 def ex(submission, request):
-    return Exercise(submission, request.module.MODULE, _opt(request.config, "--progress-fd"))
+    # the descriptor is the trusted run's own: an xdist worker (`zoo grade --jobs`) does not inherit it
+    fd = None if hasattr(request.config, "workerinput") else _opt(request.config, "--progress-fd")
+    return Exercise(submission, request.module.MODULE, fd)

@@ -274,3 +274,15 @@ def test_gradescope_bundle_end_to_end(tmp_path):
     assert stubs["score"] == 0 and all("not written yet" in t["output"] for t in stubs["tests"]), stubs["tests"][:2]
     misplaced = run({"hw/ex01 conv.py": os.path.join(ROOT, "solutions", FAST + ".py")})
     assert misplaced["score"] == 0 and "Not found: ex01_conv_pool.py" in misplaced["output"] and "hw/ex01 conv.py" in misplaced["output"]
+
+
+def test_grade_with_jobs_keeps_every_test(tmp_path):
+    """`zoo grade --jobs 2` (pytest-xdist) reports the same tests, in the same order, as one
+    process (it used to report 0 / 0: the controller, which writes results, collects nothing)."""
+    got = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"r{jobs}.json"
+        proc = run_zoo("grade", "solutions", "--exercise", "1", "--exercise", "12", "--jobs", jobs, "--out", str(out))
+        assert proc.returncode == 0, proc.stderr
+        got[jobs] = [(t["name"], t["score"]) for t in json.loads(out.read_text())["tests"]]
+    assert got["2"] == got["1"] and sum(s for _, s in got["1"]) == 16.0

@@ -31,7 +31,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): points a graded exercise test is worth")
     config.addinivalue_line("markers", "hidden: graded test whose result students see after publication")
-    _STATE.update(start=time.monotonic(), results={}, order=[], collect_errors=[])
+    _STATE.update(start=time.monotonic(), results={}, order=[], meta={}, collect_errors=[])
     if config.getoption("--submission"):
         from zoo.grading.runner import harden_current_process
 
@@ -85,12 +85,21 @@ def exercise_of(nodeid):
 
 
 def pytest_collection_finish(session):
-    for item in session.items:  # after deselection (-m "not hidden", -k)
+    for seq, item in enumerate(session.items):  # after deselection (-m "not hidden", -k)
         vis = "after_published" if is_hidden(item) else "visible"
         doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines() if getattr(item, "obj", None) else []
         name = f"{exercise_of(item.nodeid)}: {item.name}" + (f" ({doc[0].strip()})" if doc else "")
-        _STATE["results"][item.nodeid] = TestResult(name, 0.0, points_of(item), "failed", "not run", vis, exercise_of(item.nodeid))
-        _STATE["order"].append(item.nodeid)
+        _add(item.nodeid, [name, points_of(item), vis, exercise_of(item.nodeid), seq])
+        # with pytest-xdist (`zoo grade --jobs`) the workers collect: the controller, which
+        # writes the results, learns each test from its reports
+        item.user_properties.append(("zoo_test", _STATE["meta"][item.nodeid]))
+
+
+def _add(nodeid, meta):
+    name, max_score, vis, exercise, _ = meta
+    _STATE["results"][nodeid] = TestResult(name, 0.0, max_score, "failed", "not run", vis, exercise)
+    _STATE.setdefault("meta", {})[nodeid] = meta
+    _STATE["order"].append(nodeid)
 
 
 def _message(report):
@@ -108,6 +117,12 @@ def _message(report):
 
 def pytest_runtest_logreport(report):
     res = _STATE.get("results", {}).get(report.nodeid)
+    if res is None and "results" in _STATE:
+        meta = dict(report.user_properties).get("zoo_test")
+        if not meta:
+            return
+        _add(report.nodeid, list(meta))
+        res = _STATE["results"][report.nodeid]
     if res is None:
         return
     if report.when == "call" and report.passed:
@@ -125,7 +140,8 @@ def pytest_collectreport(report):
 
 
 def collected_results():
-    tests = [_STATE["results"][n] for n in _STATE["order"]]
+    order = sorted(_STATE["order"], key=lambda n: _STATE["meta"][n][4])  # collection order, also under xdist
+    tests = [_STATE["results"][n] for n in order]
     for nodeid, tb in _STATE.get("collect_errors", []):
         tests.append(TestResult(f"Autograder failed: could not collect {nodeid}", 0.0, 0.0, "failed",
                                 "The grader's tests could not be loaded; staff have the details.", "visible"))
