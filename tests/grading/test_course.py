@@ -282,7 +282,7 @@ def test_grade_with_jobs_keeps_every_test(tmp_path):
     got = {}
     for jobs in ("1", "2"):
         out = tmp_path / f"r{jobs}.json"
-        proc = run_zoo("grade", "solutions", "--exercise", "1", "--exercise", "12", "--jobs", jobs, "--out", str(out))
+        proc = run_zoo("grade", "solutions", "--exercise", "12", "--exercise", "1", "--jobs", jobs, "--out", str(out))
         assert proc.returncode == 0, proc.stderr
         got[jobs] = [(t["name"], t["score"]) for t in json.loads(out.read_text())["tests"]]
     assert got["2"] == got["1"] and sum(s for _, s in got["1"]) == 16.0
