@@ -22,13 +22,6 @@ def ref_softmax_loss(W, X, y):
     return -np.mean(np.log(ref_softmax(X @ W)[np.arange(len(y)), y]))
 
 
-def ref_hinge(W, X, y, delta=1.0):
-    s = X @ W
-    m = np.maximum(0, s - s[np.arange(len(y)), y][:, None] + delta)
-    m[np.arange(len(y)), y] = 0
-    return m.sum() / len(y)
-
-
 def central(f, w, h=1e-6):
     g = np.zeros_like(w)
     for i in np.ndindex(w.shape):
@@ -60,16 +53,6 @@ def test_softmax_loss_and_gradient(ex):
     loss, dW = ex("softmax_loss", W, X, y)
     expect_close(loss, ref_softmax_loss(W, X, y), "softmax_loss value")
     expect_array(dW, central(lambda w: ref_softmax_loss(w, X, y), W), "softmax_loss gradient dW", rtol=1e-4, atol=1e-6)
-
-
-@pytest.mark.points(2)
-@pytest.mark.hidden
-def test_hinge_loss_and_gradient(ex):
-    """hinge loss (the correct class adds nothing) and dW"""
-    W, X, y = data(3)
-    loss, dW = ex("hinge_loss", W, X, y, delta=1.0)
-    expect_close(loss, ref_hinge(W, X, y), "hinge_loss value (delta=1)")
-    expect_array(dW, central(lambda w: ref_hinge(w, X, y), W), "hinge_loss gradient dW", rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.points(2)

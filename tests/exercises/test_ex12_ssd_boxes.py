@@ -43,19 +43,6 @@ def test_iou_matrix(ex):
     expect_array(ex("iou_matrix", a, b), ref_iou(a, b), "iou_matrix(6 boxes, 5 boxes)")
 
 
-@pytest.mark.points(2)
-@pytest.mark.hidden
-def test_match(ex):
-    """threshold matching plus each ground truth's best anchor"""
-    anchors = rand_boxes(30, 3)
-    gt = np.array([[0.1, 0.1, 0.4, 0.4], [0.6, 0.55, 0.68, 0.62]])
-    iou = ref_iou(anchors, gt)
-    want = np.where(iou.max(1) >= 0.5, iou.argmax(1), -1)
-    for g in range(2):
-        want[iou[:, g].argmax()] = g
-    expect_array(ex("match", anchors, gt, threshold=0.5), want, "match(30 anchors, 2 ground-truth boxes, threshold=0.5)")
-
-
 @pytest.mark.points(3)
 def test_nms(ex):
     """greedy NMS keeps the best box of each cluster, in score order"""

@@ -62,7 +62,7 @@ def strip_outside_lines(src):
 
 
 def test_stubs_leak_no_test_code():
-    tests = glob.glob(os.path.join(ROOT, "tests", "exercises", "test_ex*.py"))
+    tests = glob.glob(os.path.join(ROOT, "tests", "exercises", "test_ex*.py")) + glob.glob(os.path.join(ROOT, "tests", "exercises", "hidden", "test_ex*.py"))
     test_names, test_lines = set(), set()
     for t in tests:
         tree = ast.parse(open(t, encoding="utf-8").read())

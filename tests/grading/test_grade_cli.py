@@ -65,12 +65,17 @@ def test_pack_bundle_has_no_solutions(tmp_path):
     proc = run_zoo("exercises", "pack", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     names = zipfile.ZipFile(out).namelist()
-    assert "setup.sh" in names and "run_autograder" in names
-    assert "source/zoo/grading/runner.py" in names and "source/tests/exercises/test_ex03_lenet.py" in names
-    assert not [n for n in names if "solutions" in n or n.startswith("source/exercises/")]
-    info = zipfile.ZipFile(out).getinfo("run_autograder")
-    assert (info.external_attr >> 16) & 0o111
-    assert "zoo grade /autograder/submission --out /autograder/results/results.json" in zipfile.ZipFile(out).read("run_autograder").decode()
+    assert "setup.sh" in names and "run_autograder" in names  # at the root: Gradescope unpacks it into /autograder/source
+    assert "zoo/grading/runner.py" in names and "tests/exercises/test_ex03_lenet.py" in names
+    assert "tests/exercises/hidden/test_ex12_ssd_boxes.py" in names and "grader-requirements.txt" in names
+    assert not [n for n in names if "solutions" in n or n.startswith(("exercises/", "source/"))]
+    for script in ("setup.sh", "run_autograder"):
+        assert (zipfile.ZipFile(out).getinfo(script).external_attr >> 16) & 0o111
+    run = zipfile.ZipFile(out).read("run_autograder").decode()
+    assert "zoo.grading.gradescope --submission" in run and 'RESULTS="$AUTOGRADER/results/results.json"' in run
+    reqs = zipfile.ZipFile(out).read("grader-requirements.txt").decode()
+    assert "tensorflow" in reqs and "jax" not in reqs and "pycocotools" not in reqs
+    assert "venv" in zipfile.ZipFile(out).read("setup.sh").decode() and "pip install -q -e" not in zipfile.ZipFile(out).read("setup.sh").decode()
 
 
 def test_grade_class_is_resumable(tmp_path):

@@ -6,11 +6,16 @@ from zoo.commands.argtypes import positive_float, positive_int
 
 
 def register(sub):
-    p = sub.add_parser("exercises", help="build the student stubs from solutions/, check one exercise, pack a Gradescope bundle")
-    p.add_argument("action", choices=("build", "check", "pack"), help="build: exercises/ from solutions/; check [EXERCISE]: its visible tests; pack --out FILE: autograder zip")
+    p = sub.add_parser("exercises", help="build the student stubs from solutions/, check your exercises, pack a Gradescope bundle or the student release")
+    p.add_argument("action", choices=("build", "check", "pack"),
+                   help="build: exercises/ from solutions/; check [EXERCISE]: its visible tests; pack --out FILE.zip: the Gradescope autograder (--student: the student release)")
     p.add_argument("exercise", nargs="?", default=None, help="for check: an exercise (ex03, 3 or lenet); default all")
     p.add_argument("--submission", default="exercises", help="for check: the folder holding your exNN_*.py (default exercises/)")
-    p.add_argument("--out", default=None, help="for pack: the .zip to write")
+    p.add_argument("-k", dest="keyword", default=None, metavar="EXPRESSION", help="for check: only the tests whose names match (pytest -k), e.g. -k softmax")
+    p.add_argument("--out", default=None, help="for pack: the .zip to write; for build: the folder for the stubs (default exercises/ of the current course folder)")
+    p.add_argument("--student", action="store_true", help="for pack: the student release (stubs, notebooks, visible tests, README) instead of the autograder")
+    p.add_argument("--exercise", dest="exercises", action="append", default=None, help="for pack: an exercise of the assignment (repeatable; default all)")
+    p.add_argument("--force", action="store_true", help="for build: overwrite stubs that were edited since they were built")
     p.add_argument("--backend", default=None, choices=("tensorflow", "jax"), help="Keras backend of the graded code")
     p.set_defaults(func=run_exercises, needs_keras=False)
 
@@ -37,33 +42,62 @@ def register(sub):
 
 # The grader never imports Keras in the trusted process's start-up; its modules load when used.
 def run_exercises(args):
+    import os
+
     from zoo.grading import build
 
+    if args.action != "check" and args.keyword:
+        raise ValueError(f"-k selects tests of `zoo exercises check`, not of {args.action}. Received: -k {args.keyword}")
     if args.action == "build":
         if args.exercise:
             raise ValueError(f"`zoo exercises build` takes no EXERCISE (it builds all). Received: {args.exercise!r}")
-        written = build.build()
-        print(f"exercises/: {len(build.exercise_names())} exercises, {len(written)} file(s) updated")
+        root = build.course_root(need="solutions")
+        written = build.build(root, out_dir=args.out, force=args.force)
+        folder = args.out or os.path.join(root, "exercises")
+        print(f"{folder}: {len(build.exercise_names(root))} exercises, {len(written)} file(s) updated")
         return 0
+    root = build.course_root()
     if args.action == "pack":
         if not args.out:
             raise ValueError("`zoo exercises pack` needs --out FILE.zip")
-        members = build.pack(args.out)
-        print(f"wrote {args.out} ({len(members)} files: setup.sh, run_autograder, source/ with zoo/ and tests/exercises/, no solutions)")
+        if args.student:
+            if args.exercises:
+                raise ValueError("--student packs every exercise: leave out --exercise")
+            members = build.pack_student(args.out, root)
+            print(f"wrote {args.out} ({len(members)} files: exercises/, notebooks/, the visible tests, the zoo package and a README for students; "
+                  f"no solutions, no hidden tests)")
+        else:
+            members = build.pack(args.out, root, exercises=args.exercises)
+            print(f"wrote {args.out} ({len(members)} files: setup.sh and run_autograder at the root, zoo/, tests/exercises/ with the hidden tests; "
+                  f"no solutions): upload it as the autograder of a Gradescope programming assignment")
         return 0
     from zoo.grading.grade import grade_submission
 
-    exercises = [build.resolve_exercise(args.exercise)] if args.exercise else None
-    res = grade_submission(args.submission, exercises=exercises, visible_only=True, backend=args.backend)
+    submission = args.submission
+    if not os.path.isdir(submission) and not os.path.isabs(submission) and os.path.isdir(os.path.join(root, submission)):
+        submission = os.path.join(root, submission)
+    exercises = [build.resolve_exercise(args.exercise, root)] if args.exercise else None
+    res = grade_submission(submission, exercises=exercises, visible_only=True, backend=args.backend, root=root,
+                           keyword=args.keyword, progress=_progress)
+    if not res.tests:
+        raise ValueError(f"-k {args.keyword} selects no visible test" + (f" of {exercises[0]}" if exercises else ""))
     print(res.table())
     return 0 if res.score == res.max_score and res.max_score > 0 else 1
 
 
+def _progress(line):
+    import sys
+
+    print(line, file=sys.stderr, flush=True)
+
+
 def run_grade(args):
+    from zoo.grading.build import course_root
     from zoo.grading.grade import grade_submission
 
     res = grade_submission(args.submission, out=args.out, backend=args.backend, exercises=args.exercise,
-                           call_timeout=args.call_timeout, exercise_timeout=args.exercise_timeout, jobs=args.jobs)
+                           call_timeout=args.call_timeout, exercise_timeout=args.exercise_timeout, jobs=args.jobs,
+                           root=course_root(), progress=_progress)
     print(res.table())
     if args.out:
         print(f"results: {args.out}")
@@ -71,9 +105,10 @@ def run_grade(args):
 
 
 def run_grade_class(args):
+    from zoo.grading.build import course_root
     from zoo.grading.gradebook import grade_class
 
     rows = grade_class(args.folder, args.out, jobs=args.jobs, backend=args.backend, exercises=args.exercise,
-                       call_timeout=args.call_timeout, exercise_timeout=args.exercise_timeout)
+                       call_timeout=args.call_timeout, exercise_timeout=args.exercise_timeout, root=course_root())
     print(f"gradebook: {args.out} ({len(rows)} students)")
     return 0

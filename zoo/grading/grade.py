@@ -4,7 +4,10 @@ children (zoo.grading.runner). The results come back as a `Results` (results.jso
 
 from __future__ import annotations
 
+import glob
 import os
+import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -16,18 +19,38 @@ from zoo.grading.results import Results
 BACKENDS = ("tensorflow", "jax")
 
 
-def tests_for(exercises=None, root=ROOT):
-    """Paths of the graded test files, all or those of the given exercises."""
+def tests_for(exercises=None, root=ROOT, visible_only=False):
+    """Paths (relative to root) of the graded test files, all or those of the given exercises:
+    tests/exercises/test_exNN_*.py (visible) and, unless `visible_only`,
+    tests/exercises/hidden/test_exNN_*.py (the folder the student release leaves out).
+
+    Raises FileNotFoundError naming what is missing when an exercise has no test file: an
+    empty list would make pytest collect the whole repository."""
     folder = os.path.join(root, "tests", "exercises")
     names = exercise_names(root) if not exercises else [resolve_exercise(e, root) for e in exercises]
-    paths = [os.path.join(folder, f"test_{n}.py") for n in names]
+    if not names:
+        raise FileNotFoundError(f"no exercises found under {root!r}: expected solutions/exNN_*.py or "
+                                f"tests/exercises/test_exNN_*.py there (run zoo from the course folder)")
+    paths, missing = [], []
+    for n in names:
+        visible = os.path.join(folder, f"test_{n}.py")
+        if os.path.exists(visible):
+            paths.append(visible)
+        else:
+            missing.append(os.path.relpath(visible, root))
+        if not visible_only:
+            paths += sorted(glob.glob(os.path.join(folder, "hidden", f"test_{n[:4]}_*.py")))
+    if missing:
+        raise FileNotFoundError(f"no graded tests for {', '.join(missing)} under {root!r}")
     # relative: the command line of the trusted run is readable by any process of the user
-    return [os.path.relpath(p, root) for p in paths if os.path.exists(p)]
+    return [os.path.relpath(p, root) for p in paths]
 
 
 def grade_submission(submission, *, out=None, backend=None, exercises=None, visible_only=False,
-                     call_timeout=None, exercise_timeout=None, timeout=3600, root=ROOT, jobs=1, only_tests=None):
+                     call_timeout=None, exercise_timeout=None, timeout=3600, root=ROOT, jobs=1, only_tests=None, keyword=None, progress=None):
     """Grades `submission` (a folder of exNN_*.py); writes results.json to `out` when given.
+    `keyword`: pytest's -k expression (only the tests it selects); `progress`: a callable that
+    gets a line ("ex03_lenet: build_lenet5() still running, 30 s") while a call runs long.
 
     A crash of the trusted run itself (it should not happen) gives `Results.failed`: a visible
     failure worth 0 and a hidden traceback, never points by accident."""
@@ -52,25 +75,84 @@ def grade_submission(submission, *, out=None, backend=None, exercises=None, visi
             cmd += ["-m", "not hidden"]
         if jobs and jobs > 1:
             cmd += ["-n", str(jobs), "--dist", "loadfile"]
-        files = tests_for(exercises, root)
+        files = tests_for(exercises, root, visible_only=visible_only)
         if only_tests:  # test function names: grade just those (the planted-bug suite uses it)
             files = [f"{f}::{t}" for f in files for t in only_tests if _defines(os.path.join(root, f), t)]
         cmd += files
         env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
         env.pop("ZOO_SUBMISSION", None)
-        try:
-            proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout + 60)
-            log = proc.stdout + proc.stderr
-        except subprocess.TimeoutExpired as e:
-            log = f"the grading run passed its {timeout} s limit\n{e.stdout or ''}"
+        if keyword:
+            cmd += ["-k", keyword]
+        log = run_trusted(cmd, cwd=root, env=env, timeout=timeout + 60, progress=progress)
         if os.path.exists(res_path):
             results = Results.read(res_path)
         else:
-            results = Results.failed("the grader crashed before writing results", log[-8000:])
+            last = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "no output")
+            results = Results.failed(f"the grader crashed before writing results ({last[-300:]})", log[-8000:])
     results.execution_time = time.monotonic() - started
     if out:
         results.write(out)
     return results
+
+
+def run_trusted(cmd, *, cwd, env, timeout, progress=None):
+    """Runs the trusted pytest `cmd` in a session of its own and returns its output. The
+    "still running" lines it writes on --progress-fd go to `progress` as they come. On Ctrl-C
+    (KeyboardInterrupt) or any error here, the run and every process it started are stopped
+    within 2 s (SIGINT, then SIGKILL of its group; its children die with it), then re-raised."""
+    r, w = os.pipe()
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd + ["--progress-fd", str(w)], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, pass_fds=(w,), start_new_session=True)
+        os.close(w)
+        reading, buf, deadline, late = True, b"", time.monotonic() + timeout, ""
+        try:
+            while proc.poll() is None:
+                if time.monotonic() > deadline:
+                    late = f"the grading run passed its {timeout} s limit\n"
+                    stop(proc)
+                    break
+                if not reading:
+                    _wait(proc, 0.2)
+                    continue
+                if select.select([r], [], [], 0.2)[0]:
+                    chunk = os.read(r, 4096)
+                    reading = bool(chunk)
+                    *lines, buf = (buf + chunk).split(b"\n")
+                    for line in lines:
+                        if progress:
+                            progress(line.decode(errors="replace"))
+        except BaseException:
+            stop(proc)
+            raise
+        finally:
+            os.close(r)
+        log.seek(0)
+        text = late + log.read().decode(errors="replace")
+        if proc.returncode not in (0, 1):  # pytest's own codes: 2 interrupted, 3 internal error, 4 usage, 5 no tests; < 0 a signal
+            why = f"killed by {signal.Signals(-proc.returncode).name}" if proc.returncode < 0 else f"exit status {proc.returncode}"
+            text += f"\nthe grading run ended: {why}"
+        return text
+
+
+def _wait(proc, seconds):
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def stop(proc, grace=1.5):
+    """SIGINT to the run's process group (pytest tears down: the children are killed), then
+    SIGKILL to the group after `grace` seconds."""
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGKILL, 5)):
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        _wait(proc, wait)
 
 
 def _defines(path, test_name):

@@ -2,7 +2,13 @@
 submission. Students are graded in parallel (each in its own trusted run and children), with
 a progress line per student; each result is kept under `<out>.parts/` the moment it exists,
 so an interrupted run resumes where it stopped (a student is re-graded only when their files
-changed). The CSV (one row per student) is rewritten atomically after every student."""
+changed). The CSV (one row per student) is rewritten atomically after every student.
+
+Each student's files are found by name as Gradescope's run finds them (zoo.grading.intake: one
+folder down, a zip, a notebook, a ` (1)` download copy); a student with an expected file
+missing gets the status "missing files: ..." naming what was found instead. Each student's
+results.json (Gradescope's schema) and feedback.txt (the table they would see) are written
+to `<gradebook>-feedback/<student>/`, a folder to send back."""
 
 from __future__ import annotations
 
@@ -13,23 +19,32 @@ import io
 import json
 import os
 import sys
+import tempfile
 import time
 
-from zoo.grading.build import exercise_names, resolve_exercise
+from zoo.grading.build import ROOT, exercise_names, resolve_exercise
 from zoo.grading.grade import grade_submission
+from zoo.grading.intake import collect
 from zoo.grading.results import Results
 
 
 def fingerprint(folder):
-    """sha256 over the names and bytes of a submission's top-level files."""
+    """sha256 over the relative paths and bytes of a submission's files (sub-folders too)."""
     h = hashlib.sha256()
-    for name in sorted(os.listdir(folder)):
-        path = os.path.join(folder, name)
-        if os.path.isfile(path):
-            h.update(name.encode() + b"\0")
-            with open(path, "rb") as f:
-                h.update(hashlib.sha256(f.read()).digest())
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                h.update(os.path.relpath(path, folder).encode() + b"\0")
+                with open(path, "rb") as f:
+                    h.update(hashlib.sha256(f.read()).digest())
     return h.hexdigest()
+
+
+def feedback_dir(out):
+    """Where the per-student feedback goes: gradebook.csv -> gradebook-feedback/."""
+    return os.fspath(out)[: -len(".csv")] + "-feedback"
 
 
 def students(folder):
@@ -41,14 +56,17 @@ def students(folder):
     return names
 
 
-def _row(student, res, exercises):
+def _row(student, res, exercises, missing=""):
     per = res.by_exercise()
     row = {"student": student, "score": round(res.score, 2), "max_score": round(res.max_score, 2),
            "percent": round(100 * res.score / res.max_score, 1) if res.max_score else 0.0}
     for ex in exercises:
         row[ex] = round(per.get(ex, (0.0, 0.0))[0], 2)
     row["seconds"] = round(res.execution_time, 1)
-    row["status"] = "failed" if any(t.name.startswith("Autograder failed") for t in res.tests) else "graded"
+    if any(t.name.startswith("Autograder failed") for t in res.tests):
+        row["status"] = "failed"
+    else:
+        row["status"] = f"missing files: {missing}" if missing else "graded"
     return row
 
 
@@ -63,7 +81,7 @@ def write_csv(path, rows, exercises):
     write_text(path, buf.getvalue())
 
 
-def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeout=None, exercise_timeout=None, stream=None):
+def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeout=None, exercise_timeout=None, stream=None, root=ROOT):
     """Grades every student folder of `folder` into the CSV `out`; returns the rows."""
     stream = stream or sys.stderr
     out = os.fspath(out)
@@ -72,7 +90,8 @@ def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeo
     names = students(folder)
     parts = out + ".parts"
     os.makedirs(parts, exist_ok=True)
-    ex_cols = exercise_names() if not exercises else [resolve_exercise(e) for e in exercises]
+    ex_cols = exercise_names(root) if not exercises else [resolve_exercise(e, root) for e in exercises]
+    feedback = feedback_dir(out)
     done, todo = {}, []
     for name in names:
         fp = fingerprint(os.path.join(folder, name))
@@ -92,22 +111,29 @@ def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeo
 
     def work(item):
         name, fp = item
-        res = grade_submission(os.path.join(folder, name), backend=backend, exercises=exercises,
-                               call_timeout=call_timeout, exercise_timeout=exercise_timeout)
-        return name, fp, res
+        with tempfile.TemporaryDirectory(prefix="zoo-intake-") as tmp:
+            intake = collect(os.path.join(folder, name), ex_cols, os.path.join(tmp, "submission"))
+            res = grade_submission(intake.folder, backend=backend, exercises=ex_cols, root=root,
+                                   call_timeout=call_timeout, exercise_timeout=exercise_timeout)
+        res.output = "\n".join(p for p in (intake.message(), res.output) if p)
+        return name, fp, res, intake.missing_message()
 
     rows_by = dict(done)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(work, item) for item in todo]
         for fut in concurrent.futures.as_completed(futures):
             try:
-                name, fp, res = fut.result()
+                name, fp, res, missing = fut.result()
             except Exception as e:  # a broken folder must not stop the class
                 name = todo[futures.index(fut)][0]
-                fp, res = "", Results.failed(f"{type(e).__name__}: {e}")
-            row = _row(name, res, ex_cols)
+                fp, res, missing = "", Results.failed(f"{type(e).__name__}: {e}"), ""
+            row = _row(name, res, ex_cols, missing)
             rows_by[name] = row
-            from zoo.io import write_json
+            from zoo.io import write_json, write_text
+
+            os.makedirs(os.path.join(feedback, name), exist_ok=True)
+            res.write(os.path.join(feedback, name, "results.json"))
+            write_text(os.path.join(feedback, name, "feedback.txt"), res.table(width=100) + "\n")
 
             write_json(os.path.join(parts, name + ".json"), {"fingerprint": fp, "row": row})
             write_csv(out, [rows_by[n] for n in names if n in rows_by], ex_cols)
@@ -116,4 +142,5 @@ def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeo
             print(f"[{bar:<30}] {n}/{total}  {name}: {row['score']:.1f}/{row['max_score']:.1f}  ({time.monotonic() - started:.0f} s)", file=stream, flush=True)
     rows = [rows_by[n] for n in names]
     write_csv(out, rows, ex_cols)
+    print(f"feedback to send back: {feedback}/<student>/results.json and feedback.txt", file=stream)
     return rows

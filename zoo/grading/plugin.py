@@ -6,6 +6,7 @@ Only this trusted process writes results; a submission's child never sees the pa
 
 from __future__ import annotations
 
+import glob
 import os
 import time
 
@@ -24,16 +25,35 @@ def pytest_addoption(parser):
     g.addoption("--exercise-timeout", type=float, default=None, help="seconds one exercise may take in all")
     g.addoption("--backend", default=None, help="Keras backend of the children (tensorflow, jax)")
     g.addoption("--grade-table", action="store_true", help="print the score table at the end")
+    g.addoption("--progress-fd", type=int, default=None, help="file descriptor for 'still running' lines (zoo reads them)")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): points a graded exercise test is worth")
     config.addinivalue_line("markers", "hidden: graded test whose result students see after publication")
-    _STATE.update(start=time.monotonic(), results={}, order=[], collect_errors=[])
+    _STATE.update(start=time.monotonic(), results={}, order=[], meta={}, collect_errors=[])
     if config.getoption("--submission"):
         from zoo.grading.runner import harden_current_process
 
         harden_current_process()
+    if config.getoption("--progress-fd") is not None:  # run by zoo: stop (cleanly) when zoo ends
+        _interrupt_when_parent_ends()
+
+
+def _interrupt_when_parent_ends():
+    """Linux: SIGINT when the zoo process that started this run ends (killed, closed
+    terminal), so pytest tears down and kills the submission's children: nothing keeps running."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even where the launcher ignored SIGINT (a `cmd &` job)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGINT), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # zoo already ended before the line above
+        raise KeyboardInterrupt
 
 
 def points_of(item):
@@ -41,18 +61,45 @@ def points_of(item):
     return float(m.args[0]) if m and m.args else 1.0
 
 
+def is_hidden(item):
+    """Marked hidden, or in a tests/exercises/hidden/ folder (never in the student release)."""
+    return item.get_closest_marker("hidden") is not None or is_hidden_path(item.nodeid.split("::")[0])
+
+
+def is_hidden_path(path):
+    return "hidden" in path.replace(os.sep, "/").split("/")[:-1]
+
+
 def exercise_of(nodeid):
-    base = os.path.basename(nodeid.split("::")[0])
-    return base[len("test_"):-3] if base.startswith("test_") else base
+    """'tests/exercises/test_ex03_lenet.py::test_x' -> 'ex03_lenet'; a hidden file of another
+    name (hidden/test_ex03_edges.py) counts for the exercise whose visible file has its number."""
+    path = nodeid.split("::")[0]
+    base = os.path.basename(path)
+    if not base.startswith("test_"):
+        return base
+    if is_hidden_path(path):
+        visible = glob.glob(os.path.join(os.path.dirname(os.path.dirname(path)), base[:len("test_exNN")] + "_*.py"))
+        if len(visible) == 1:
+            return os.path.basename(visible[0])[len("test_"):-3]
+    return base[len("test_"):-3]
 
 
 def pytest_collection_finish(session):
-    for item in session.items:  # after deselection (-m "not hidden", -k)
-        vis = "after_published" if item.get_closest_marker("hidden") else "visible"
+    for seq, item in enumerate(session.items):  # after deselection (-m "not hidden", -k)
+        vis = "after_published" if is_hidden(item) else "visible"
         doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines() if getattr(item, "obj", None) else []
         name = f"{exercise_of(item.nodeid)}: {item.name}" + (f" ({doc[0].strip()})" if doc else "")
-        _STATE["results"][item.nodeid] = TestResult(name, 0.0, points_of(item), "failed", "not run", vis, exercise_of(item.nodeid))
-        _STATE["order"].append(item.nodeid)
+        _add(item.nodeid, [name, points_of(item), vis, exercise_of(item.nodeid), seq])
+        # with pytest-xdist (`zoo grade --jobs`) the workers collect: the controller, which
+        # writes the results, learns each test from its reports
+        item.user_properties.append(("zoo_test", _STATE["meta"][item.nodeid]))
+
+
+def _add(nodeid, meta):
+    name, max_score, vis, exercise, _ = meta
+    _STATE["results"][nodeid] = TestResult(name, 0.0, max_score, "failed", "not run", vis, exercise)
+    _STATE.setdefault("meta", {})[nodeid] = meta
+    _STATE["order"].append(nodeid)
 
 
 def _message(report):
@@ -70,6 +117,12 @@ def _message(report):
 
 def pytest_runtest_logreport(report):
     res = _STATE.get("results", {}).get(report.nodeid)
+    if res is None and "results" in _STATE:
+        meta = dict(report.user_properties).get("zoo_test")
+        if not meta:
+            return
+        _add(report.nodeid, list(meta))
+        res = _STATE["results"][report.nodeid]
     if res is None:
         return
     if report.when == "call" and report.passed:
@@ -87,7 +140,8 @@ def pytest_collectreport(report):
 
 
 def collected_results():
-    tests = [_STATE["results"][n] for n in _STATE["order"]]
+    order = sorted(_STATE["order"], key=lambda n: _STATE["meta"][n][4])  # collection order, also under xdist
+    tests = [_STATE["results"][n] for n in order]
     for nodeid, tb in _STATE.get("collect_errors", []):
         tests.append(TestResult(f"Autograder failed: could not collect {nodeid}", 0.0, 0.0, "failed",
                                 "The grader's tests could not be loaded; staff have the details.", "visible"))
@@ -96,7 +150,7 @@ def collected_results():
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if not _STATE.get("results") and not _STATE.get("collect_errors"):
+    if "start" not in _STATE:
         return
     res = collected_results()
     path = session.config.getoption("--results-json")

@@ -97,20 +97,30 @@ class Results:
         return cls(tests, data.get("execution_time", 0.0), data.get("output", ""))
 
     def table(self, *, width=None, details=True):
-        """A plain-text table: one row per test, a total line, failures' feedback indented."""
-        width = width or min(shutil_width(), 120)
+        """A plain-text table: one row per test, a total line, failures' feedback indented.
+        Names and feedback are wrapped to the terminal's width, never cut."""
+        import textwrap
+
+        width = max(60, width or min(shutil_width(), 120))
+        name_w = min(max([len(t.name) for t in self.tests] + [10]), width - 24)
         rows = []
-        name_w = max([len(t.name) for t in self.tests] + [10])
-        name_w = min(name_w, width - 24)
         for t in self.tests:
             mark = "PASS" if t.status == "passed" else "FAIL"
-            rows.append(f"{mark}  {t.name[:name_w]:<{name_w}}  {t.score:5.1f} / {t.max_score:<5.1f}")
+            name = textwrap.wrap(t.name, name_w, break_long_words=True, break_on_hyphens=False) or [""]
+            rows.append(f"{mark}  {name[0]:<{name_w}}  {t.score:5.1f} / {t.max_score:<5.1f}")
+            rows += [" " * 6 + more for more in name[1:]]
             if details and t.status != "passed" and t.output and t.visibility != "hidden":
-                for line in t.output.strip().splitlines()[:4]:
-                    rows.append(" " * 6 + line[: width - 6])
+                for line in t.output.strip().splitlines():
+                    indent = len(line) - len(line.lstrip())
+                    rows += textwrap.wrap(line.strip(), width, initial_indent=" " * (6 + indent),
+                                          subsequent_indent=" " * (8 + indent), break_long_words=True,
+                                          break_on_hyphens=False, drop_whitespace=True) or [""]
         pct = 100.0 * self.score / self.max_score if self.max_score else 0.0
         rows.append("-" * min(width, name_w + 22))
         rows.append(f"TOTAL {self.score:.1f} / {self.max_score:.1f} ({pct:.0f} %)  in {self.execution_time:.1f} s")
+        if self.output:
+            rows = [line for para in self.output.strip().splitlines()
+                    for line in textwrap.wrap(para, width, subsequent_indent="  ") or [""]] + [""] + rows
         return "\n".join(rows)
 
 

@@ -158,6 +158,12 @@ def _limit_memory(limit, backend="tensorflow"):
 
     def apply():
         os.setsid()
+        try:  # the child dies with the trusted run (Ctrl-C, kill): no orphan keeps running
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
         if limit:
             import resource
 

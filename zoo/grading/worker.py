@@ -347,6 +347,17 @@ def bootstrap(req_fd, rep_fd, site_dirs, work_dir):
 
 
 # ----------------------------------------------------------------------------- fork server
+def die_with_parent():
+    """Linux: this process gets SIGKILL when its parent ends (PR_SET_PDEATHSIG), so an
+    interrupted or killed grader leaves no student code running."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+
 def zygote(sock_fd, site_dirs, preload):
     """Imports the heavy libraries once, then forks one child per exercise on request.
 
@@ -378,6 +389,7 @@ def zygote(sock_fd, site_dirs, preload):
             try:
                 sock.close()
                 os.setsid()
+                die_with_parent()
                 req_r, rep_w, log = fds
                 os.dup2(log, 1)
                 os.dup2(log, 2)
