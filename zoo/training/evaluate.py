@@ -9,7 +9,8 @@ import os
 
 from zoo import registry
 from zoo.data import load
-from zoo.io import ensure_out_dir, load_model, write_json
+from zoo.io import ensure_out_dir, write_json
+from zoo.models import load_model
 from zoo.tasks import check_dataset, get_task
 
 
