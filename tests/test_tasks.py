@@ -18,6 +18,7 @@ from zoo import tasks
 PROTOCOL_FUNCTIONS = ("compile_args", "fit_data", "evaluate", "predict_files", "figures")
 
 
+@pytest.mark.portable
 @pytest.mark.parametrize("name", sorted(tasks.TASKS))
 def test_every_task_implements_the_whole_protocol(name):
     task = tasks.get_task(name)
@@ -59,6 +60,7 @@ def _spy(model, seen):
     return model
 
 
+@pytest.mark.portable
 def test_a_png_gives_a_classifier_and_a_segmenter_the_same_pixels(tmp_path):
     files = _pngs(tmp_path)
     inputs = keras.Input((8, 8, 3))
