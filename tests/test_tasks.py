@@ -6,11 +6,10 @@ import inspect
 import json
 import types
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
-
-import keras
 
 from tests.conftest import run_zoo
 from zoo import tasks

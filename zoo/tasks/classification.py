@@ -13,9 +13,9 @@ import keras
 import numpy as np
 
 from zoo import plots
+from zoo.data.imagefolder import read_image
 from zoo.gradients import input_gradient
 from zoo.tasks.common import class_name, color_mode
-from zoo.data.imagefolder import read_image
 
 name = "classification"
 dataset_tasks = ("classification",)

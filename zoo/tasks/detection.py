@@ -13,6 +13,7 @@ import os
 import numpy as np
 from keras import ops
 
+from zoo import plots
 from zoo.detection import matching
 from zoo.detection.boxes import validate_boxes
 from zoo.detection.losses import BoxLoss, ClassLoss
@@ -20,7 +21,6 @@ from zoo.detection.metrics import evaluate_detections
 from zoo.detection.nms import compiled_detect
 from zoo.io import ensure_out_dir
 from zoo.models.ssd import default_boxes_of
-from zoo import plots
 from zoo.tasks.common import class_name, read_for_model
 
 name = "detection"

@@ -15,8 +15,8 @@ import os
 import numpy as np
 from keras import ops
 
-from zoo.models.autoencoder import BernoulliReconstructionLoss
 from zoo import plots
+from zoo.models.autoencoder import BernoulliReconstructionLoss
 from zoo.tasks import reconstruction
 from zoo.tasks.reconstruction import evaluate, fit_data, images, predict_files  # noqa: F401  (the protocol)
 

@@ -11,8 +11,8 @@ import os
 import numpy as np
 from PIL import Image
 
-from zoo.io import atomic_path, ensure_out_dir
 from zoo import plots
+from zoo.io import atomic_path, ensure_out_dir
 from zoo.segmentation import losses as seg_losses
 from zoo.segmentation import metrics as seg_metrics
 from zoo.tasks.common import read_for_model
