@@ -9,7 +9,8 @@ import pytest
 import keras
 
 import zoo
-from zoo.autoencoders import task
+from zoo.tasks import generation
+from zoo.tasks import reconstruction as task
 from zoo.autoencoders.pca import compare_with_pca
 from zoo.data import ArrayDataset, load_digits
 
@@ -51,7 +52,7 @@ def test_vae_plots_samples_and_latent_map(tmp_path):
 
     _, test = _digits()
     model = zoo.get_model("vae", input_shape=(16, 16, 1), latent_dim=2, depth=2, width=8)
-    args = task.compile_args(model, test)
+    args = generation.compile_args(model, test)
     assert type(args["loss"]).__name__ == "BernoulliReconstructionLoss" and args["metrics"] == ["mse"]
     z_mean, _ = model.encoder.predict(test.x, verbose=0)
     grid = np.linspace(-2, 2, 5)

@@ -9,7 +9,7 @@ import keras
 
 import zoo
 from zoo.data import ArrayDataset, shapes_det
-from zoo.detection import task
+from zoo.tasks import detection as task
 
 
 def _train(n_train, epochs, *, lr=3e-3, n_test=60, seed=0):

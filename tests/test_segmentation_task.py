@@ -12,7 +12,7 @@ import keras
 
 import zoo
 from zoo.data import ArrayDataset, shapes
-from zoo.segmentation import task
+from zoo.tasks import segmentation as task
 
 
 def _train(train, *, epochs, filters, depth, lr, batch_size=16, batch_norm=False):

@@ -124,11 +124,11 @@ def test_non_finite_pixels_are_refused_naming_the_sample(tmp_path):
 
 
 def test_dispatch_to_a_task_module(tmp_path, monkeypatch):
-    """A stand-in segmentation model and task module (the real ones come from another issue)."""
+    """A stand-in segmentation model and task: train calls the task protocol and nothing else."""
     import keras
 
-    from zoo import registry
-    from zoo.training.train import task_module, train
+    from zoo import registry, tasks
+    from zoo.training.train import train
 
     def tiny_seg(*, input_shape=(16, 16, 1), classes=2, **kw):
         i = keras.Input(input_shape)
@@ -139,23 +139,27 @@ def test_dispatch_to_a_task_module(tmp_path, monkeypatch):
     monkeypatch.setitem(registry._REGISTRY, "tiny_seg", spec)
     called = []
     stand_in = types.SimpleNamespace(
+        name="segmentation",
+        dataset_tasks=("segmentation",),
         compile_args=lambda m, d: called.append("compile_args") or {"loss": "sparse_categorical_crossentropy"},
         fit_data=lambda m, d: called.append("fit_data") or (d.x, d.y),
         evaluate=lambda m, d: called.append("evaluate") or {"mean_iou": 0.5, "pixel_accuracy": 0.9},
-        plot_predictions=lambda m, d, p: called.append("plot_predictions") or p,
+        figures=lambda m, d, out, prefix="": called.append("figures") or ["masks.png"],
+        predict_files=lambda m, paths, out, names: [],
     )
-    monkeypatch.setitem(sys.modules, "zoo.segmentation.task", stand_in)
+    assert isinstance(stand_in, tasks.Task)
+    monkeypatch.setitem(tasks.TASKS, "segmentation", stand_in)
     rng = np.random.default_rng(0)
     x = rng.uniform(size=(16, 16, 16, 1)).astype("float32")
     ds = ArrayDataset(x, (x[..., 0] > 0.5).astype(int), "segmentation", ["bg", "fg"], "fake")
     m = train("tiny_seg", "fake", str(tmp_path), epochs=1, batch_size=8, datasets=(ds, ds, ds), verbose=0)
     assert m["headline"] == {"mean_iou": 0.5} and m["task"] == "segmentation"
-    assert {"compile_args", "fit_data", "evaluate", "plot_predictions"} <= set(called)
+    assert {"compile_args", "fit_data", "evaluate", "figures"} <= set(called)
+    assert m["figures"] == ["learning_curves.png", "masks.png"]
     with pytest.raises(ValueError, match="--augment is for classifiers"):
         train("tiny_seg", "fake", str(tmp_path / "b"), augment=True, datasets=(ds, ds, ds))
-    monkeypatch.setitem(sys.modules, "zoo.detection.task", None)
-    with pytest.raises(ValueError, match="zoo.detection.task"):
-        task_module("detection")
+    with pytest.raises(ValueError, match=r"`task` must be one of classification, segmentation, .*Received: task='keypoints'"):
+        tasks.get_task("keypoints")
 
 
 def test_resume_after_kill_9(tmp_path):

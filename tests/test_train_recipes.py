@@ -115,21 +115,23 @@ def test_zoo_train_route_of_the_vae_writes_samples_and_a_latent_map(tmp_path, mo
 def test_a_wider_vae_code_is_mapped_on_its_principal_components(tmp_path, monkeypatch):
     import zoo
     from zoo import plots
-    from zoo.autoencoders import task
+    from zoo.tasks import generation, reconstruction
 
     drawn = {}
     monkeypatch.setattr(plots, "plot_latent_map", lambda codes, labels, path, **kw: drawn.update(codes=np.asarray(codes), **kw))
     monkeypatch.setattr(plots, "plot_vae_samples", lambda images, path, **kw: None)
     *_, test = _small_digits()
     model = zoo.get_model("vae", input_shape=(16, 16, 1), latent_dim=5, depth=1, width=4)
-    assert task.extra_figures(model, test, str(tmp_path)) == ["samples.png", "latent_map.png"]
+    assert generation.figures(model, test, str(tmp_path)) == ["predictions.png", "samples.png", "latent_map.png"]
     z = np.asarray(model.encoder.predict(test.x, verbose=0)[0])
     # the two coordinates are the projections of the centred codes with the largest variances
     assert drawn["codes"].shape == (24, 2) and drawn.get("decoder_grid") is None
     assert drawn["axis_labels"] == ("principal component 1", "principal component 2")
     var = np.var(drawn["codes"], axis=0)
     assert var[0] >= var[1] and np.isclose(var.sum(), np.linalg.svd(z - z.mean(0), compute_uv=False)[:2].__pow__(2).sum() / 24, rtol=1e-3)
-    assert task.extra_figures(zoo.get_model("autoencoder_conv", input_shape=(16, 16, 1), depth=1, width=4), test, str(tmp_path)) == []
+    drawn.clear()
+    conv_ae = zoo.get_model("autoencoder_conv", input_shape=(16, 16, 1), depth=1, width=4)
+    assert reconstruction.figures(conv_ae, test, str(tmp_path)) == ["predictions.png"] and not drawn  # no VAE pictures
 
 
 def test_zoo_evaluate_prints_headline_metrics_and_a_per_class_table():
@@ -157,5 +159,6 @@ def test_zoo_evaluate_refuses_a_dataset_of_another_task(tmp_path, monkeypatch):
     model.save(tmp_path / "m.keras")
     masks = ArrayDataset(np.zeros((2, 32, 32, 3), "float32"), np.zeros((2, 32, 32), "int32"), "segmentation", ["bg", "fg"], "shapes")
     monkeypatch.setattr("zoo.training.evaluate.load_for_model", lambda model, dataset, split, **kw: masks)
-    with pytest.raises(ValueError, match="--dataset shapes is a segmentation dataset, and 'lenet5' is a classification model"):
+    with pytest.raises(ValueError, match=r"^'lenet5' is a classification model and dataset 'shapes' is a segmentation dataset: "
+                       r"a classification model trains on digits, mnist, .*, folder:PATH\. Received: dataset='shapes'$"):
         evaluate_path(str(tmp_path / "m.keras"), "shapes")

@@ -8,7 +8,8 @@ import keras
 from keras import layers
 
 from zoo import transfer as T
-from zoo.io import load_model, save_model
+from zoo.io import save_model
+from zoo.models import load_model
 from zoo.models.preprocessing import ImagePreprocessing
 
 pytestmark = pytest.mark.portable

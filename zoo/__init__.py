@@ -32,6 +32,6 @@ def get_spec(name):
 
 def load_model(path, **kwargs):
     """Loads a `.keras` file saved from any zoo model, custom layers included, no `custom_objects`."""
-    from zoo.io import load_model as _load
+    from zoo.models import load_model as _load
 
     return _load(path, **kwargs)

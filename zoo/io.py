@@ -75,22 +75,3 @@ def save_model(model, path):
         raise ValueError(f"a model file must end in .keras. Received: path={path!r}")
     with atomic_path(path) as tmp:
         model.save(tmp)
-
-
-def load_model(path, **kwargs):
-    """Loads a saved zoo model: imports the zoo's registered layers first, no custom_objects."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"model file not found: {path!r}")
-    if os.path.isdir(path):
-        candidate = os.path.join(path, "model.keras")
-        if not os.path.isfile(candidate):
-            raise FileNotFoundError(f"{path!r} is a folder without model.keras (a run folder has one)")
-        path = candidate
-    if not path.endswith(".keras"):
-        raise ValueError(f"expected a .keras file or a run folder. Received: {path!r}")
-    import keras
-
-    import zoo.models  # noqa: F401  (registers the zoo's custom layers)
-
-    return keras.saving.load_model(path, **kwargs)

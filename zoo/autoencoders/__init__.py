@@ -1,2 +1,2 @@
-"""Autoencoder helpers: the task module `zoo.autoencoders.task` (reconstruction/generation for
-`zoo train/evaluate`) and the autoencoder-vs-PCA comparison `zoo.autoencoders.pca`."""
+"""Autoencoder helpers: the autoencoder-vs-PCA comparison `zoo.autoencoders.pca`. The tasks that
+`zoo train/evaluate` call are `zoo.tasks.reconstruction` and `zoo.tasks.generation` (the VAE)."""

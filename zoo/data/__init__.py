@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from zoo.data.digits import load_digits
+from zoo.data.tfds import KNOWN as _TFDS_KNOWN
 
 
 @dataclasses.dataclass
@@ -203,9 +204,29 @@ def as_pydataset(ds, batch_size=32, *, shuffle=True, seed=0):
     return _Batches()
 
 
+# The task of each dataset known by name (`ArrayDataset.task` once loaded); folder:PATH is classification.
+DATASET_TASKS = {
+    "digits": "classification",
+    "shapes": "segmentation",
+    "shapes-det": "detection",
+    "oxford_iiit_pet": "segmentation",
+    "voc": "detection",
+    **{name: "classification" for name in _TFDS_KNOWN},
+}
+
+
+def dataset_task(name):
+    """The task of dataset `name` before loading it ("folder:PATH" is classification), or None for a
+    tfds name the zoo does not know (its task is known once loaded)."""
+    key = str(name).strip()
+    if key.startswith("folder:"):
+        return "classification"
+    return DATASET_TASKS.get(key.lower())
+
+
 def dataset_names():
     """The names `load` accepts besides tfds names and folder:PATH (for messages and --help)."""
     return ["digits", *SYNTHETIC]
 
 
-__all__ = ["ArrayDataset", "as_pydataset", "load", "load_digits", "SPLITS"]
+__all__ = ["ArrayDataset", "DATASET_TASKS", "as_pydataset", "dataset_task", "load", "load_digits", "SPLITS"]

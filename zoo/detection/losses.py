@@ -9,7 +9,7 @@ mined) and a batch without any positives gives 0, with finite gradients (N is cl
 Keras compiles one loss per output, so the two halves are two `Loss` objects that share the
 normalisation: `ClassLoss` on the "classes" output (targets (B, A) int, 0 = background) and
 `BoxLoss` on the "boxes" output, whose targets (B, A, 5) carry the class target in the last
-channel so it knows the positives. `zoo.detection.task.fit_data` builds both.
+channel so it knows the positives. `zoo.tasks.detection.fit_data` builds both.
 """
 
 from __future__ import annotations

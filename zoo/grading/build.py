@@ -317,14 +317,39 @@ exit 0
 BUNDLE_FILES = ("pytest.ini",)
 
 
+def tests_for(exercises=None, root=ROOT, visible_only=False):
+    """Paths (relative to root) of the graded test files, all or those of the given exercises:
+    tests/exercises/test_exNN_*.py (visible) and, unless `visible_only`,
+    tests/exercises/hidden/test_exNN_*.py (the folder the student release leaves out).
+
+    Raises FileNotFoundError naming what is missing when an exercise has no test file: an
+    empty list would make pytest collect the whole repository."""
+    folder = os.path.join(root, "tests", "exercises")
+    names = exercise_names(root) if not exercises else [resolve_exercise(e, root) for e in exercises]
+    if not names:
+        raise FileNotFoundError(f"no exercises found under {root!r}: expected solutions/exNN_*.py or "
+                                f"tests/exercises/test_exNN_*.py there (run zoo from the course folder)")
+    paths, missing = [], []
+    for n in names:
+        visible = os.path.join(folder, f"test_{n}.py")
+        if os.path.exists(visible):
+            paths.append(visible)
+        else:
+            missing.append(os.path.relpath(visible, root))
+        if not visible_only:
+            paths += sorted(glob.glob(os.path.join(folder, "hidden", f"test_{n[:4]}_*.py")))
+    if missing:
+        raise FileNotFoundError(f"no graded tests for {', '.join(missing)} under {root!r}")
+    # relative: the command line of the trusted run is readable by any process of the user
+    return [os.path.relpath(p, root) for p in paths]
+
+
 def pack(out, root=ROOT, exercises=None):
     """Writes a Gradescope autograder zip in Gradescope's layout: setup.sh and run_autograder
     at the root (the zip is unpacked into /autograder/source), the zoo package, the graded
     tests (visible and hidden), grader-requirements.txt and assignment.json (the exercises of
     this assignment). Never solutions/. Returns the list of archive members."""
     names = [resolve_exercise(e, root) for e in exercises] if exercises else exercise_names(root)
-    from zoo.grading.grade import tests_for
-
     tests_for(names, root)  # every exercise has its graded tests (error names the missing ones)
     members = [("setup.sh", SETUP_SH, True), ("run_autograder", RUN_AUTOGRADER, True),
                ("grader-requirements.txt", "\n".join(grader_requirements(root)) + "\n", False),

@@ -4,7 +4,6 @@ children (zoo.grading.runner). The results come back as a `Results` (results.jso
 
 from __future__ import annotations
 
-import glob
 import os
 import select
 import signal
@@ -13,37 +12,10 @@ import sys
 import tempfile
 import time
 
-from zoo.grading.build import ROOT, exercise_names, resolve_exercise
+from zoo.grading.build import ROOT, exercise_names, resolve_exercise, tests_for  # noqa: F401  (zoo.grading.grade.tests_for)
 from zoo.grading.results import Results
 
 BACKENDS = ("tensorflow", "jax")
-
-
-def tests_for(exercises=None, root=ROOT, visible_only=False):
-    """Paths (relative to root) of the graded test files, all or those of the given exercises:
-    tests/exercises/test_exNN_*.py (visible) and, unless `visible_only`,
-    tests/exercises/hidden/test_exNN_*.py (the folder the student release leaves out).
-
-    Raises FileNotFoundError naming what is missing when an exercise has no test file: an
-    empty list would make pytest collect the whole repository."""
-    folder = os.path.join(root, "tests", "exercises")
-    names = exercise_names(root) if not exercises else [resolve_exercise(e, root) for e in exercises]
-    if not names:
-        raise FileNotFoundError(f"no exercises found under {root!r}: expected solutions/exNN_*.py or "
-                                f"tests/exercises/test_exNN_*.py there (run zoo from the course folder)")
-    paths, missing = [], []
-    for n in names:
-        visible = os.path.join(folder, f"test_{n}.py")
-        if os.path.exists(visible):
-            paths.append(visible)
-        else:
-            missing.append(os.path.relpath(visible, root))
-        if not visible_only:
-            paths += sorted(glob.glob(os.path.join(folder, "hidden", f"test_{n[:4]}_*.py")))
-    if missing:
-        raise FileNotFoundError(f"no graded tests for {', '.join(missing)} under {root!r}")
-    # relative: the command line of the trusted run is readable by any process of the user
-    return [os.path.relpath(p, root) for p in paths]
 
 
 def grade_submission(submission, *, out=None, backend=None, exercises=None, visible_only=False,

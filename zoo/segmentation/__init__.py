@@ -1,2 +1,2 @@
-"""Semantic segmentation: losses (Dice, focal, BCE+Dice), metrics (mean IoU, Dice per class),
-and the task module `zoo.segmentation.task` that `zoo train/evaluate/predict` call."""
+"""Semantic segmentation: losses (Dice, focal, BCE+Dice), metrics (mean IoU, Dice per class).
+The segmentation task (what `zoo train/evaluate/predict` call) is `zoo.tasks.segmentation`."""

@@ -24,7 +24,8 @@ def compare_optimizers(model, dataset, *, out="runs/compare-optimizers", optimiz
     from zoo import get_model, plots
     from zoo.io import ensure_out_dir, write_json
     from zoo.training.optimizers import DEFAULT_LR, OPTIMIZERS, make_optimizer
-    from zoo.training.train import load_splits, task_module
+    from zoo.tasks import get_task
+    from zoo.training.train import load_splits
 
     optimizers = list(optimizers or OPTIMIZERS)
     bad = [o for o in optimizers if o not in OPTIMIZERS]
@@ -36,7 +37,7 @@ def compare_optimizers(model, dataset, *, out="runs/compare-optimizers", optimiz
         ds, ds_val = load_splits(dataset, spec, seed=seed, splits=("train", "val"))
     else:
         ds, ds_val = datasets
-    tasks = task_module(spec.task)
+    tasks = get_task(spec.task)
     keras.utils.set_random_seed(seed)
     net = get_model(spec.name, input_shape=tuple(ds.x.shape[1:]), classes=ds.classes)
     initial = net.get_weights()

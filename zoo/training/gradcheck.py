@@ -33,7 +33,7 @@ def main(folder, seed=0, eps=1e-6, per_variable=3, n_input=8):
     import keras
 
     import zoo.models  # noqa: F401  (the zoo's registered layers)
-    from zoo.training.gradients import forward_value, input_gradient, loss_and_weight_gradients
+    from zoo.gradients import forward_value, input_gradient, loss_and_weight_gradients
 
     keras.config.set_floatx("float64")
     with open(os.path.join(folder, "model.json")) as f:

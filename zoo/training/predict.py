@@ -43,18 +43,18 @@ def _readable(files):
 
 def predict_paths(path, inputs, *, out=None):
     """Records {"path", "label", "probability", ...} for every input image."""
+    from zoo.tasks import get_task
     from zoo.training.evaluate import class_names_for, load_run_model, model_task
-    from zoo.training.train import task_module
 
     files = _readable(expand_inputs(inputs))
     model, run_dir, config = load_run_model(path)
-    task = model_task(model, config)
-    names = class_names_for(run_dir, model.output_shape[-1] if task == "classification" else 0)
+    task = get_task(model_task(model, config, run_dir))
+    names = class_names_for(run_dir, model.output_shape[-1] if task.name == "classification" else 0)
     if out:
         from zoo.io import ensure_out_dir
 
         out = ensure_out_dir(out)
     try:
-        return task_module(task).predict_files(model, files, out, names)
+        return task.predict_files(model, files, out, names)
     except OSError as e:
         raise ValueError(f"cannot read an input image: {e}") from None

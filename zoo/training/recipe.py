@@ -61,7 +61,7 @@ class _Setup:
         self.classes = ds.classes
         probe = self.fresh()
         if loss is None:
-            from zoo.training.classification import compile_args
+            from zoo.tasks.classification import compile_args
 
             loss = compile_args(probe, ds)["loss"]
         self.loss = _loss_fn(loss)
@@ -114,7 +114,7 @@ def check_initial_loss(s):
     loss = s.loss_on(m, x, y)
     expected = -math.log(1.0 / s.classes)
     data = {"initial_loss": loss, "expected": expected}
-    from zoo.training.classification import output_is_probability
+    from zoo.tasks.classification import output_is_probability
 
     probs = output_is_probability(m)
     if probs and _from_logits(s.loss):

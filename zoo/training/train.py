@@ -17,7 +17,6 @@ Run folder (`--out DIR`):
 from __future__ import annotations
 
 import csv
-import importlib
 import math
 import os
 import sys
@@ -25,13 +24,8 @@ import time
 
 import numpy as np
 
-TASK_MODULES = {
-    "classification": "zoo.training.classification",
-    "segmentation": "zoo.segmentation.task",
-    "detection": "zoo.detection.task",
-    "reconstruction": "zoo.autoencoders.task",
-    "generation": "zoo.autoencoders.task",
-}
+from zoo.tasks import check_dataset, get_task
+
 # Settings that must match for a rerun to resume the run in --out.
 RESUME_KEYS = ("model", "dataset", "epochs", "batch_size", "optimizer", "lr", "schedule", "augment", "seed", "image_size", "l2", "weight_decay", "patience")
 
@@ -45,21 +39,6 @@ def read_json_or_none(path):
             return json.load(f)
     except (FileNotFoundError, ValueError):
         return None
-
-
-def task_module(task):
-    """The module implementing the task functions of contract 3 for `task`."""
-    if task not in TASK_MODULES:
-        raise ValueError(f"no training support for task {task!r}; known tasks: {', '.join(TASK_MODULES)}")
-    name = TASK_MODULES[task]
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        if e.name and name.startswith(e.name):
-            raise ValueError(
-                f"task {task!r} needs the module {name}, which this installation of zoo does not have"
-            ) from None
-        raise
 
 
 def dataset_kwargs(dataset, spec):
@@ -218,7 +197,8 @@ def train(
         raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}. Received: optimizer={optimizer!r}")
     if schedule not in SCHEDULES:
         raise ValueError(f"--schedule must be one of {', '.join(SCHEDULES)}. Received: schedule={schedule!r}")
-    tasks = task_module(spec.task)
+    tasks = get_task(spec.task)
+    check_dataset(tasks, dataset if datasets is None else datasets[0], model=spec.name)
     if augment and spec.task != "classification":
         raise ValueError(
             f"--augment is for classifiers; {model} is a {spec.task} model (its masks/boxes would have to move with the image)"
@@ -266,6 +246,7 @@ def train(
     keras.utils.set_random_seed(seed)
     if datasets is None:
         ds_train, ds_val, ds_test = load_splits(dataset, spec, image_size=image_size, seed=seed, data_dir=data_dir)
+        check_dataset(tasks, ds_train, model=spec.name)  # a tfds name whose task shows only once loaded
     else:
         ds_train, ds_val, ds_test = (d.check_finite() for d in datasets)
     write_json(paths["labels"], list(ds_train.class_names))
@@ -327,18 +308,7 @@ def train(
         history = plots.read_history_csv(paths["csv"])
         plots.plot_learning_curves(history, os.path.join(out, "learning_curves.png"), title=f"{spec.name} on {dataset}")
     figures = ["learning_curves.png"] if all_rows else []
-    if spec.task == "classification":
-        from zoo.training.evaluate import classification_figures
-
-        figures += classification_figures(net, ds_test, out)
-    else:
-        try:
-            tasks.plot_predictions(net, ds_test, os.path.join(out, "predictions.png"))
-            figures.append("predictions.png")
-            if hasattr(tasks, "extra_figures"):  # e.g. a VAE's samples and latent map
-                figures += tasks.extra_figures(net, ds_test, out)
-        except (NotImplementedError, ValueError) as e:  # a task without a picture says why
-            print(f"zoo train: no predictions figure ({e})", file=sys.stderr)
+    figures += tasks.figures(net, ds_test, out)
     headline = next(iter(test))
     val_losses = history.get("val_loss", np.array([]))
     best_epoch = int(np.nanargmin(val_losses)) + 1 if len(val_losses) and np.isfinite(val_losses).any() else None

@@ -8,8 +8,7 @@ import os
 import keras
 
 from zoo import registry
-from zoo.io import load_model
-from zoo.models import common
+from zoo.models import common, load_model
 
 # keras.applications module -> ImagePreprocessing mode (imagenet_utils.preprocess_input modes)
 APPLICATION_PREPROCESSING = {

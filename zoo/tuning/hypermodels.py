@@ -496,14 +496,14 @@ def _builder_default(spec, arg, fallback):
 
 
 class _TaskHyperModel(ZooHyperModel):
-    """Segmentation / detection / reconstruction: loss, metrics and (x, y) from the task module."""
-
-    task_module = None
+    """Segmentation / detection / reconstruction: loss, metrics and (x, y) from the model's task
+    (`zoo.tasks`; the VAE's is generation)."""
 
     def _task(self):
-        import importlib
+        from zoo import registry
+        from zoo.tasks import get_task
 
-        return importlib.import_module(self.task_module)
+        return get_task(registry.get_spec(self.model_name).task)
 
     def _as_dataset(self, x, y):
         from zoo.data import ArrayDataset
@@ -530,7 +530,6 @@ class AutoencoderHyperModel(_TaskHyperModel):
 
     family = "autoencoder"
     task = "reconstruction"
-    task_module = "zoo.autoencoders.task"
 
     def family_space(self):
         spec = getattr(self, "spec", None)
@@ -564,7 +563,6 @@ class UNetHyperModel(_TaskHyperModel):
 
     family = "unet"
     task = "segmentation"
-    task_module = "zoo.segmentation.task"
 
     def family_space(self):
         return (
@@ -596,7 +594,6 @@ class SSDHyperModel(_TaskHyperModel):
 
     family = "ssd"
     task = "detection"
-    task_module = "zoo.detection.task"
 
     def __init__(self, model, **kwargs):
         if model != "ssd_tiny":

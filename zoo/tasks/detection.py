@@ -1,8 +1,9 @@
-"""The detection task module for `zoo train / evaluate / predict` (contract 3 of the zoo).
+"""The detection task: boxes and classes per image (SSD).
 
 SSD models (zoo.models.ssd) output {"classes": (B, A, C + 1) logits, class 0 = background,
-"boxes": (B, A, 4) encoded offsets}; the dataset is an ArrayDataset with
-y = {"boxes": (N, M, 4) relative xyxy, "labels": (N, M) int, -1 = padding}.
+"boxes": (B, A, 4) encoded offsets}; a dataset's y is {"boxes": (N, M, 4) relative xyxy,
+"labels": (N, M) int, -1 = padding}. The box math lives in zoo.detection; this module only
+wires it to a model and a dataset.
 """
 
 from __future__ import annotations
@@ -10,18 +11,25 @@ from __future__ import annotations
 import os
 
 import numpy as np
+from keras import ops
 
+from zoo import plots
+from zoo.detection import matching
+from zoo.detection.boxes import validate_boxes
+from zoo.detection.losses import BoxLoss, ClassLoss
+from zoo.detection.metrics import evaluate_detections
+from zoo.detection.nms import compiled_detect
+from zoo.io import ensure_out_dir
+from zoo.models.ssd import default_boxes_of
+from zoo.tasks.common import class_name, read_for_model
+
+name = "detection"
+dataset_tasks = ("detection",)
 DETECT_DEFAULTS = dict(max_detections=100, iou_threshold=0.45, score_threshold=0.01, pre_nms_top_k=400)
 
 
-def _default_boxes(model):
-    from zoo.models.ssd import default_boxes_of
-
-    return default_boxes_of(model)
-
-
 def _check_dataset(model, dataset):
-    _default_boxes(model)  # an SSD model, or a clear error
+    default_boxes_of(model)  # an SSD model, or a clear error
     if getattr(dataset, "task", None) != "detection":
         raise ValueError(
             "the detection task needs a detection dataset (y = {'boxes', 'labels'}), e.g. shapes-det. "
@@ -46,19 +54,13 @@ def _check_dataset(model, dataset):
 
 def compile_args(model, dataset):
     """{"loss": {"classes": ClassLoss, "boxes": BoxLoss}} (MultiBox, zoo.detection.losses)."""
-    from zoo.detection.losses import BoxLoss, ClassLoss
-
-    _default_boxes(model)
+    default_boxes_of(model)
     return {"loss": {"classes": ClassLoss(), "boxes": BoxLoss()}}
 
 
 def encode_targets(model, boxes, labels, *, batch_size=256):
     """Per-anchor targets: ({"classes": (N, A) int32, "boxes": (N, A, 5) float32}) (matching.match)."""
-    from keras import ops
-
-    from zoo.detection import matching
-
-    anchors, variances = _default_boxes(model)
+    anchors, variances = default_boxes_of(model)
     cls_all, box_all = [], []
     for i in range(0, len(boxes), batch_size):
         c, d = matching.match(boxes[i : i + batch_size], labels[i : i + batch_size], anchors, variances=variances)
@@ -71,8 +73,6 @@ def encode_targets(model, boxes, labels, *, batch_size=256):
 def relative_ground_truth(dataset):
     """(boxes (N, M, 4) relative xyxy, labels (N, M) int32), checked; the dataset's format is
     `dataset.meta["box_format"]` (default "rel_xyxy"; the tfds loader gives pixel "xyxy")."""
-    from zoo.detection.boxes import validate_boxes
-
     fmt = dataset.meta.get("box_format", "rel_xyxy")
     h, w = dataset.x.shape[1:3]
     labels = np.asarray(dataset.y["labels"], "int32")
@@ -89,11 +89,7 @@ def fit_data(model, dataset):
 
 def predict_detections(model, x, *, batch_size=64, **detect_kwargs):
     """Detections per image: [{"boxes": (D, 4) relative xyxy, "scores": (D,), "labels": (D,)}, ...]."""
-    from keras import ops
-
-    from zoo.detection.nms import compiled_detect
-
-    anchors, variances = _default_boxes(model)
+    anchors, variances = default_boxes_of(model)
     fn = compiled_detect(**{**DETECT_DEFAULTS, **detect_kwargs, "variances": tuple(variances)})
     anchors = ops.convert_to_tensor(anchors)
     out = []
@@ -116,8 +112,6 @@ def _ground_truths(dataset):
 
 def evaluate(model, dataset):
     """{"map50": VOC AP@0.5, "coco_map": COCO mAP@[.5:.95], "coco_map50": COCO AP@0.5} on `dataset`."""
-    from zoo.detection.metrics import evaluate_detections
-
     _check_dataset(model, dataset)
     dets = predict_detections(model, dataset.x)
     h, w = dataset.x.shape[1:3]
@@ -129,27 +123,15 @@ def evaluate(model, dataset):
 
 def plot_predictions(model, dataset, path, *, max_images=12, score_threshold=0.3):
     """PNG of `max_images` scenes: predicted boxes (label, score) solid, ground truth dashed."""
-    from zoo.plots import plot_detections
-
     n = min(max_images, len(dataset))
     dets = predict_detections(model, dataset.x[:n])
-    return plot_detections(dataset.x[:n], dets, path, class_names=dataset.class_names,
+    return plots.plot_detections(dataset.x[:n], dets, path, class_names=dataset.class_names,
                            ground_truths=_ground_truths(dataset)[:n], score_threshold=score_threshold)
 
 
-def _read_image(path, size, channels):
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            im = im.convert("L" if channels == 1 else "RGB")
-            original = np.asarray(im, "float32") / 255.0
-            resized = np.asarray(im.resize((size[1], size[0]), Image.BILINEAR), "float32") / 255.0
-    except (OSError, ValueError) as e:
-        raise ValueError(f"cannot read image {path!r}: {e}") from None
-    if channels == 1:
-        original, resized = original[..., None], resized[..., None]
-    return original, resized
+def figures(model, dataset, out, *, prefix=""):
+    """`predictions.png` (predicted and true boxes) in folder `out`, `prefix` in front."""
+    return [os.path.basename(plot_predictions(model, dataset, os.path.join(out, f"{prefix}predictions.png")))]
 
 
 def predict_files(model, paths, out_dir, class_names, *, score_threshold=0.3):
@@ -160,29 +142,22 @@ def predict_files(model, paths, out_dir, class_names, *, score_threshold=0.3):
         (its score, 0.0 if none), "detections": [{"label", "score", "box": [x1, y1, x2, y2]
         pixels of the original image]}, "output": PNG path}.
     """
-    from zoo.io import ensure_out_dir
-    from zoo.plots import draw_detections
-
     if not paths:
         raise ValueError("no input images: pass image files or folders. Received: paths=[]")
     out_dir = ensure_out_dir(out_dir)
-    size = tuple(model.inputs[0].shape[1:3])
-    channels = model.inputs[0].shape[-1]
     records = []
     for p in paths:
-        if not os.path.isfile(p):
-            raise FileNotFoundError(f"image not found: {p!r}")
-        original, resized = _read_image(p, size, channels)
+        resized, original = read_for_model(p, model)
         det = predict_detections(model, resized[None])[0]
         keep = det["scores"] >= score_threshold
         oh, ow = original.shape[:2]
         boxes = det["boxes"][keep] * np.array([ow, oh, ow, oh])
-        labels = [class_names[int(c)] if int(c) < len(class_names) else str(int(c)) for c in det["labels"][keep]]
+        labels = [class_name(class_names, c) for c in det["labels"][keep]]
         scores = det["scores"][keep]
-        name = os.path.splitext(os.path.basename(p))[0]
-        out = os.path.join(out_dir, f"{name}_boxes.png")
-        draw_detections(original, boxes, labels, scores, out)
-        dets = [{"label": l, "score": float(s), "box": [float(v) for v in b]} for l, s, b in zip(labels, scores, boxes)]
+        stem = os.path.splitext(os.path.basename(p))[0]
+        out = os.path.join(out_dir, f"{stem}_boxes.png")
+        plots.draw_detections(original, boxes, labels, scores, out)
+        dets = [{"label": lab, "score": float(s), "box": [float(v) for v in b]} for lab, s, b in zip(labels, scores, boxes)]
         records.append({
             "path": p,
             "label": labels[0] if labels else None,

@@ -1,9 +1,7 @@
-"""The segmentation task module (contract 3): what `zoo train / evaluate / predict` call for a
-model whose registry task is "segmentation" (U-Net).
+"""The segmentation task: a class id per pixel (U-Net).
 
-A model outputs per-pixel probabilities: (B, H, W, classes) softmax, or (B, H, W, 1) sigmoid
-for two classes (background / foreground). Datasets are `zoo.data.ArrayDataset`s with masks
-y of shape (N, H, W) holding class ids.
+A model outputs per-pixel probabilities: (B, H, W, classes) softmax, or (B, H, W, 1) sigmoid for
+two classes (background / foreground). A dataset's y holds masks (N, H, W) of class ids.
 """
 
 from __future__ import annotations
@@ -11,18 +9,21 @@ from __future__ import annotations
 import os
 
 import numpy as np
+from PIL import Image
 
+from zoo import plots
+from zoo.io import atomic_path, ensure_out_dir
 from zoo.segmentation import losses as seg_losses
 from zoo.segmentation import metrics as seg_metrics
+from zoo.tasks.common import read_for_model
 
-
-def _output_channels(model):
-    return int(model.outputs[0].shape[-1])
+name = "segmentation"
+dataset_tasks = ("segmentation",)
 
 
 def _model_classes(model):
     """Number of classes the model predicts (2 for a single sigmoid map)."""
-    c = _output_channels(model)
+    c = int(model.outputs[0].shape[-1])
     return 2 if c == 1 else c
 
 
@@ -108,61 +109,43 @@ def evaluate(model, dataset):
         "pixel_accuracy": float(np.trace(cm) / max(cm.sum(), 1)),
         "mean_dice": float(np.nanmean(dice)),
     }
-    for name, v in zip(names, iou):
-        out[f"iou_{name}"] = float(v)
-    for name, v in zip(names, dice):
-        out[f"dice_{name}"] = float(v)
+    for class_name, v in zip(names, iou):
+        out[f"iou_{class_name}"] = float(v)
+    for class_name, v in zip(names, dice):
+        out[f"dice_{class_name}"] = float(v)
     return out
 
 
 def plot_predictions(model, dataset, path, *, count=6):
     """Image / true mask / predicted mask overlays for the first `count` images."""
-    from zoo.plots import plot_segmentation
-
     classes = _check_fits(model, dataset)
     x, y = check_data(dataset.x[:count], dataset.y[:count], classes)
     pred, _ = predict_masks(model, x)
-    return plot_segmentation(x, y, pred, path, class_names=dataset.class_names)
+    return plots.plot_segmentation(x, y, pred, path, class_names=dataset.class_names)
 
 
-def _load_image(path, size, channels):
-    from PIL import Image
-
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"image file not found: {path!r}")
-    with Image.open(path) as im:
-        im = im.convert("L" if channels == 1 else "RGB")
-        original = im.size
-        if size is not None:
-            im = im.resize((size[1], size[0]), Image.BILINEAR)
-        arr = np.asarray(im, dtype=np.float32) / 255.0
-    if channels == 1:
-        arr = arr[..., None]
-    return arr, original
+def figures(model, dataset, out, *, prefix=""):
+    """`predictions.png` (overlays of true and predicted masks) in folder `out`, `prefix` in front."""
+    return [os.path.basename(plot_predictions(model, dataset, os.path.join(out, f"{prefix}predictions.png")))]
 
 
 def predict_files(model, paths, out_dir, class_names):
-    """Segments image files; writes `<stem>_mask.png` (class ids) and `<stem>_overlay.png`.
+    """Segments image files; writes `<stem>_mask.png` (class ids, at the file's own size) and
+    `<stem>_overlay.png`.
 
     Returns:
         One record per file: {"path", "label" (the largest non-background class, or the
         background when nothing else is found), "probability" (its mean probability over its
         pixels), "mask", "overlay" (written PNGs), "class_pixels" {name: pixel count}}.
     """
-    from PIL import Image
-
-    from zoo.io import atomic_path, ensure_out_dir
-    from zoo.plots import plot_segmentation
-
     out_dir = ensure_out_dir(out_dir)
-    h, w, c = model.inputs[0].shape[1:]
     classes = _model_classes(model)
     names = list(class_names) if class_names else [str(i) for i in range(classes)]
     if len(names) != classes:
         raise ValueError(f"class_names has {len(names)} names but the model predicts {classes} classes. Received: class_names={names!r}")
     records = []
     for path in paths:
-        arr, original = _load_image(os.fspath(path), None if h is None else (h, w), c)
+        arr, original = read_for_model(path, model)
         pred, prob = predict_masks(model, arr[None])
         pred, prob = pred[0], prob[0]
         if prob.shape[-1] == 1:
@@ -174,8 +157,9 @@ def predict_files(model, paths, out_dir, class_names):
         stem = os.path.splitext(os.path.basename(os.fspath(path)))[0]
         mask_path = os.path.join(out_dir, f"{stem}_mask.png")
         with atomic_path(mask_path) as tmp:
-            Image.fromarray(pred.astype(np.uint8), mode="L").resize(original, Image.NEAREST).save(tmp, format="PNG")
-        overlay_path = plot_segmentation(arr[None], None, pred[None], os.path.join(out_dir, f"{stem}_overlay.png"), class_names=names)
+            size = (original.shape[1], original.shape[0])
+            Image.fromarray(pred.astype(np.uint8), mode="L").resize(size, Image.NEAREST).save(tmp, format="PNG")
+        overlay_path = plots.plot_segmentation(arr[None], None, pred[None], os.path.join(out_dir, f"{stem}_overlay.png"), class_names=names)
         records.append(
             {
                 "path": os.fspath(path),

@@ -1,0 +1,124 @@
+"""The layer table of ARCHITECTURE (README "Architecture"), kept true: every module under zoo/ is
+parsed with `ast` and each import, at module top or inside a function, is checked against what
+its layer may import."""
+
+import ast
+import os
+
+import pytest
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+ZOO = os.path.join(ROOT, "zoo")
+
+# Layer of each package / module (longest prefix wins), top to bottom.
+LAYERS = {
+    "zoo.cli": "face", "zoo.commands": "face", "zoo.__main__": "face",
+    "zoo.training": "workflows", "zoo.transfer": "workflows", "zoo.tuning": "workflows", "zoo.demo": "workflows",
+    "zoo.bench": "workflows", "zoo.distribute": "workflows", "zoo.autoencoders": "workflows",
+    "zoo.tasks": "tasks",
+    "zoo": "models", "zoo.models": "models", "zoo.registry": "models", "zoo._catalog": "models", "zoo.checkpoints": "models",
+    "zoo.detection": "math", "zoo.segmentation": "math", "zoo.data": "math", "zoo.plots": "math", "zoo.io": "math",
+    "zoo.gradients": "math", "zoo.checks": "math",
+    "zoo.grading": "course",
+}
+NEVER = {
+    "models": {"tasks", "workflows", "face", "course"},
+    "tasks": {"workflows", "face"},
+    "math": {"models", "tasks", "workflows", "face", "course"},
+    "workflows": {"face"},
+    "course": {"models", "tasks", "workflows", "face"},
+}
+MAY_IMPORT_THE_FACE = {"zoo.cli", "zoo.__main__"}  # and the zoo.commands modules among themselves
+
+
+def layer_of(module):
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        if ".".join(parts[:n]) in LAYERS:
+            return LAYERS[".".join(parts[:n])]
+    return None
+
+
+def module_name(path):
+    rel = os.path.relpath(path, ROOT)[: -len(".py")].split(os.sep)
+    return ".".join(rel[:-1] if rel[-1] == "__init__" else rel)
+
+
+def zoo_modules():
+    for folder, _, files in os.walk(ZOO):
+        for f in sorted(files):
+            if f.endswith(".py"):
+                path = os.path.join(folder, f)
+                yield module_name(path), path
+
+
+def imported_modules(module, path):
+    """(line, module) of every zoo import in the file; `from zoo import X` names zoo.X when X is a
+    submodule, else the package `zoo` itself (its public names come from the registry)."""
+    is_package = path.endswith("__init__.py")
+    tree = ast.parse(open(path, encoding="utf-8").read(), path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                yield node.lineno, a.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                pkg = module.split(".")[: len(module.split(".")) - node.level + (1 if is_package else 0)]
+                base = ".".join(pkg + ([base] if base else []))
+            for a in node.names:
+                sub = f"{base}.{a.name}"
+                as_path = os.path.join(ROOT, *sub.split("."))
+                yield node.lineno, sub if os.path.exists(as_path + ".py") or os.path.isdir(as_path) else base
+
+
+def test_every_module_has_a_layer():
+    assert [m for m, _ in zoo_modules() if layer_of(m) is None] == []
+
+
+def test_layers_import_only_what_the_table_allows():
+    broken = []
+    for module, path in zoo_modules():
+        mine = layer_of(module)
+        for line, target in imported_modules(module, path):
+            if not (target == "zoo" or target.startswith("zoo.")):
+                continue
+            theirs = layer_of(target)
+            if theirs in NEVER.get(mine, ()) and not (mine == "models" and target == "zoo"):
+                broken.append(f"{os.path.relpath(path, ROOT)}:{line} ({mine}) imports {target} ({theirs})")
+    assert broken == []
+
+
+def test_only_the_entry_points_import_the_cli():
+    broken = []
+    for module, path in zoo_modules():
+        if module in MAY_IMPORT_THE_FACE or module.startswith("zoo.commands"):
+            continue
+        for line, target in imported_modules(module, path):
+            if target.split(".")[:2] in (["zoo", "cli"], ["zoo", "commands"]):
+                broken.append(f"{os.path.relpath(path, ROOT)}:{line} imports {target}")
+    assert broken == []
+
+
+@pytest.mark.parametrize("source, module, found", [
+    ("from zoo.models.ssd import default_boxes_of\n", "zoo.detection.task", "zoo.models.ssd"),
+    ("def f():\n    from zoo import registry\n", "zoo.plots", "zoo.registry"),
+    ("from ..models import ssd\n", "zoo.detection.task", "zoo.models.ssd"),
+])
+def test_the_checker_sees_imports_anywhere(tmp_path, source, module, found):
+    """The check cannot pass by not looking: imports inside functions and relative ones count."""
+    path = tmp_path / "m.py"
+    path.write_text(source)
+    assert found in [t for _, t in imported_modules(module, str(path))]
+    assert layer_of(found) in NEVER[layer_of(module)]
+
+
+def test_no_two_modules_import_each_other():
+    """zoo.training.train <-> zoo.training.evaluate was such a pair; a package's __init__ and its
+    own modules are exempt (they are one unit)."""
+    edges = {(module, target) for module, path in zoo_modules() for _, target in imported_modules(module, path)}
+    pairs = sorted(
+        f"{a} <-> {b}" for a, b in edges
+        if a < b and (b, a) in edges and not (b.startswith(a + ".") or a.startswith(b + "."))
+    )
+    assert pairs == []
