@@ -310,7 +310,7 @@ def become_submission(ident):
         except (ValueError, OSError):
             pass
     _prctl(38, 1)  # PR_SET_NO_NEW_PRIVS
-    _prctl(1, 9)  # PR_SET_PDEATHSIG SIGKILL (again: changing the uid cleared it)
+    die_with_parent()  # again: changing the uid cleared it
     importlib.invalidate_caches()  # folders listed before the switch (as a root without DAC rights) were listed empty
 
 
