@@ -25,7 +25,7 @@ def submission(request):
     cfg = request.config
     folder = _opt(cfg, "--submission") or os.environ.get("ZOO_SUBMISSION") or os.path.join(ROOT, "solutions")
     kw = {}
-    for opt, key in (("--call-timeout", "call_timeout"), ("--exercise-timeout", "exercise_timeout")):
+    for opt, key in (("--call-timeout", "call_timeout"), ("--exercise-timeout", "exercise_timeout"), ("--memory-limit", "memory_limit")):
         if _opt(cfg, opt):
             kw[key] = _opt(cfg, opt)
     sub = Submission(folder, backend=_opt(cfg, "--backend"), **kw)

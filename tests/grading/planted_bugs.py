@@ -180,3 +180,86 @@ def write_submission(bugs, folder):
         with open(os.path.join(folder, fn), "w", encoding="utf-8") as f:
             f.write(src)
     return folder
+
+
+# ----------------------------------------------------------------------------- issue 17: four or more per exercise
+# Each must lose points of its exercise but not all of them (0 < score < full): a plausible single
+# mistake, caught by a graded test (tests/exercises/hidden/test_exNN_edges.py holds the edge cases).
+MORE_BUGS = [
+    # ex01
+    _b("ex01_conv_pool", "padding only the rows", None, ("x = np.pad(x, padding)", "x = np.pad(x, ((padding, padding), (0, 0)))")),
+    _b("ex01_conv_pool", "pooling output assumes size == stride", None,
+       ("    oh = (x.shape[0] - size) // stride + 1\n    ow = (x.shape[1] - size) // stride + 1\n    out = np.zeros((oh, ow))\n    for i in range(oh):\n        for j in range(ow):\n            out[i, j] = x[i * stride : i * stride + size, j * stride : j * stride + size].max()",
+        "    oh = x.shape[0] // stride\n    ow = x.shape[1] // stride\n    out = np.zeros((oh, ow))\n    for i in range(oh):\n        for j in range(ow):\n            out[i, j] = x[i * stride : i * stride + size, j * stride : j * stride + size].max()")),
+    _b("ex01_conv_pool", "average pool divides by 4", None, ("j * stride : j * stride + size].mean()", "j * stride : j * stride + size].sum() / 4")),
+    _b("ex01_conv_pool", "output width taken from the height", None, ("ow = (x.shape[1] - kw) // stride + 1", "ow = oh")),
+    # ex02
+    _b("ex02_linear_classifier", "softmax normalised over the batch", None, ("return e / e.sum(axis=1, keepdims=True)", "return e / e.sum(axis=0, keepdims=True)")),
+    _b("ex02_linear_classifier", "softmax gradient not averaged", None, ("dW = X.T @ dscores / n", "dW = X.T @ dscores")),
+    _b("ex02_linear_classifier", "hinge margin fixed at 1", None, ("margins = np.maximum(0.0, s - correct + delta)", "margins = np.maximum(0.0, s - correct + 1.0)")),
+    _b("ex02_linear_classifier", "numeric gradient leaves the weight moved", None, ("        w[idx] = old\n        grad", "        grad")),
+    # ex03
+    _b("ex03_lenet", "F6 with 64 units", None, ('layers.Dense(84, activation=activation, name="f6")', 'layers.Dense(64, activation=activation, name="f6")')),
+    _b("ex03_lenet", "classes ignored", None, ('layers.Dense(classes, activation="softmax", name="predictions")', 'layers.Dense(10, activation="softmax", name="predictions")')),
+    _b("ex03_lenet", "count forgets the output bias", None, ("out = (84 + 1) * classes", "out = 84 * classes")),
+    _b("ex03_lenet", "activation ignored in C3", None, ('layers.Conv2D(16, 5, activation=activation, name="c3")', 'layers.Conv2D(16, 5, activation="relu", name="c3")')),
+    # ex04
+    _b("ex04_training_recipe", "baseline counts instead of a fraction", None, ("float(np.mean(np.asarray(y_test) == majority))", "float(np.sum(np.asarray(y_test) == majority))")),
+    _b("ex04_training_recipe", "overfit with one step", None, ("model.fit(xs, ys, batch_size=len(x), epochs=1, shuffle=False, verbose=0)", "model.fit(x, y, batch_size=len(x), epochs=1, shuffle=False, verbose=0)")),
+    _b("ex04_training_recipe", "expected loss of a uniform guess over classes + 1", None, ("return float(-np.log(1.0 / classes))", "return float(np.log(classes + 1))")),
+    _b("ex04_training_recipe", "accuracy before training", None,
+       ("    first = float(model.evaluate(x, y, verbose=0))\n", "    first = float(model.evaluate(x, y, verbose=0))\n    acc0 = float(np.mean(np.argmax(model.predict(x, verbose=0), axis=1) == y))\n"),
+       ("    return first, last, acc", "    return first, last, acc0")),
+    # ex05
+    _b("ex05_optimizers", "Adam's second moment of |g|", None, ("v = b2 * v + (1 - b2) * g * g", "v = b2 * v + (1 - b2) * np.abs(g)")),
+    _b("ex05_optimizers", "cosine not held after the end", None, ("math.cos(math.pi * min(step, total) / total)", "math.cos(math.pi * step / total)")),
+    _b("ex05_optimizers", "warm-up starts at 0", None, ("lr0 * (step + 1) / warmup_steps if step < warmup_steps", "lr0 * step / warmup_steps if step < warmup_steps")),
+    _b("ex05_optimizers", "Adam's epsilon inside the root", None, ("(np.sqrt(v_hat) + eps)", "np.sqrt(v_hat + eps)")),
+    # ex06
+    _b("ex06_regularization", "penalty without lambda", None, ("float(lam * sum(", "float(sum(")),
+    _b("ex06_regularization", "hidden sizes fixed", None, ("    for units in hidden:", "    for units in (64, 32):")),
+    _b("ex06_regularization", "a tie counts as an improvement", None, ("        if loss < best:", "        if loss <= best:")),
+    _b("ex06_regularization", "L2 factor fixed", None, ("kernel_regularizer=keras.regularizers.L2(l2)", "kernel_regularizer=keras.regularizers.L2(1e-4)")),
+    # ex07
+    _b("ex07_batchnorm_dropout", "running averages weighted the wrong way", None,
+       ("running_mean = momentum * running_mean + (1 - momentum) * mean", "running_mean = (1 - momentum) * running_mean + momentum * mean"),
+       ("running_var = momentum * running_var + (1 - momentum) * var", "running_var = (1 - momentum) * running_var + momentum * var")),
+    _b("ex07_batchnorm_dropout", "dropout keeps with probability rate", None, ("    keep = rng.random(x.shape) >= rate\n", "    keep = rng.random(x.shape) < rate\n")),
+    _b("ex07_batchnorm_dropout", "beta forgotten", None, ("y = gamma * (x - mean) / np.sqrt(var + eps) + beta", "y = gamma * (x - mean) / np.sqrt(var + eps)")),
+    _b("ex07_batchnorm_dropout", "running variance of the std", None, ("running_var = momentum * running_var + (1 - momentum) * var", "running_var = momentum * running_var + (1 - momentum) * np.sqrt(var)")),
+    # ex08
+    _b("ex08_vgg_resnet_blocks", "no projection when only the channels change", None, ("if stride != 1 or x.shape[-1] != filters:", "if stride != 1:")),
+    _b("ex08_vgg_resnet_blocks", "VGG count without biases", None, ("total += (9 * c + 1) * filters", "total += 9 * c * filters")),
+    _b("ex08_vgg_resnet_blocks", "projection count without its BatchNorm", None, ("total += c_in * filters + 4 * filters", "total += c_in * filters")),
+    _b("ex08_vgg_resnet_blocks", "VGG pooling with stride 1", None, ('layers.MaxPooling2D(2, strides=2, name=f"{name}_pool")', 'layers.MaxPooling2D(2, strides=1, name=f"{name}_pool")')),
+    # ex09
+    _b("ex09_transfer", "fine-tune never recompiles", None,
+       ('    model.compile(optimizer=keras.optimizers.Adam(1e-5), loss="sparse_categorical_crossentropy", metrics=["accuracy"])\n    return model', "    return model")),
+    _b("ex09_transfer", "fine-tune at the first learning rate", None, ("keras.optimizers.Adam(1e-5)", "keras.optimizers.Adam(1e-3)")),
+    _b("ex09_transfer", "freeze() does nothing", None, ("    backbone.trainable = False\n    return backbone", "    return backbone")),
+    _b("ex09_transfer", "flatten instead of global pooling", None, ('layers.GlobalAveragePooling2D(name="head_pool")(x)', 'layers.Flatten(name="head_pool")(x)')),
+    # ex10
+    _b("ex10_autoencoder", "linear code", None, ('layers.Dense(code_dim, activation="relu")', "layers.Dense(code_dim)")),
+    _b("ex10_autoencoder", "noisy inputs not clipped", None, ("np.clip(x + rng.normal(0.0, std, x.shape), 0.0, 1.0)", "(x + rng.normal(0.0, std, x.shape))")),
+    _b("ex10_autoencoder", "KL averaged over the code", None, ("return -0.5 * np.sum(1 + log_var - mu**2 - np.exp(log_var), axis=1)", "return -0.5 * np.mean(1 + log_var - mu**2 - np.exp(log_var), axis=1)")),
+    _b("ex10_autoencoder", "classifier ignores code_dim", None, ("_, encoder = build_autoencoder(input_dim, code_dim)", "_, encoder = build_autoencoder(input_dim)")),
+    # ex11
+    _b("ex11_unet_dice", "IoU NaN for two empty masks", None, ("return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)", "return float(np.logical_and(a, b).sum() / union)")),
+    _b("ex11_unet_dice", "Dice 0 for two empty masks", None, ("return 1.0 if total == 0 else", "return 0.0 if total == 0 else")),
+    _b("ex11_unet_dice", "soft Dice smoothed in the numerator only", None, ("(np.sum(p) + np.sum(t) + smooth)", "(np.sum(p) + np.sum(t))")),
+    _b("ex11_unet_dice", "classes ignored in the head", None, ('layers.Conv2D(classes, 1, activation="softmax")', 'layers.Conv2D(2, 1, activation="softmax")')),
+    # ex12
+    _b("ex12_ssd_boxes", "aspect ratio inverted", None, ("scale * np.sqrt(ar), scale / np.sqrt(ar)", "scale / np.sqrt(ar), scale * np.sqrt(ar)")),
+    _b("ex12_ssd_boxes", "rows and columns swapped", None, ("cx, cy = (j + 0.5) / feature_size, (i + 0.5) / feature_size", "cx, cy = (i + 0.5) / feature_size, (j + 0.5) / feature_size")),
+    _b("ex12_ssd_boxes", "NMS keeps an overlap equal to the threshold out", None, ("if v <= iou_threshold]", "if v < iou_threshold]")),
+    _b("ex12_ssd_boxes", "NMS ties broken by the last index", None, ('order = list(np.argsort(-scores, kind="stable"))', "order = list(np.argsort(scores)[::-1])")),
+    # ex13
+    _b("ex13_tuning", "dropout not from the space", None, ("layers.Dropout(dropout)", "layers.Dropout(0.2)")),
+    _b("ex13_tuning", "units not from the space", None, ('layers.Dense(units, activation="relu")', 'layers.Dense(32, activation="relu")')),
+    _b("ex13_tuning", "learning rate not from the space", None, ("optimizer=keras.optimizers.Adam(lr)", "optimizer=keras.optimizers.Adam(1e-3)")),
+    _b("ex13_tuning", "dropout without its step", None, ('    dropout = hp.Float("dropout", 0.0, 0.5, step=0.1)', '    dropout = hp.Float("dropout", 0.0, 0.5)')),
+]
+
+
+def more_rounds():
+    return _rounds_of(MORE_BUGS)

@@ -24,13 +24,13 @@ def test_grade_solutions_writes_gradescope_results(tmp_path):
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
     assert set(data) >= {"score", "execution_time", "output", "tests"}
-    assert data["score"] == sum(t["max_score"] for t in data["tests"]) == 16
+    assert data["score"] == sum(t["max_score"] for t in data["tests"]) == 20  # ex01 9 + ex12 11 (edge tests in hidden/ included)
     for t in data["tests"]:
         assert set(t) >= {"name", "score", "max_score", "status", "output", "visibility"}
         assert t["status"] == "passed"
     vis = {t["name"].split(" (")[0]: t["visibility"] for t in data["tests"]}
     assert vis["ex12_ssd_boxes: test_match"] == "after_published" and vis["ex01_conv_pool: test_dice".replace("test_dice", "test_output_size")] == "visible"
-    assert "TOTAL 16.0 / 16.0 (100 %)" in proc.stdout
+    assert "TOTAL 20.0 / 20.0 (100 %)" in proc.stdout
     assert "PASS  ex01_conv_pool: test_conv_slide_example" in proc.stdout
 
 
@@ -88,8 +88,8 @@ def test_grade_class_is_resumable(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "2/2" in proc.stderr and "[" in proc.stderr  # progress bar
     rows = {r["student"]: r for r in csv.DictReader(out.open())}
-    assert float(rows["alice"]["score"]) == float(rows["alice"]["max_score"]) == 7.0
-    assert float(rows["bob"]["score"]) == 0.0 and float(rows["alice"]["ex01_conv_pool"]) == 7.0
+    assert float(rows["alice"]["score"]) == float(rows["alice"]["max_score"]) == 9.0
+    assert float(rows["bob"]["score"]) == 0.0 and float(rows["alice"]["ex01_conv_pool"]) == 9.0
     # resume: a new student is graded, the others are not
     (klass / "carol").mkdir()
     shutil.copy(os.path.join(ROOT, "solutions", "ex01_conv_pool.py"), klass / "carol")

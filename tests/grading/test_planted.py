@@ -70,3 +70,36 @@ def test_planted_bugs_numpy_exercises_caught(k, tmp_path):
 @pytest.mark.parametrize("k", [pytest.param(k, marks=[pytest.mark.slow] if k else []) for k in range(len(planted_bugs.slow_rounds()))])
 def test_planted_bugs_keras_exercises_caught(k, tmp_path):
     _grade_round(planted_bugs.slow_rounds()[k], tmp_path)
+
+
+# ----------------------------------------------------------------------------- issue 17's planted bugs
+def test_four_more_planted_bugs_per_exercise_apply():
+    counts = {}
+    for bug in planted_bugs.MORE_BUGS:
+        counts[bug.exercise] = counts.get(bug.exercise, 0) + 1
+        src = open(os.path.join(ROOT, "solutions", bug.exercise + ".py"), encoding="utf-8").read()
+        changed = bug.apply(src)
+        assert changed != src
+        compile(changed, bug.exercise, "exec")
+    assert len(counts) == 13 and min(counts.values()) >= 4, counts
+    assert not {(b.exercise, b.name) for b in planted_bugs.MORE_BUGS} & {(b.exercise, b.name) for b in planted_bugs.BUGS}
+
+
+def _grade_more(bugs, tmp_path):
+    """Every test of the bugs' exercises: each bug costs its exercise some points, not all."""
+    folder = planted_bugs.write_submission(bugs, str(tmp_path / "planted"))
+    res = grade_submission(folder, exercises=sorted({b.exercise for b in bugs}))
+    per = res.by_exercise()
+    wrong = [f"{b.exercise} / {b.name}: {per[b.exercise][0]}/{per[b.exercise][1]}" for b in bugs
+             if not 0 < per[b.exercise][0] < per[b.exercise][1]]
+    assert not wrong, "planted bugs scoring full marks or nothing:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_more_planted_bugs_numpy_exercises(k, tmp_path):
+    _grade_more([b for b in planted_bugs.more_rounds()[k] if planted_bugs.numpy_only(b.exercise)], tmp_path)
+
+
+@pytest.mark.parametrize("k", [pytest.param(k, marks=[pytest.mark.slow] if k else []) for k in range(4)])
+def test_more_planted_bugs_keras_exercises(k, tmp_path):
+    _grade_more([b for b in planted_bugs.more_rounds()[k] if not planted_bugs.numpy_only(b.exercise)], tmp_path)

@@ -25,7 +25,7 @@ def register(sub):
     p.add_argument("--backend", default=None, choices=("tensorflow", "jax"), help="Keras backend of the graded code (jax: also on a GPU)")
     p.add_argument("--exercise", action="append", default=None, help="grade only this exercise (repeatable)")
     p.add_argument("--call-timeout", type=positive_float, default=None, help="seconds one call of the submission may take (default 300)")
-    p.add_argument("--exercise-timeout", type=positive_float, default=None, help="seconds one exercise may take in all (default 300)")
+    p.add_argument("--exercise-timeout", type=positive_float, default=None, help="seconds one exercise may take in all, importing it included (default 600)")
     p.add_argument("--jobs", type=positive_int, default=1, help="test files graded in parallel (pytest-xdist)")
     p.set_defaults(func=run_grade, needs_keras=False)
 

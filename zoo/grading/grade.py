@@ -1,25 +1,37 @@
 """Grading one submission: the graded tests (tests/exercises) run in a trusted pytest process
 with `-p zoo.grading.plugin`; the submission's code runs only in that process's isolated
-children (zoo.grading.runner). The results come back as a `Results` (results.json schema)."""
+children (zoo.grading.runner). The results come back as a `Results` (results.json schema).
+
+This process watches the trusted one by a heartbeat (a file it touches every second), not by
+one long timeout: stopped or killed, it still leaves the scores it had earned (the plugin
+writes them after every test). This process is a subreaper: when the trusted run ends, every
+process still under it (a child's double-forked grandchild included) is killed before the
+results are written, atomically, here."""
 
 from __future__ import annotations
 
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 
+from zoo.grading import sandbox
 from zoo.grading.build import ROOT, exercise_names, resolve_exercise, tests_for  # noqa: F401  (zoo.grading.grade.tests_for)
-from zoo.grading.results import Results
+from zoo.grading.results import Results, TestResult
+
+HEARTBEAT_TIMEOUT = 60.0  # seconds without a heartbeat: the trusted run is stopped or hung
+_said = []
 
 BACKENDS = ("tensorflow", "jax")
 
 
 def grade_submission(submission, *, out=None, backend=None, exercises=None, visible_only=False,
-                     call_timeout=None, exercise_timeout=None, timeout=3600, root=ROOT, jobs=1, only_tests=None, keyword=None, progress=None):
+                     call_timeout=None, exercise_timeout=None, timeout=3600, root=ROOT, jobs=1, only_tests=None, keyword=None, progress=None,
+                     memory_limit=None, heartbeat_timeout=HEARTBEAT_TIMEOUT):
     """Grades `submission` (a folder of exNN_*.py); writes results.json to `out` when given.
     `keyword`: pytest's -k expression (only the tests it selects); `progress`: a callable that
     gets a line ("ex03_lenet: build_lenet5() still running, 30 s") while a call runs long.
@@ -32,17 +44,25 @@ def grade_submission(submission, *, out=None, backend=None, exercises=None, visi
     if backend is not None and backend not in BACKENDS:
         raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}. Received: --backend={backend!r}")
     backend = backend or os.environ.get("KERAS_BACKEND", "tensorflow")
+    if sandbox.mode() == "none" and not _said:
+        _said.append(True)
+        print(sandbox.NOT_A_BOUNDARY, file=sys.stderr)
     started = time.monotonic()
+    sandbox.make_subreaper()
     with tempfile.TemporaryDirectory(prefix="zoo-grade-") as tmp:
         res_path = os.path.join(tmp, "results.json")
+        beat = os.path.join(tmp, "heartbeat")
         cmd = [sys.executable, "-m", "pytest", "-p", "zoo.grading.plugin", "-p", "no:cacheprovider",
                "--confcutdir", os.path.join("tests", "exercises"), "--rootdir", ".",
                "-q", "--no-header", "-o", "addopts=", "--continue-on-collection-errors", "--timeout", str(int(timeout)),
-               "--submission", os.path.abspath(submission), "--results-json", res_path, "--backend", backend]
+               "--submission", os.path.abspath(submission), "--results-json", res_path, "--backend", backend,
+               "--heartbeat", beat]
         if call_timeout:
             cmd += ["--call-timeout", str(call_timeout)]
         if exercise_timeout:
             cmd += ["--exercise-timeout", str(exercise_timeout)]
+        if memory_limit:
+            cmd += ["--memory-limit", str(int(memory_limit))]
         if visible_only:
             cmd += ["-m", "not hidden"]
         if jobs and jobs > 1:
@@ -51,27 +71,48 @@ def grade_submission(submission, *, out=None, backend=None, exercises=None, visi
         if only_tests:  # test function names: grade just those (the planted-bug suite uses it)
             files = [f"{f}::{t}" for f in files for t in only_tests if _defines(os.path.join(root, f), t)]
         cmd += files
-        env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+        token = os.path.basename(tmp)  # marks every process of this run (children inherit it)
+        env = dict(os.environ, KERAS_BACKEND=backend, ZOO_GRADE_RUN=token,
+                   PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
         env.pop("ZOO_SUBMISSION", None)
         if keyword:
             cmd += ["-k", keyword]
-        log = run_trusted(cmd, cwd=root, env=env, timeout=timeout + 60, progress=progress)
+        status = {}
+        log = run_trusted(cmd, cwd=root, env=env, timeout=timeout + 60, progress=progress,
+                          watch=_heartbeat_watch(beat, heartbeat_timeout), status=status)
+        problem = status.get("problem")
+        boxes = _heartbeat(beat)
+        try:  # every process of the run, orphans included, is gone before results are read and written
+            for uid in boxes.get("uids", []):
+                sandbox.kill_all(uid=int(uid))
+            sandbox.kill_all(roots=_orphans(token))
+        except (TimeoutError, ValueError, TypeError) as e:  # pragma: no cover
+            problem = (problem or "") + f" ({e})"
+        for path in boxes.get("boxes", []):  # a trusted run that was killed left its children's folders
+            if isinstance(path, str) and os.path.basename(path).startswith("zoo-grade-box-"):
+                shutil.rmtree(path, ignore_errors=True)
         if os.path.exists(res_path):
             results = Results.read(res_path)
+            if problem:
+                results.output = f"The grading run was interrupted ({problem}): the tests it had not finished score 0."
+                results.tests.append(TestResult(f"Grading interrupted: {problem}", 0.0, 0.0, "failed", log[-5000:], "hidden"))
         else:
             last = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "no output")
-            results = Results.failed(f"the grader crashed before writing results ({last[-300:]})", log[-8000:])
+            results = Results.failed(f"the grader crashed before writing results ({problem or last[-300:]})", log[-8000:])
     results.execution_time = time.monotonic() - started
     if out:
         results.write(out)
     return results
 
 
-def run_trusted(cmd, *, cwd, env, timeout, progress=None):
+def run_trusted(cmd, *, cwd, env, timeout, progress=None, watch=None, status=None):
     """Runs the trusted pytest `cmd` in a session of its own and returns its output. The
     "still running" lines it writes on --progress-fd go to `progress` as they come. On Ctrl-C
     (KeyboardInterrupt) or any error here, the run and every process it started are stopped
-    within 2 s (SIGINT, then SIGKILL of its group; its children die with it), then re-raised."""
+    within 2 s (SIGINT, then SIGKILL of its group; its children die with it), then re-raised.
+    `watch()` is asked between reads: a message stops the run (its heartbeat stopped); what
+    went wrong, if anything, goes to status["problem"]."""
+    status = {} if status is None else status
     r, w = os.pipe()
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(cmd + ["--progress-fd", str(w)], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
@@ -82,6 +123,13 @@ def run_trusted(cmd, *, cwd, env, timeout, progress=None):
             while proc.poll() is None:
                 if time.monotonic() > deadline:
                     late = f"the grading run passed its {timeout} s limit\n"
+                    status["problem"] = late.strip()
+                    stop(proc)
+                    break
+                why = watch() if watch else None
+                if why:
+                    late = why + "\n"
+                    status["problem"] = why
                     stop(proc)
                     break
                 if not reading:
@@ -104,6 +152,7 @@ def run_trusted(cmd, *, cwd, env, timeout, progress=None):
         if proc.returncode not in (0, 1):  # pytest's own codes: 2 interrupted, 3 internal error, 4 usage, 5 no tests; < 0 a signal
             why = f"killed by {signal.Signals(-proc.returncode).name}" if proc.returncode < 0 else f"exit status {proc.returncode}"
             text += f"\nthe grading run ended: {why}"
+            status.setdefault("problem", f"the trusted run ended: {why}")
         return text
 
 
@@ -125,6 +174,53 @@ def stop(proc, grace=1.5):
         except (ProcessLookupError, PermissionError):
             return
         _wait(proc, wait)
+
+
+def _heartbeat_watch(beat, heartbeat_timeout):
+    """A check for run_trusted: a message when the trusted run's heartbeat file is older than
+    `heartbeat_timeout` seconds (the run is stopped or hung), else None."""
+    start = time.time()
+
+    def check():
+        try:
+            last = os.stat(beat).st_mtime
+        except OSError:
+            last = start
+        if time.time() - last > heartbeat_timeout:
+            return f"the trusted run gave no heartbeat for {heartbeat_timeout:.0f} s (stopped or hung)"
+        return None
+
+    return check
+
+
+def _orphans(token):
+    """Processes of this run that came back to this subreaper (their parents died): this
+    process's children whose environment carries the run's token (other gradings' runs in
+    other threads carry theirs)."""
+    me, mark = os.getpid(), f"ZOO_GRADE_RUN={token}".encode()
+    out = []
+    for p in sandbox.processes().values():
+        if p.ppid != me:
+            continue
+        try:
+            with open(f"/proc/{p.pid}/environ", "rb") as f:
+                if mark in f.read().split(b"\0"):
+                    out.append(p.pid)
+        except OSError:
+            continue
+    return out
+
+
+def _heartbeat(beat):
+    """What the trusted run's last heartbeat said: the uids and folders of its boxes."""
+    import json
+
+    try:
+        with open(beat, encoding="utf-8") as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def _defines(path, test_name):

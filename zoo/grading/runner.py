@@ -7,8 +7,14 @@ the submission's `module.py` in a persistent child that serves every call of tha
 * runs from a temporary copy holding the submission's files alone (no tests, no solutions),
   with that copy as its working directory, `python -I -S` (no PYTHONPATH, no user site, no
   `.pth` files, so no editable install pointing at the repository) and a scrubbed environment;
-* gets a memory limit (RLIMIT_AS, 6 GiB by default: TensorFlow maps about 3 GB at import),
-  a per-call timeout and a per-exercise time budget, and its own process group, killed whole;
+* gets a memory limit for the exercise as a whole (a memory cgroup where one is writable, else
+  the summed resident memory of its processes, polled; plus RLIMIT_AS per process, 6 GiB by
+  default: TensorFlow maps about 3 GB at import), a per-call timeout and a per-exercise time
+  budget (the import included: a loop at import costs the budget once);
+* runs, when the grader is root, as a uid/gid of its own inside a bubblewrap sandbox (or as
+  that uid alone where namespaces are refused): zoo.grading.sandbox;
+* is reaped whole: every process it started (its uid's, its cgroup's, its tree's) is killed
+  before the next exercise starts and before results are written; a stopped child is noticed;
 * returns plain data only, framed JSON on a private pipe, decoded strictly (no pickle).
 
 Assertions and scores stay in the trusted process: a child can print, write files or patch
@@ -31,10 +37,14 @@ import sysconfig
 import tempfile
 import time
 
+from zoo.grading import probes, sandbox
+
 WORKER_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 DEFAULT_CALL_TIMEOUT = 300.0  # generous: building Keras models on a busy 2-core machine is slow (slowest graded call: ~15 s on JAX at load 7)
-DEFAULT_EXERCISE_TIMEOUT = 600.0
+DEFAULT_EXERCISE_TIMEOUT = 600.0  # zoo grade --help and the README say the same
 IMPORT_TIMEOUT = 300.0  # importing the submission (and Keras with it) on a busy machine
+SPAWN_TIMEOUT = 300.0  # the fork server's reply (its first one waits for its Keras import)
+POLL = 0.25  # seconds between checks of a running call (stopped? over its memory?)
 DEFAULT_MEMORY_LIMIT = 6 * 1024**3
 MAX_REPLY = 256 * 1024 * 1024
 MAX_FILE = 2 * 1024 * 1024
@@ -153,8 +163,9 @@ def memory_rlimit(backend):
     return resource.RLIMIT_DATA if backend == "jax" and has_gpu() else resource.RLIMIT_AS
 
 
-def _limit_memory(limit, backend="tensorflow"):
+def _limit_memory(limit, backend="tensorflow", cgroup=None):
     which = memory_rlimit(backend)
+    procs = os.path.join(cgroup.path, "cgroup.procs") if cgroup is not None else None
 
     def apply():
         os.setsid()
@@ -164,6 +175,9 @@ def _limit_memory(limit, backend="tensorflow"):
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
+        if procs:  # before exec: the sandbox's first process, and all it starts, are in the cgroup
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
         if limit:
             import resource
 
@@ -187,59 +201,84 @@ class ForkServer:
 
     _servers = {}
 
-    def __init__(self, backend, memory_limit, repo_root):
+    def __init__(self, backend, memory_limit, repo_root, box):
         import socket
 
-        self.tmp = tempfile.mkdtemp(prefix="zoo-grade-server-")
+        self.tmp = tempfile.mkdtemp(prefix="server-", dir=box.path)
+        os.chmod(self.tmp, 0o711)
         home = os.path.join(self.tmp, "home")
         os.makedirs(home)
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         with open(WORKER_SOURCE, encoding="utf-8") as f:
             code = f.read()
         preload = ["numpy", "keras", "keras_tuner"]
-        code += f"\nzygote({theirs.fileno()}, {site_dirs(exclude=[repo_root])!r}, {preload!r})\n"
+        dirs = site_dirs(exclude=[repo_root])
+        code += f"\nzygote({theirs.fileno()}, {dirs!r}, {preload!r})\n"
         log = open(os.path.join(self.tmp, "server.log"), "wb")
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", code], cwd=self.tmp, env=child_env(backend, home, self.tmp),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(theirs.fileno(),),
-                preexec_fn=_limit_memory(memory_limit, backend), close_fds=True)
+                box.command(dirs, backend) + [sandbox.interpreter(), "-I", "-S", "-c", code], cwd=self.tmp,
+                env=child_env(backend, home, self.tmp), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                pass_fds=(theirs.fileno(),), preexec_fn=_limit_memory(memory_limit, backend), close_fds=True)
         finally:
             log.close()
             theirs.close()
 
     @classmethod
-    def get(cls, backend, memory_limit, repo_root):
-        key = (backend, memory_limit, repo_root)
+    def get(cls, backend, memory_limit, repo_root, box):
+        key = (backend, memory_limit, repo_root, box.path)
         server = cls._servers.get(key)
         if server is None or server.proc.poll() is not None:
-            server = cls._servers[key] = cls(backend, memory_limit, repo_root)
+            if server is not None:
+                server.close()
+            server = cls._servers[key] = cls(backend, memory_limit, repo_root, box)
         return server
 
-    def spawn(self, work_dir, fds):
-        """Forks a child serving on fds (req_r, rep_w, log); returns its pid."""
+    def spawn(self, request, fds, timeout=SPAWN_TIMEOUT):
+        """Forks a child serving on fds (req_r, rep_w, log); returns its pid. A server that does
+        not answer within `timeout` (stopped, hung) is killed: OSError."""
         import socket
 
-        socket.send_fds(self.sock, [json.dumps({"work_dir": work_dir}).encode()], list(fds))
-        reply = self.sock.recv(4096)
+        try:
+            self.sock.settimeout(timeout)
+            socket.send_fds(self.sock, [json.dumps(request).encode()], list(fds))
+            reply = self.sock.recv(4096)
+        except (socket.timeout, OSError) as e:
+            self.close()
+            raise OSError(f"the grader's fork server did not answer: {e}") from None
         if not reply:
+            self.close()
             raise OSError("the grader's fork server died")
-        return int(json.loads(reply.decode())["pid"])
+        try:
+            return int(json.loads(reply.decode())["pid"])
+        except (ValueError, KeyError, TypeError):
+            self.close()
+            raise OSError("the grader's fork server sent a bad reply") from None
 
     def close(self):
         try:
             self.sock.close()
-            self.proc.kill()
+        except OSError:
+            pass
+        try:
+            sandbox.kill_all(roots=[self.proc.pid])
+        except TimeoutError:  # pragma: no cover
+            pass
+        try:
             self.proc.wait(timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
+        except subprocess.TimeoutExpired:  # pragma: no cover
             pass
         shutil.rmtree(self.tmp, ignore_errors=True)
+        for key, server in list(self._servers.items()):
+            if server is self:
+                del self._servers[key]
 
     @classmethod
-    def close_all(cls):
-        for server in cls._servers.values():
-            server.close()
-        cls._servers.clear()
+    def close_all(cls, box_path=None):
+        """Ends the fork servers (of one box, or all)."""
+        for key, server in list(cls._servers.items()):
+            if box_path is None or key[-1] == box_path:
+                server.close()
 
 
 atexit.register(ForkServer.close_all)
@@ -285,6 +324,7 @@ def harden_current_process():
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
     except (OSError, AttributeError):
         pass
+    sandbox.make_subreaper()  # an orphan of a child comes back here, where the reaper finds it
 
 
 def child_env(backend, home, tmp):
@@ -301,6 +341,8 @@ def child_env(backend, home, tmp):
         "MPLBACKEND": "Agg",
         "CUDA_VISIBLE_DEVICES": "",
     }
+    if os.environ.get("ZOO_GRADE_RUN"):
+        env["ZOO_GRADE_RUN"] = os.environ["ZOO_GRADE_RUN"]  # the reaper of `zoo grade` finds orphans by it
     if backend == "jax":
         # float32 matmuls in full precision everywhere (an H100 defaults to TF32), so a GPU
         # grades with the tolerances, and gives the scores, of the CPU
@@ -315,11 +357,85 @@ def child_env(backend, home, tmp):
     return env
 
 
+# ----------------------------------------------------------------------------- one submission's box
+LIVE_UIDS = set()  # the uids of this process's boxes (the plugin's heartbeat reports them)
+LIVE_BOXES = set()  # and their folders (removed by zoo grade if this process dies)
+
+
+class Box:
+    """Where one submission's children live: a root-owned folder (0711) holding one folder per
+    exercise, the sandbox mode, and the submission's own uid/gid when the grader is root."""
+
+    def __init__(self, repo_root):
+        self.mode = sandbox.mode()
+        self.identity = sandbox.Identity() if self.mode != "none" else None
+        if self.identity:
+            LIVE_UIDS.add(self.identity.uid)
+        self.path = None
+        self.path = tempfile.mkdtemp(prefix="zoo-grade-box-")
+        LIVE_BOXES.add(self.path)
+        os.chmod(self.path, 0o711 if self.identity else 0o700)
+        if self.mode == "user":
+            unreachable = [d for d in [sandbox.interpreter(), sys.base_prefix] + site_dirs(exclude=[repo_root])
+                           if not sandbox.readable_by_others(d)]
+            if unreachable:
+                self.close()
+                raise RuntimeError(f"cannot run the submission as an unprivileged user: {unreachable[0]} is not readable "
+                                   "by other users (install Python and its packages where they can read them, or "
+                                   "install bubblewrap)")
+            # no mount sandbox: the hidden tests, the solutions and the package are hidden by their modes
+            sandbox.protect(protected_paths(repo_root))
+
+    @property
+    def uid(self):
+        return self.identity.uid if self.identity else None
+
+    def ident(self):
+        """What the child needs to drop its privileges: [uid, gid, process limit], or None."""
+        return [self.identity.uid, self.identity.gid, sandbox.NPROC_LIMIT] if self.identity else None
+
+    def command(self, dirs, backend):
+        """The sandbox's command prefix ([] outside bubblewrap)."""
+        if self.mode != "bwrap":
+            return []
+        return sandbox.bwrap_command(self.path, dirs, gpu=backend == "jax" and has_gpu())
+
+    def own(self, path):
+        """Gives a folder (and what it holds) to the submission's uid, 0700."""
+        if not self.identity:
+            return
+        for dirpath, dirnames, filenames in os.walk(path):
+            for name in [dirpath] + [os.path.join(dirpath, f) for f in filenames]:
+                os.chown(name, self.identity.uid, self.identity.gid)
+            os.chmod(dirpath, 0o700)
+
+    def close(self):
+        if self.identity:
+            sandbox.kill_all(uid=self.identity.uid)
+        if self.path:
+            shutil.rmtree(self.path, ignore_errors=True)
+            LIVE_BOXES.discard(self.path)
+            self.path = None
+        if self.identity:
+            self.identity.release()
+            LIVE_UIDS.discard(self.identity.uid)
+            self.identity = None
+
+
+def protected_paths(repo_root):
+    """The hidden tests, the solutions and the package, here and where the installed zoo lives."""
+    roots = {os.path.realpath(repo_root), os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))}
+    return sorted(os.path.join(r, d) for r in roots for d in ("tests", "solutions", "zoo", ".git"))
+
+
 # ----------------------------------------------------------------------------- one exercise's child
 class ExerciseWorker:
     """A persistent child serving every call of one exercise of one submission."""
 
-    def __init__(self, submission_dir, module, *, backend, call_timeout, exercise_timeout, memory_limit, repo_root):
+    def __init__(self, submission_dir, module, *, backend, call_timeout, exercise_timeout, memory_limit, repo_root, box):
+        self.box = box
+        self.cgroup = None
+        self.peak_memory = 0
         self.submission_dir = submission_dir
         self.module = module
         self.backend = backend
@@ -338,7 +454,8 @@ class ExerciseWorker:
         if not os.path.isfile(src):
             self.broken = f"the submission has no {self.module}.py"
             raise SubmissionError(self.broken)
-        self.tmp = tempfile.mkdtemp(prefix=f"zoo-grade-{self.module}-")
+        self.tmp = tempfile.mkdtemp(prefix=f"{self.module}-", dir=self.box.path)
+        os.chmod(self.tmp, 0o711 if self.box.identity else 0o700)
         work = os.path.join(self.tmp, "submission")
         os.makedirs(work)
         for name in sorted(os.listdir(self.submission_dir)):  # the submission alone: its top-level files
@@ -346,40 +463,51 @@ class ExerciseWorker:
             if os.path.isfile(path) and not os.path.islink(path) and os.path.getsize(path) <= MAX_FILE:
                 shutil.copyfile(path, os.path.join(work, name))
         home = os.path.join(self.tmp, "home")
-        os.makedirs(home)
+        scratch = os.path.join(self.tmp, "tmp")
+        for d in (home, scratch):
+            os.makedirs(d)
+        for d in (work, home, scratch):  # a copy only the submission's uid can write
+            self.box.own(d)
         self.log_path = os.path.join(self.tmp, "child.log")
+        self.cgroup = (sandbox.MemoryCgroup.create(f"zoo-grade-{self.box.uid}-{os.getpid()}-{self.module}", self.memory_limit)
+                       if self.box.identity and self.memory_limit else None)
         req_r, self.req_w = os.pipe()
         self.rep_r, rep_w = os.pipe()
         self.pid = None
         if use_fork_server(self.backend) and needs_keras(src):
             log = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            request = {"work_dir": work, "tmpdir": scratch, "ident": self.box.ident()}
+            started = time.monotonic()
             try:
                 for attempt in (0, 1):
                     try:
-                        server = ForkServer.get(self.backend, self.memory_limit, self.repo_root)
-                        self.pid = server.spawn(work, (req_r, rep_w, log))
+                        server = ForkServer.get(self.backend, self.memory_limit, self.repo_root, self.box)
+                        self.pid = server.spawn(request, (req_r, rep_w, log), timeout=max(1.0, min(SPAWN_TIMEOUT, self.budget)))
                         break
                     except OSError:
-                        if attempt:
+                        if attempt or time.monotonic() - started >= self.budget:
                             raise
             finally:
                 for fd in (req_r, rep_w, log):
                     os.close(fd)
+                self.budget -= time.monotonic() - started
+            self._enter_cgroup()
             return
         with open(WORKER_SOURCE, encoding="utf-8") as f:
             code = f.read()
-        code += f"\nbootstrap({req_r}, {rep_w}, {site_dirs(exclude=[self.repo_root])!r}, {work!r})\n"
+        dirs = site_dirs(exclude=[self.repo_root])
+        code += f"\nbootstrap({req_r}, {rep_w}, {dirs!r}, {work!r}, {self.box.ident()!r}, {scratch!r})\n"
         log = open(self.log_path, "wb")
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", code],
+                self.box.command(dirs, self.backend) + [sandbox.interpreter(), "-I", "-S", "-c", code],
                 cwd=work,
                 env=child_env(self.backend, home, self.tmp),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 pass_fds=(req_r, rep_w),
-                preexec_fn=_limit_memory(self.memory_limit, self.backend),
+                preexec_fn=_limit_memory(self.memory_limit, self.backend, self.cgroup),
                 close_fds=True,
             )
         finally:
@@ -388,11 +516,25 @@ class ExerciseWorker:
             os.close(rep_w)
         self.pid = self.proc.pid
 
+    def _enter_cgroup(self):
+        """The child waits for its first request: it has started nothing yet when it moves."""
+        if self.cgroup is None:
+            return
+        try:
+            self.cgroup.add(self.pid)
+        except OSError:
+            self.cgroup.remove()
+            self.cgroup = None
+
+    def _members(self, procs=None):
+        return sandbox.members(uid=self.box.uid, roots=[self.pid] if self.pid else [], cgroup=self.cgroup, procs=procs)
+
     def close(self):
+        """Kills every process of the exercise (uid, cgroup, tree) and removes its folder."""
         if self.pid is not None:
             try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+                sandbox.kill_all(uid=self.box.uid, roots=[self.pid], cgroup=self.cgroup)
+            except TimeoutError:  # pragma: no cover
                 pass
             if self.proc is not None:
                 try:
@@ -405,6 +547,10 @@ class ExerciseWorker:
                 except OSError:
                     pass
             self.proc = self.pid = None
+        if self.cgroup is not None:
+            self.peak_memory = max(self.peak_memory, self.cgroup.peak() or 0)
+            self.cgroup.remove()
+            self.cgroup = None
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
@@ -429,7 +575,11 @@ class ExerciseWorker:
             self._start()
             self.imported = False
         if not self.imported:  # the import has its own, longer limit: calls are timed alone
-            self._timed({"op": "import", "module": self.module}, max(IMPORT_TIMEOUT, self.call_timeout))
+            try:
+                self._timed({"op": "import", "module": self.module}, max(IMPORT_TIMEOUT, self.call_timeout))
+            except SubmissionError as e:
+                self.broken = self.broken or e.message  # an import that hangs would hang again: once only
+                raise
             self.imported = True
         return self._timed(request, timeout or self.call_timeout)
 
@@ -484,15 +634,43 @@ class ExerciseWorker:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            r, _, _ = select.select([self.rep_r], [], [], left)
+            r, _, _ = select.select([self.rep_r], [], [], min(left, POLL))
             if not r:
-                return None
+                self._watch()
+                continue
             b = os.read(self.rep_r, min(n - got, 1 << 20))
             if not b:
                 return None
             chunks.append(b)
             got += len(b)
         return b"".join(chunks)
+
+    def _watch(self):
+        """Between polls of a running call: a stopped child would stall the grader forever, and
+        without a cgroup the memory of all the exercise's processes together is summed here."""
+        procs = sandbox.processes()
+        mine = self._members(procs)
+        if any(procs[p].state in ("T", "t") for p in mine):  # its interpreter, or the sandbox around it
+            self._end(f"{self.module}: the submission's process was stopped (SIGSTOP) during the call")
+        if self.cgroup is not None and self.cgroup.oom_killed():  # one of its processes: the exercise is over
+            self._end(self._over_memory("during the call"))
+        if self.cgroup is None and self.memory_limit:
+            used = sum(procs[p].rss for p in mine)
+            self.peak_memory = max(self.peak_memory, used)
+            if used > self.memory_limit:
+                self._end(f"{self.module}: the submission's processes used {used / 1024**3:.1f} GiB together "
+                          f"(the limit is {self.memory_limit / 1024**3:.0f} GiB)")
+
+    def _over_memory(self, when):
+        return (f"{self.module}: the submission's processes went over the memory limit "
+                f"({self.memory_limit / 1024**3:.0f} GiB for the exercise) {when}")
+
+    def _end(self, message):
+        """Kills the exercise's processes; it cannot run any more: SubmissionError(message)."""
+        tail = self.log_tail()
+        self.close()
+        self.broken = message
+        raise SubmissionError(message, tail)
 
     def _timeout_or_death(self, deadline, timeout, request_op=None):
         if time.monotonic() >= deadline:
@@ -511,6 +689,8 @@ class ExerciseWorker:
                 code = self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+        if self.cgroup is not None and self.cgroup.oom_killed():
+            self._end(self._over_memory(when))
         tail = self.log_tail()
         self.close()
         if code is not None and code < 0:
@@ -539,26 +719,43 @@ class Submission:
                             memory_limit=int(memory_limit),
                             repo_root=os.path.realpath(repo_root or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
         self.workers = {}
-        self.max_live = 2
+        self.max_live = 1  # every process of an exercise is gone before the next exercise starts
+        self.box = Box(self.options["repo_root"])
+        self.peak_memory = {}
 
     def call(self, module, function, *args, probe=None, probe_kwargs=None, timeout=None, **kwargs):
         """Runs `module.function(*args, **kwargs)` in the exercise's child; returns plain data
         (through `probe` when the function returns a model). Raises SubmissionError."""
         worker = self.workers.pop(module, None)
         if worker is None:
-            worker = ExerciseWorker(self.folder, module, backend=self.backend, **self.options)
+            worker = ExerciseWorker(self.folder, module, backend=self.backend, box=self.box, **self.options)
         self.workers[module] = worker  # most recently used last
         live = [w for w in self.workers.values() if w.pid is not None and w is not worker]
         for old in live[: max(0, len(live) - (self.max_live - 1))]:
-            old.close()  # a child holds ~1 GB with TensorFlow: keep few alive (tests come file by file)
+            old.close()  # tests come file by file: the previous exercise's processes all end here
+            self.peak_memory[old.module] = max(self.peak_memory.get(old.module, 0), old.peak_memory)
+        probe_kwargs = dict(probe_kwargs or {})
+        trusted = {k: probe_kwargs.pop(k) for k in probes.TRUSTED_KWARGS if k in probe_kwargs}
         request = {"op": "call", "module": module, "func": function, "args": encode(list(args)),
-                   "kwargs": encode(kwargs), "probe": probe, "probe_kwargs": encode(probe_kwargs or {})}
-        return worker.call(request, timeout=timeout)
+                   "kwargs": encode(kwargs), "probe": probe, "probe_kwargs": encode(probe_kwargs)}
+        value = worker.call(request, timeout=timeout)
+        if not probe:
+            return value
+        probes.prepare_backend()
+        try:  # the model is rebuilt and described here, from its config and weights
+            return probes.describe(probe, value, **trusted)
+        except probes.ProbeError as e:
+            raise SubmissionError(str(e)) from None
 
     def close(self):
         for w in self.workers.values():
             w.close()
+            self.peak_memory[w.module] = max(self.peak_memory.get(w.module, 0), w.peak_memory)
         self.workers.clear()
+        if self.box is not None:
+            ForkServer.close_all(self.box.path)
+            self.box.close()
+            self.box = None
 
     def __enter__(self):
         return self

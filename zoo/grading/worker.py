@@ -130,10 +130,13 @@ def materialise(arg):
             return CALLABLES[v]
         if k == "__backbone__":
             return tiny_backbone(**v)
-        if k == "__hp__":
+        if k == "__hp__":  # {"name": value, ...}: values the search would have chosen
             import keras_tuner
 
-            return keras_tuner.HyperParameters()
+            hp = keras_tuner.HyperParameters()
+            for name, value in (v if isinstance(v, dict) else {}).items():
+                hp.values[name] = value
+            return hp
         if k == "__tmpdir__":
             import tempfile
 
@@ -146,99 +149,39 @@ def materialise(arg):
 
 
 # ----------------------------------------------------------------------------- probes
-def describe_model(model, x=None, training_too=False):
-    """Parameter counts, shapes, per-layer config (flattened, nested models included)."""
+def export_model(model):
+    """A model as plain data: its Keras config (JSON text) and its weights. The trusted process
+    rebuilds it (safe_mode) and computes every summary, count and output itself: nothing the
+    child says about a model is believed."""
     import keras
     import numpy as np
 
     if not isinstance(model, keras.Model):
         raise TypeError(f"expected a keras.Model, got {type(model).__name__}")
-
-    def shape_of(t):
-        try:
-            return [None if d is None else int(d) for d in t.shape]
-        except Exception:
-            return None
-
-    def count(ws):
-        return int(sum(int(np.prod(w.shape)) for w in ws))
-
-    rows = []
-
-    def walk(m, prefix):
-        for layer in m.layers:
-            cfg = layer.get_config()
-            row = {
-                "class": type(layer).__name__,
-                "name": prefix + layer.name,
-                "trainable": bool(layer.trainable),
-                "params": count(layer.weights),
-                "trainable_params": count(layer.trainable_weights),
-            }
-            for key in ("activation", "padding", "strides", "pool_size", "rate", "kernel_size",
-                        "filters", "units", "use_bias", "momentum", "epsilon"):
-                if key in cfg:
-                    v = cfg[key]
-                    row[key] = list(v) if isinstance(v, tuple) else v
-            for key in ("kernel_regularizer",):
-                if cfg.get(key):
-                    reg = cfg[key]
-                    row[key] = {"class": reg.get("class_name"), "config": {k: float(v) for k, v in reg.get("config", {}).items() if isinstance(v, (int, float))}}
-            try:
-                row["output_shape"] = shape_of(layer.output)
-            except Exception:
-                row["output_shape"] = None
-            rows.append(row)
-            if isinstance(layer, keras.Model):
-                walk(layer, prefix + layer.name + "/")
-
-    walk(model, "")
-    outs = model.outputs if isinstance(model.outputs, (list, tuple)) else [model.outputs]
-    out = {
-        "params": int(model.count_params()),
-        "trainable_params": count(model.trainable_weights),
-        "non_trainable_params": count(model.non_trainable_weights),
-        "output_shape": [shape_of(o) for o in outs] if len(outs) != 1 else shape_of(outs[0]),
-        "input_shape": shape_of(model.inputs[0]) if model.inputs else None,
-        "layers": rows,
-        "compiled": getattr(model, "optimizer", None) is not None and bool(getattr(model, "compiled", True)),
-        "loss": None if getattr(model, "loss", None) is None else str(getattr(model.loss, "name", model.loss)),
-    }
-    if x is not None:
-        if keras.backend.backend() == "jax":  # one XLA compile of the whole model, not one per op
-            out["pred"] = np.asarray(model.predict(x, verbose=0, batch_size=len(x)))
-        else:
-            out["pred"] = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)))
-        if training_too:
-            out["pred_train"] = np.asarray(keras.ops.convert_to_numpy(model(x, training=True)))
-    return out
+    config = json.dumps(keras.saving.serialize_keras_object(model))
+    return {"__model__": {"config": config, "weights": [np.asarray(w) for w in model.get_weights()]}}
 
 
-def probe_model(fn, args, kwargs, x=None, training_too=False):
-    return describe_model(fn(*args, **kwargs), x=x, training_too=training_too)
+def probe_model(fn, args, kwargs):
+    return export_model(fn(*args, **kwargs))
 
 
-def probe_block(fn, args, kwargs, input_shape, x=None):
-    """Calls fn(keras.Input(input_shape), *args) and describes the model around the block."""
+def probe_block(fn, args, kwargs, input_shape):
+    """Calls fn(keras.Input(input_shape), *args): the model around the block."""
     import keras
 
     inp = keras.Input(tuple(input_shape))
     out = fn(inp, *args, **kwargs)
-    return describe_model(keras.Model(inp, out), x=x)
+    return export_model(keras.Model(inp, out))
 
 
-def probe_models(fn, args, kwargs, x=None):
+def probe_models(fn, args, kwargs):
     """For functions returning a tuple of models."""
-    return tuple(describe_model(m, x=x) for m in fn(*args, **kwargs))
+    return tuple(export_model(m) for m in fn(*args, **kwargs))
 
 
-def probe_transfer(fn, args, kwargs, x=None):
-    """fn(backbone, ...) -> model; also reports which backbone layers stayed frozen."""
-    return describe_model(fn(*args, **kwargs), x=x)
-
-
-def probe_hypermodel(fn, args, kwargs, x=None):
-    """fn(hp) -> compiled model: reports the hyperparameter space and the model."""
+def probe_hypermodel(fn, args, kwargs):
+    """fn(hp) -> compiled model: the hyperparameter space it declared, and the model."""
     hp = args[0]
     model = fn(*args, **kwargs)
     space = []
@@ -250,11 +193,11 @@ def probe_hypermodel(fn, args, kwargs, x=None):
                 v = cfg[k]
                 row[k] = list(v) if isinstance(v, tuple) else v
         space.append(row)
-    return {"space": space, "model": describe_model(model, x=x)}
+    return {"space": space, "model": export_model(model)}
 
 
 PROBES = {"model": probe_model, "block": probe_block, "models": probe_models,
-          "transfer": probe_transfer, "hypermodel": probe_hypermodel}
+          "transfer": probe_model, "hypermodel": probe_hypermodel}
 
 
 # ----------------------------------------------------------------------------- main loop
@@ -338,9 +281,45 @@ def main(req_fd, rep_fd):
     os._exit(0)
 
 
-def bootstrap(req_fd, rep_fd, site_dirs, work_dir):
-    """Entry point run by `python -I -S -c`: fixes sys.path, then serves requests."""
+def _prctl(option, value):
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def become_submission(ident):
+    """Before any submission code: drop to the submission's own uid/gid when the grader runs as
+    root (`ident` = [uid, gid]; None keeps the user), forbid regaining privileges, bound the
+    uid's processes, and become a subreaper, so every process the exercise starts, double-forked
+    or not, stays in this process's tree for the grader's reaper."""
+    import resource
+
+    _prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+    if ident:
+        uid, gid, nproc = ident
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+        if os.getuid() != uid or os.geteuid() != uid:
+            os._exit(3)
+        try:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        except (ValueError, OSError):
+            pass
+    _prctl(38, 1)  # PR_SET_NO_NEW_PRIVS
+    die_with_parent()  # again: changing the uid cleared it
+    importlib.invalidate_caches()  # folders listed before the switch (as a root without DAC rights) were listed empty
+
+
+def bootstrap(req_fd, rep_fd, site_dirs, work_dir, ident=None, tmpdir=None):
+    """Entry point run by `python -I -S -c`: fixes sys.path, drops privileges, then serves requests."""
     sys.path[:] = [work_dir] + [p for p in sys.path if p and os.path.isdir(p)] + list(site_dirs)
+    become_submission(ident)
+    if tmpdir:
+        os.environ["TMPDIR"] = tmpdir
     os.chdir(work_dir)
     # requests and replies travel on their own fds; stdin is closed, stdout/stderr go to a log
     main(req_fd, rep_fd)
@@ -369,6 +348,8 @@ def zygote(sock_fd, site_dirs, preload):
     import socket
 
     sys.path[:] = [p for p in sys.path if p and os.path.isdir(p)] + list(site_dirs)
+    _prctl(4, 0)  # PR_SET_DUMPABLE 0: a child of the same user cannot trace or read this server
+    _prctl(36, 1)  # orphans of an exercise come back here (reaped: SIGCHLD is ignored)
     for name in preload:
         try:
             importlib.import_module(name)
@@ -396,7 +377,9 @@ def zygote(sock_fd, site_dirs, preload):
                 os.close(log)
                 devnull = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(devnull, 0)
-                os.environ["TMPDIR"] = os.path.dirname(req["work_dir"])
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                become_submission(req.get("ident"))
+                os.environ["TMPDIR"] = req.get("tmpdir") or os.path.dirname(req["work_dir"])
                 import tempfile
 
                 tempfile.tempdir = None
