@@ -17,6 +17,11 @@ $(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test-installed: setup.cfg pyproject.toml | $(BIN)/python
+	@# As root the grader runs submissions in a bubblewrap sandbox (tests/grading need it or a
+	@# Python readable by other users); install it where apt-get can.
+	@if [ "$$(id -u)" = 0 ] && ! command -v bwrap > /dev/null && command -v apt-get > /dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap > /dev/null) \
+		|| echo "make: bubblewrap could not be installed: the grader's root tests will fall back or skip"; fi
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $(VENV)/.installed $@
 

@@ -289,6 +289,12 @@ if ! command -v "$PYTHON" > /dev/null || ! "$PYTHON" -c "import ensurepip, venv"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv > /dev/null
 fi
+# bubblewrap: the submission's processes run in a mount sandbox (zoo/grading/sandbox.py); where it
+# cannot be installed or the container refuses namespaces, grading falls back to a separate uid.
+if ! command -v bwrap > /dev/null && command -v apt-get > /dev/null; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap > /dev/null; } \
+        || echo "setup.sh: bubblewrap could not be installed; submissions will run as a separate user only"
+fi
 "$PYTHON" -m venv "$AUTOGRADER/venv"
 "$AUTOGRADER/venv/bin/python" -m pip install -q --upgrade pip
 "$AUTOGRADER/venv/bin/python" -m pip install -q -r "$AUTOGRADER/source/grader-requirements.txt"
