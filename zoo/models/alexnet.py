@@ -104,7 +104,7 @@ def _build_alexnet(
         x = common.classifier_top(
             x, include_top=False, pooling=pooling, classes=classes, classifier_activation=None
         )
-    return common.build_model(inputs, x, name=name, weights=weights)
+    return common.build_model(inputs, x, name=name, weights=weights, checkpoint_map="alexnet")
 
 
 @register_model(
