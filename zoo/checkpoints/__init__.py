@@ -23,10 +23,12 @@ __all__ = [
     "CheckpointError",
     "FORMATS",
     "MAPS",
+    "checkpoint_classes",
     "checkpoint_format",
     "imagenet_classes",
     "load_checkpoint",
     "load_state_dict",
+    "read_tensors",
     "loadable_sources",
 ]
 
@@ -62,14 +64,27 @@ def loadable_sources(checkpoint_map):
     return out
 
 
-def load_checkpoint(model, path, *, checkpoint_map):
+def checkpoint_classes(fmt, tensors, checkpoint_map):
+    """The number of classes of the checkpoint's classifier, or None when it has none."""
+    fam = MAPS.get(checkpoint_map)
+    if fmt == "keras_h5":
+        arrays = tensors.get("predictions")
+        return int(arrays[0].shape[-1]) if arrays else None
+    tensors = {k[len("module."):] if k.startswith("module.") else k: v for k, v in tensors.items()}
+    head = tensors.get(getattr(fam, "HEAD_KEY", None))
+    return int(head.shape[0]) if head is not None and head.ndim == 2 else None
+
+
+def load_checkpoint(model, path, *, checkpoint_map, read=None):
     """Loads checkpoint `path` into the built zoo `model` and returns what the weights carry.
 
     Args:
         model: a zoo model built with the checkpoint's configuration (classes, widths, ...);
             `include_top=False` skips the checkpoint's classifier (named in "skipped").
         path: a `.pth`/`.pt`/`.bin`, `.safetensors` or keras.applications `.h5` file.
-        checkpoint_map: the model's family map, one of `MAPS`.
+        checkpoint_map: the model's family map, one of `MAPS` (the builders keep theirs in
+            `model.checkpoint_map`).
+        read: (format, tensors) of `read_tensors(path)` when the caller has read the file already.
     Returns:
         {"format", "checkpoint_map", "preprocessing" (an ImagePreprocessing mode), "class_names"
         (ImageNet's 1000 names for a 1000-way head, else None), "pretrained": True, "loaded",
@@ -85,7 +100,7 @@ def load_checkpoint(model, path, *, checkpoint_map):
             f"model {model.name!r} has no checkpoint map, so it loads only the zoo's own .keras / "
             f".weights.h5 files. Received: weights={path!r}"
         )
-    fmt, tensors = read_tensors(path)
+    fmt, tensors = read if read is not None else read_tensors(path)
     if fmt == "keras_h5":
         if not hasattr(fam, "keras_names"):
             raise CheckpointError(

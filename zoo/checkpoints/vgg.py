@@ -12,6 +12,7 @@ NAME = "vgg"
 SOURCES = "torchvision VGG (vgg11..vgg19, _bn)"
 KERAS_SOURCES = "keras.applications VGG16 / VGG19"
 FLATTENED = ("fc1",)
+HEAD_KEY = "classifier.6.weight"
 HEAD_PREFIXES = ("classifier.",)
 KERAS_HEAD = ("fc1", "fc2", "predictions")
 CLASSIFIER = {"fc1": "classifier.0", "fc2": "classifier.3", "predictions": "classifier.6"}

@@ -12,6 +12,7 @@ from zoo.models import autoencoder  # noqa: F401
 from zoo.models import unet  # noqa: F401
 from zoo.models import ssd  # noqa: F401
 from zoo.models import preprocessing  # noqa: F401  (ImagePreprocessing, used by transfer models)
+from zoo.models import labels  # noqa: F401  (ClassNames, kept in converted models)
 
 
 def load_model(path, **kwargs):

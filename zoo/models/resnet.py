@@ -241,6 +241,7 @@ def _imagenet(notes="", tags=()):
         paper=PAPER,
         small_config=_SMALL,
         notes=_NOTES + notes,
+        checkpoint_map="resnet",
     )
 
 
@@ -293,6 +294,7 @@ def _cifar(tags=()):
         paper=PAPER_CIFAR,
         small_config=dict(input_shape=(16, 16, 3), classes=3),
         notes=_CIFAR_NOTES,
+        checkpoint_map="resnet_cifar",
     )
 
 

@@ -152,6 +152,7 @@ def _register(name, norm):
         small_config=_SMALL,
         notes=_NOTES + (" BatchNorm after every convolution (torchvision's _bn)." if norm else ""),
         name=name,
+        checkpoint_map="vgg",
     )
     def builder(*, norm=norm, name=name, **kwargs):
         return _build_vgg(depths=depths, norm=norm, name=name, **kwargs)
