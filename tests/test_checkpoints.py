@@ -208,3 +208,43 @@ def test_resnet50_v1_takes_keras_applications_layout(tmp_path):
     assert zoo.get_model("resnet50", variant="v1", weights=path, **cfg).checkpoint_info["loaded"] > 0
     with pytest.raises(ValueError, match=r"variant.*Received: variant='v1' for block='basic'"):
         zoo.get_model("resnet18", variant="v1")
+
+
+# ----------------------------------------------------------------------------- zoo convert
+def test_convert_keeps_preprocessing_and_class_names(tmp_path):
+    from zoo.checkpoints.convert import convert
+    from zoo.models.labels import model_class_names
+    from zoo.models.preprocessing import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
+
+    ckpt, x, ref = _fixture("resnet18_narrow")
+    names = ["cat", "dog", "cow", "owl", "eel"]
+    out = tmp_path / "r18.keras"
+    info = convert(ckpt, "resnet18", out, input_shape=(32, 32, 3), widths=(4, 4, 8, 8), class_names=names)
+    assert info["classes"] == 5 and info["preprocessing"] == "torch"
+    model = zoo.load_model(out)
+    assert model_class_names(model) == names
+    raw = x * np.array(IMAGENET_STD_RGB, "float32") + np.array(IMAGENET_MEAN_RGB, "float32")  # normalizes to x
+    probs = keras.ops.convert_to_numpy(model(raw))
+    expected = np.exp(ref - ref.max()) / np.exp(ref - ref.max()).sum()
+    assert np.max(np.abs(probs - expected)) <= 1e-5
+    with pytest.raises(ValueError, match=r"class_names.*2 names.*5 classes"):
+        convert(ckpt, "resnet18", tmp_path / "x.keras", input_shape=(32, 32, 3), widths=(4, 4, 8, 8), class_names=["a", "b"])
+
+
+def test_convert_cli_errors_name_the_flag(tmp_path, capsys):
+    from zoo.cli import main
+
+    ckpt, _, _ = _fixture("resnet18_narrow")
+    assert main(["convert", ckpt, "--model", "resnet18", "--out", str(tmp_path / "m.h5")]) == 2
+    assert capsys.readouterr().err == f"zoo: error: --out must end in .keras. Received: --out {tmp_path / 'm.h5'}\n"
+    assert main(["convert", ckpt, "--model", "resnet18", "--out", str(tmp_path / "m.keras")]) == 2
+    err = capsys.readouterr().err  # the checkpoint is a narrow resnet18: the first tensor that differs is named
+    assert err.count("\n") == 1 and "tensor 'conv1.weight'" in err and "(4, 3, 7, 7)" in err and "(64, 3, 7, 7)" in err
+    assert not (tmp_path / "m.keras").exists()
+    assert main(["info", "resnet18"]) == 0
+    out = capsys.readouterr().out
+    assert "checkpoints: torchvision / timm ResNet" in out and "keras.applications" not in out  # none for ResNet-18
+    assert main(["info", "vgg16"]) == 0
+    assert "keras.applications VGG16 / VGG19 weight files (.h5)" in capsys.readouterr().out
+    assert main(["info", "lenet5"]) == 0
+    assert "checkpoints: the zoo's own .keras / .weights.h5 files only" in capsys.readouterr().out

@@ -51,15 +51,16 @@ def imagenet_classes():
         return tuple(json.load(f))
 
 
-def loadable_sources(checkpoint_map):
-    """Lines saying which checkpoints a model with this map loads ([] for none)."""
+def loadable_sources(checkpoint_map, model_name=None):
+    """Lines saying which checkpoints a model with this map (registered as `model_name`) loads
+    ([] for none)."""
     fam = MAPS.get(checkpoint_map)
     if fam is None:
         return []
     out = []
     if hasattr(fam, "torch_names"):
         out.append(f"{fam.SOURCES} state dicts (.pth/.pt/.bin, .safetensors)")
-    if hasattr(fam, "keras_names"):
+    if hasattr(fam, "keras_names") and (model_name is None or model_name in getattr(fam, "KERAS_MODELS", ())):
         out.append(f"{fam.KERAS_SOURCES} weight files (.h5)")
     return out
 

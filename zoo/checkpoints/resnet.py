@@ -13,7 +13,8 @@ import re
 
 NAME = "resnet"
 SOURCES = "torchvision / timm ResNet (resnet18..resnet152)"
-KERAS_SOURCES = "keras.applications ResNet50"
+KERAS_SOURCES = "keras.applications ResNet50 / ResNet101 / ResNet152 (variant='v1')"
+KERAS_MODELS = ("resnet50", "resnet101", "resnet152")  # keras.applications has no ResNet18/34
 KERAS_HINT = (
     ": keras.applications' ResNet50 is v1 with convolution biases; build resnet50(variant='v1') "
     "for its weights"

@@ -11,6 +11,7 @@ from zoo.checkpoints.sequential import features_indices
 NAME = "vgg"
 SOURCES = "torchvision VGG (vgg11..vgg19, _bn)"
 KERAS_SOURCES = "keras.applications VGG16 / VGG19"
+KERAS_MODELS = ("vgg16", "vgg19")
 FLATTENED = ("fc1",)
 HEAD_KEY = "classifier.6.weight"
 HEAD_PREFIXES = ("classifier.",)

@@ -81,7 +81,7 @@ def run_info(args):
         rows.append(("notes", spec.notes))
     from zoo.checkpoints import loadable_sources
 
-    sources = loadable_sources(spec.checkpoint_map)
+    sources = loadable_sources(spec.checkpoint_map, spec.name)
     rows.append(("checkpoints", "; ".join(sources) + " (weights=, zoo convert)" if sources
                  else "the zoo's own .keras / .weights.h5 files only"))
     if spec.recipe:
