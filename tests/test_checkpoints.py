@@ -212,6 +212,7 @@ def test_resnet50_v1_takes_keras_applications_layout(tmp_path):
 
 # ----------------------------------------------------------------------------- zoo convert
 def test_convert_keeps_preprocessing_and_class_names(tmp_path):
+    from zoo.checkpoints import weights_metadata
     from zoo.checkpoints.convert import convert
     from zoo.models.labels import model_class_names
     from zoo.models.preprocessing import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
@@ -223,6 +224,10 @@ def test_convert_keeps_preprocessing_and_class_names(tmp_path):
     assert info["classes"] == 5 and info["preprocessing"] == "torch"
     model = zoo.load_model(out)
     assert model_class_names(model) == names
+    assert weights_metadata(model) == {"preprocessing": "torch", "class_names": names, "pretrained": True}
+    assert weights_metadata(zoo.get_model("resnet18", weights=ckpt, widths=(4, 4, 8, 8), classes=5,
+                                          input_shape=(32, 32, 3)))["preprocessing"] == "torch"
+    assert weights_metadata(zoo.get_model("lenet5"))["pretrained"] is False
     raw = x * np.array(IMAGENET_STD_RGB, "float32") + np.array(IMAGENET_MEAN_RGB, "float32")  # normalizes to x
     probs = keras.ops.convert_to_numpy(model(raw))
     expected = np.exp(ref - ref.max()) / np.exp(ref - ref.max()).sum()
