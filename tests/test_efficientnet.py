@@ -25,6 +25,8 @@ def test_lite0_graph_and_parameter_count():
     assert "block2_add" in {l.name for l in model.layers} and "block1_add" not in {l.name for l in model.layers}
     strides = [224 // model.get_layer(n).output.shape[1] for n in ("stem", "stage1", "stage2", "stage3", "stage4", "stage5")]
     assert strides == [2, 2, 4, 8, 16, 32]
+    with pytest.raises(ValueError, match=r"`dropout`.*Received: dropout=1\.5"):
+        zoo.get_model("efficientnet_lite0", dropout=1.5)
 
 
 @pytest.fixture(scope="module")

@@ -7,16 +7,10 @@ from __future__ import annotations
 import os
 
 from zoo.checkpoints.torchfile import CheckpointError, load_state_dict
+from zoo.models.common import CHECKPOINT_FORMATS
 
 # suffix -> format. `.weights.h5` is the zoo's own Keras 3 format (model.load_weights), not these.
-FORMATS = {
-    ".pth": "torch",
-    ".pt": "torch",
-    ".bin": "torch",
-    ".safetensors": "safetensors",
-    ".h5": "keras_h5",
-    ".hdf5": "keras_h5",
-}
+FORMATS = CHECKPOINT_FORMATS
 
 
 def checkpoint_format(path):

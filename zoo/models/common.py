@@ -11,7 +11,7 @@ import os
 import keras
 from keras import layers
 
-from zoo.checks import check_int, check_one_of, check_same_length  # noqa: F401 (builders use common.check_*)
+from zoo.checks import check_int, check_number, check_one_of, check_same_length  # noqa: F401 (builders use common.check_*)
 
 # One text for the arguments every zoo builder takes (keras.applications' spelling).
 COMMON_ARGS_DOC = """
@@ -137,7 +137,16 @@ def classifier_top(x, *, include_top, pooling, classes, classifier_activation, f
 
 
 ZOO_WEIGHT_SUFFIXES = (".keras", ".weights.h5")
-CHECKPOINT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors", ".h5", ".hdf5")  # zoo.checkpoints.readers.FORMATS
+# foreign checkpoints by suffix -> the format zoo.checkpoints reads them as
+CHECKPOINT_FORMATS = {
+    ".pth": "torch",
+    ".pt": "torch",
+    ".bin": "torch",
+    ".safetensors": "safetensors",
+    ".h5": "keras_h5",
+    ".hdf5": "keras_h5",
+}
+CHECKPOINT_SUFFIXES = tuple(CHECKPOINT_FORMATS)
 
 
 def check_weights_path(weights):

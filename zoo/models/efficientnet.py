@@ -86,8 +86,7 @@ def _build_efficientnet_lite(
         A Functional model (B, H, W, C) -> (B, classes); without the top, the head's map
         (B, H/32, W/32, head_filters) or its global pooling.
     """
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
+    common.check_number("dropout", dropout, low=0, high=1, high_open=True)
     common.check_head_args(
         include_top=include_top,
         pooling=pooling,
