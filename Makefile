@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: demo test test-slow gpu-test install clean
+.PHONY: demo test test-slow test-torch gpu-test install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ test: $(VENV)/.test-installed
 test-slow: $(VENV)/.test-installed
 	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -n auto -m "slow and not gpu" $(PYTEST_ARGS) tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n auto -m "slow and portable and not gpu" $(PYTEST_ARGS) tests
+
+## make test-torch TORCH_SITE=/path/to/torch-venv/lib/python3.11/site-packages: full-size logit
+## agreement with torchvision (and keras.applications' .h5 files) on both backends; needs a
+## venv of its own with torch + torchvision (never CI). torch is imported before TensorFlow.
+TORCH_SITE ?=
+test-torch: $(VENV)/.test-installed
+	@test -n "$(TORCH_SITE)" || { echo "make test-torch needs TORCH_SITE=<site-packages of a venv with torch and torchvision>"; exit 2; }
+	PYTHONPATH=$(TORCH_SITE) KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -m "torch or slow" $(PYTEST_ARGS) tests/test_checkpoints_torch.py
+	PYTHONPATH=$(TORCH_SITE) KERAS_BACKEND=jax $(BIN)/python -m pytest -m "torch or slow" $(PYTEST_ARGS) tests/test_checkpoints_torch.py
 
 ## make gpu-test: on the GPU machine (JAX, no TensorFlow; keras & co. from carried wheels in
 ## .whl/ when present): the gpu-marked tests and the backend-portable tests on JAX.

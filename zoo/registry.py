@@ -30,6 +30,8 @@ class ModelSpec:
         small_config: builder keyword arguments for a tiny instance (CPU tests, round trips).
         notes: differences to the paper / reference implementation worth knowing.
         tags: free labels.
+        checkpoint_map: the zoo.checkpoints map that reads this model's foreign checkpoints
+            (torchvision / timm / keras.applications files), or None: the zoo's own files only.
         recipe: the training settings `zoo train` uses for this model when the user gives none
             (keys of `RECIPE_KEYS`: epochs, batch_size, optimizer, lr, schedule), measured to reach
             the model's target on the dataset named under "measured"; flags always win.
@@ -46,6 +48,7 @@ class ModelSpec:
     notes: str = ""
     tags: tuple = ()
     recipe: dict = dataclasses.field(default_factory=dict)
+    checkpoint_map: str | None = None
 
 
 # The settings a per-model recipe may fix, and the values `zoo train` uses for a model without one.
@@ -78,6 +81,7 @@ def register_model(
     tags: tuple = (),
     name: str | None = None,
     recipe: dict | None = None,
+    checkpoint_map: str | None = None,
 ):
     """Decorator registering a public builder under its function name (or `name`)."""
     if task not in TASKS:
@@ -102,6 +106,7 @@ def register_model(
             notes=notes,
             tags=tuple(tags),
             recipe=_check_recipe(key, recipe or {}),
+            checkpoint_map=checkpoint_map,
         )
         return fn
 
@@ -154,7 +159,10 @@ def get_spec(name) -> ModelSpec:
 # `zoo list` and the CLI's model-name checks read a generated copy of the registry's metadata
 # (zoo/_catalog.py) instead of importing every family, which imports Keras (~8 s with TensorFlow
 # against ~0.1 s). `python -m zoo.registry` rewrites it; a test fails when it is out of date.
-CATALOG_FIELDS = ("name", "family", "task", "default_input_shape", "min_input_shape", "paper", "notes", "tags", "recipe")
+CATALOG_FIELDS = (
+    "name", "family", "task", "default_input_shape", "min_input_shape", "paper", "notes", "tags", "recipe",
+    "checkpoint_map",
+)
 
 
 def catalog_entry(spec: ModelSpec) -> dict:

@@ -1,4 +1,5 @@
-"""`zoo list`, `zoo info`, `zoo bench`: what the registry holds and how fast a model trains."""
+"""`zoo list`, `zoo info`, `zoo convert`, `zoo bench`: what the registry holds, checkpoints into
+zoo models, and how fast a model trains."""
 
 from __future__ import annotations
 
@@ -20,6 +21,17 @@ def register(sub):
     p = sub.add_parser("info", help="parameter count, default input shape, task, reference of MODEL")
     p.add_argument("model", type=model_name)
     p.set_defaults(func=run_info)
+
+    p = sub.add_parser(
+        "convert",
+        help="a torchvision .pth, timm .safetensors or keras.applications .h5 checkpoint into a zoo .keras "
+        "model that takes raw images and knows its class names",
+    )
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help=".pth/.pt/.bin, .safetensors or Keras .h5 file")
+    p.add_argument("--model", required=True, type=model_name, help="zoo model of the checkpoint's architecture, e.g. resnet18")
+    p.add_argument("--out", required=True, metavar="FILE.keras", help="the .keras file to write")
+    p.add_argument("--input-size", type=positive_int, default=None, help="square input side (default: the model's, 224)")
+    p.set_defaults(func=run_convert)
 
     p = sub.add_parser("bench", help="training throughput of a zoo model vs keras.applications (and torchvision), ratios")
     p.add_argument("--model", required=True, type=model_name, help="zoo model name, e.g. resnet50 or vgg16")
@@ -67,11 +79,36 @@ def run_info(args):
     ]
     if spec.notes:
         rows.append(("notes", spec.notes))
+    from zoo.checkpoints import loadable_sources
+
+    sources = loadable_sources(spec.checkpoint_map, spec.name)
+    rows.append(("checkpoints", "; ".join(sources) + " (weights=, zoo convert)" if sources
+                 else "the zoo's own .keras / .weights.h5 files only"))
     if spec.recipe:
         rows.append(("zoo train", " ".join(f"--{k.replace('_', '-')} {v}" for k, v in spec.recipe.items() if k != "measured")
                      + (f" (measured: {spec.recipe['measured']})" if spec.recipe.get("measured") else "")))
     for k, v in rows:
         print(f"{k:>13}: {v}")
+    return 0
+
+
+def run_convert(args):
+    if not args.out.endswith(".keras"):
+        raise ValueError(f"--out must end in .keras. Received: --out {args.out}")
+    if not os.path.isfile(args.checkpoint):
+        raise FileNotFoundError(f"CHECKPOINT {args.checkpoint!r}: no such file")
+    from zoo.checkpoints.convert import convert
+
+    channels = registry.catalog()[args.model]["default_input_shape"][2]
+    shape = None if args.input_size is None else (args.input_size, args.input_size, channels)
+    info = convert(args.checkpoint, args.model, args.out, input_shape=shape)
+    names = info["class_names"]
+    what = (f"{len(names)} class names ({names[0]}, {names[1]}, ...)" if names
+            else f"{info['classes']} classes without names" if info["classes"] else "features (no classifier)")
+    print(f"wrote {info['out']}: {args.model} with {info['loaded']} tensors of {args.checkpoint} "
+          f"({info['format']}); input: raw [0, 1] RGB images, preprocessing {info['preprocessing']!r} inside; {what}")
+    if info["skipped"]:
+        print(f"skipped (no layer of the model): {', '.join(info['skipped'])}")
     return 0
 
 

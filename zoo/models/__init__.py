@@ -7,10 +7,12 @@ import keras
 
 from zoo.models import lenet  # noqa: F401
 from zoo.models import alexnet, resnet, vgg  # noqa: F401
+from zoo.models import efficientnet  # noqa: F401
 from zoo.models import autoencoder  # noqa: F401
 from zoo.models import unet  # noqa: F401
 from zoo.models import ssd  # noqa: F401
 from zoo.models import preprocessing  # noqa: F401  (ImagePreprocessing, used by transfer models)
+from zoo.models import labels  # noqa: F401  (ClassNames, kept in converted models)
 
 
 def load_model(path, **kwargs):
@@ -29,4 +31,4 @@ def load_model(path, **kwargs):
     return keras.saving.load_model(path, **kwargs)
 
 
-__all__ = ["load_model", "lenet", "alexnet", "resnet", "vgg", "autoencoder", "unet", "ssd", "preprocessing"]
+__all__ = ["load_model", "lenet", "alexnet", "resnet", "vgg", "efficientnet", "autoencoder", "unet", "ssd", "preprocessing"]

@@ -104,7 +104,7 @@ def _build_alexnet(
         x = common.classifier_top(
             x, include_top=False, pooling=pooling, classes=classes, classifier_activation=None
         )
-    return common.build_model(inputs, x, name=name, weights=weights)
+    return common.build_model(inputs, x, name=name, weights=weights, checkpoint_map="alexnet")
 
 
 @register_model(
@@ -117,6 +117,7 @@ def _build_alexnet(
     notes="torchvision's single-tower AlexNet: no LRN, adaptive avg-pool to 6x6 (count independent "
     "of input size). Stage outputs stage1..stage3 (strides 4, 8, 16). norm= None|'batch'|'group'|'layer'; "
     "top_units= sets the dense width (4096).",
+    checkpoint_map="alexnet",
 )
 def alexnet(*, name="alexnet", **kw):
     """AlexNet, 61,100,840 parameters at 224x224 / 1000 classes. See `_build_alexnet`."""

@@ -11,12 +11,14 @@ import os
 import keras
 from keras import layers
 
-from zoo.checks import check_int, check_one_of, check_same_length  # noqa: F401 (builders use common.check_*)
+from zoo.checks import check_int, check_number, check_one_of, check_same_length  # noqa: F401 (builders use common.check_*)
 
 # One text for the arguments every zoo builder takes (keras.applications' spelling).
 COMMON_ARGS_DOC = """
         include_top: bool, default True. Whether to include the classifier on top.
-        weights: None or the path of a local `.keras` / `.weights.h5` file (no downloads).
+        weights: None or the path of a local file (no downloads): the zoo's own `.keras` /
+            `.weights.h5`, or a checkpoint of the family's reference implementation
+            (torchvision `.pth`/`.pt`, timm `.safetensors`, keras.applications `.h5`; see zoo.checkpoints).
         input_tensor: optional `keras.Input` tensor to build the model on.
         input_shape: optional (H, W, C); defaults to the paper's shape.
         pooling: None, "avg" or "max": global pooling of the features when `include_top=False`.
@@ -134,30 +136,64 @@ def classifier_top(x, *, include_top, pooling, classes, classifier_activation, f
     return x
 
 
+ZOO_WEIGHT_SUFFIXES = (".keras", ".weights.h5")
+# foreign checkpoints by suffix -> the format zoo.checkpoints reads them as
+CHECKPOINT_FORMATS = {
+    ".pth": "torch",
+    ".pt": "torch",
+    ".bin": "torch",
+    ".safetensors": "safetensors",
+    ".h5": "keras_h5",
+    ".hdf5": "keras_h5",
+}
+CHECKPOINT_SUFFIXES = tuple(CHECKPOINT_FORMATS)
+
+
 def check_weights_path(weights):
-    """`weights` is None or an existing local `.keras` / `.weights.h5` file."""
+    """`weights` is None or an existing local weights file: the zoo's own `.keras` /
+    `.weights.h5`, or a checkpoint (`.pth`, `.pt`, `.bin`, `.safetensors`, Keras `.h5`)."""
     if weights is None:
         return None
+    accepted = ", ".join(ZOO_WEIGHT_SUFFIXES + CHECKPOINT_SUFFIXES)
     if not isinstance(weights, (str, os.PathLike)):
         raise ValueError(
-            "`weights` must be None or the path of a local .keras or .weights.h5 file "
-            f"(the zoo downloads nothing). Received: weights={weights!r}"
+            f"`weights` must be None or the path of a local weights file ({accepted}; the zoo "
+            f"downloads nothing). Received: weights={weights!r}"
         )
     path = os.fspath(weights)
-    if not (path.endswith(".keras") or path.endswith(".weights.h5")):
+    if not path.lower().endswith(ZOO_WEIGHT_SUFFIXES + CHECKPOINT_SUFFIXES):
         raise ValueError(
-            "`weights` must be a path ending in .keras or .weights.h5 "
-            f"(the zoo downloads nothing; 'imagenet' is not available). Received: weights={path!r}"
+            f"`weights` must be a path ending in {accepted} (the zoo downloads nothing; for "
+            f"'imagenet' weights give the file of a torchvision/timm/keras.applications checkpoint). "
+            f"Received: weights={path!r}"
         )
     if not os.path.isfile(path):
         raise FileNotFoundError(f"weights file not found: {path!r}")
     return path
 
 
-def load_weights(model, weights):
-    """Loads `weights` into `model`; a file of another architecture gives an error naming both."""
+def is_checkpoint(path):
+    """True for a foreign checkpoint (read by zoo.checkpoints), False for the zoo's own files."""
+    p = os.fspath(path).lower()
+    return not p.endswith(ZOO_WEIGHT_SUFFIXES) and p.endswith(CHECKPOINT_SUFFIXES)
+
+
+def load_weights(model, weights, *, checkpoint_map=None):
+    """Loads `weights` into `model`; a file of another architecture gives an error naming both.
+
+    A foreign checkpoint goes through `zoo.checkpoints.load_checkpoint` with the family's
+    `checkpoint_map`; what it carries (preprocessing, class names) is kept on the model as
+    `model.checkpoint_info` (zoo convert and transfer read it).
+    """
     path = check_weights_path(weights)
     if path is None:
+        return model
+    if is_checkpoint(path):
+        # imported here: zoo.checkpoints imports the families, which import this module
+        from zoo.checkpoints import load_checkpoint
+
+        info = load_checkpoint(model, path, checkpoint_map=checkpoint_map)
+        object.__setattr__(model, "checkpoint_info", info)  # plain metadata, not a tracked state
         return model
     try:
         model.load_weights(path)
@@ -169,10 +205,12 @@ def load_weights(model, weights):
     return model
 
 
-def build_model(inputs, outputs, *, name, weights):
-    """The Functional model with the weights loaded."""
+def build_model(inputs, outputs, *, name, weights, checkpoint_map=None):
+    """The Functional model with the weights loaded; `checkpoint_map` names the family map of
+    zoo.checkpoints that reads foreign checkpoints into it (None: the zoo's own files only)."""
     model = keras.Model(inputs, outputs, name=name)
-    return load_weights(model, weights)
+    object.__setattr__(model, "checkpoint_map", checkpoint_map)
+    return load_weights(model, weights, checkpoint_map=checkpoint_map)
 
 
 def stage_outputs(model):
@@ -236,12 +274,16 @@ def conv_bn_act(
     activation="relu",
     use_bias=None,
     padding=None,
+    epsilon=1e-5,
+    momentum=0.9,
 ):
     """Conv2D -> normalization -> activation, with torch-style symmetric padding.
 
     Stride 1 uses "same" padding; stride > 1 pads kernel_size // 2 on every side first
     (`{name}_pad`), as torchvision's `padding=k // 2`, so feature-map sizes and weights match it.
-    `padding=p` (int) pads p on every side instead (torch's `padding=p`).
+    `padding=p` (int) pads p on every side instead (torch's `padding=p`); `padding="same"` keeps
+    TensorFlow's SAME also at stride > 1 (extra row/column at the bottom/right), as models trained
+    in TensorFlow need. `epsilon`, `momentum`: the BatchNorm's (torchvision's defaults).
     The convolution has no bias when a normalization follows (`use_bias=None` decides so).
     Sublayers: `{name}_conv`, `{name}_bn|gn|ln`, `{name}_{activation}`; with `norm=None` the
     activation is fused into `{name}_conv` (as keras.applications' VGG16 does).
@@ -250,7 +292,7 @@ def conv_bn_act(
         use_bias = norm is None
     if padding is None and strides > 1 and kernel_size > 1:
         padding = kernel_size // 2
-    if padding is None:
+    if padding is None or padding == "same":
         padding = "same"
     else:
         if padding:
@@ -264,7 +306,7 @@ def conv_bn_act(
     x = layers.Conv2D(
         filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias, name=f"{name}_conv"
     )(x)
-    nl = norm_layer(norm, filters, name=name)
+    nl = norm_layer(norm, filters, name=name, epsilon=epsilon, momentum=momentum)
     if nl is not None:
         x = nl(x)
     if activation is not None:

@@ -18,6 +18,7 @@ PREPROCESSING_MODES = {
     "tf": "x * 2 - 1: [-1, 1] (MobileNet, MobileNetV2, ResNetV2, Inception, Xception, NASNet)",
     "torch": "(x - ImageNet mean) / ImageNet std per RGB channel (DenseNet)",
     "caffe": "x * 255, RGB -> BGR, minus the ImageNet BGR mean (ResNet, VGG16/19)",
+    "lite": "(x * 255 - 127) / 128: TensorFlow Lite / EfficientNet-Lite's inception-style input",
 }
 IMAGENET_MEAN_RGB = (0.485, 0.456, 0.406)
 IMAGENET_STD_RGB = (0.229, 0.224, 0.225)
@@ -53,6 +54,8 @@ class ImagePreprocessing(layers.Layer):
             return x * 255.0
         if self.mode == "tf":
             return x * 2.0 - 1.0
+        if self.mode == "lite":
+            return (x * 255.0 - 127.0) / 128.0
         if self.mode == "torch":
             mean = ops.convert_to_tensor(IMAGENET_MEAN_RGB, dtype=x.dtype)
             std = ops.convert_to_tensor(IMAGENET_STD_RGB, dtype=x.dtype)

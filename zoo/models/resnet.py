@@ -20,6 +20,8 @@ Stage outputs: `stem` (ImageNet nets: the 7x7 stride-2 convolution's output) and
 
 from __future__ import annotations
 
+import functools
+
 import keras
 from keras import layers
 
@@ -31,6 +33,7 @@ PAPER_CIFAR = "He, Zhang, Ren, Sun 2016, Deep Residual Learning for Image Recogn
 BLOCKS = ("basic", "bottleneck")
 SHORTCUTS = ("A", "B")
 STEMS = ("imagenet", "cifar")
+VARIANTS = ("v1.5", "v1")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -78,19 +81,34 @@ def basic_block(x, filters, strides=1, *, norm, shortcut_kind="B", name):
     return layers.Activation("relu", name=f"{name}_out")(y)
 
 
-def bottleneck_block(x, filters, strides=1, *, norm, shortcut_kind="B", name):
-    """1x1 reduce, 3x3 (stride here: v1.5), 1x1 expand to 4 * `filters` + shortcut (Fig. 5 right)."""
-    skip = shortcut(x, 4 * filters, strides, kind=shortcut_kind, norm=norm, name=f"{name}_0")
-    y = common.conv_bn_act(x, filters, 1, 1, norm=norm, name=f"{name}_1")
-    y = common.conv_bn_act(y, filters, 3, strides, norm=norm, name=f"{name}_2")
-    y = common.conv_bn_act(y, 4 * filters, 1, 1, norm=norm, activation=None, name=f"{name}_3")
+def bottleneck_block(x, filters, strides=1, *, norm, shortcut_kind="B", variant="v1.5", name):
+    """1x1 reduce, 3x3, 1x1 expand to 4 * `filters` + shortcut (Fig. 5 right). v1.5 (torchvision):
+    the stride sits in the 3x3; v1 (the paper, keras.applications): in the first 1x1, and every
+    convolution has a bias, BatchNorm eps 1.001e-5 (keras.applications' ResNet50)."""
+    if variant == "v1":
+        kw = dict(norm=norm, use_bias=True, epsilon=1.001e-5, momentum=0.99)
+        s1, s3 = strides, 1
+    else:
+        kw = dict(norm=norm)
+        s1, s3 = 1, strides
+    if strides == 1 and x.shape[-1] == 4 * filters:
+        skip = x
+    elif shortcut_kind == "A":
+        skip = shortcut(x, 4 * filters, strides, kind="A", norm=norm, name=f"{name}_0")
+    else:
+        skip = common.conv_bn_act(x, 4 * filters, 1, strides, activation=None, name=f"{name}_0", **kw)
+    y = common.conv_bn_act(x, filters, 1, s1, name=f"{name}_1", **kw)
+    y = common.conv_bn_act(y, filters, 3, s3, name=f"{name}_2", **kw)
+    y = common.conv_bn_act(y, 4 * filters, 1, 1, activation=None, name=f"{name}_3", **kw)
     y = layers.Add(name=f"{name}_add")([skip, y])
     return layers.Activation("relu", name=f"{name}_out")(y)
 
 
-def residual_stage(x, *, block, filters, blocks, strides, norm, shortcut_kind, name):
+def residual_stage(x, *, block, filters, blocks, strides, norm, shortcut_kind, variant="v1.5", name):
     """`blocks` residual blocks; the first one downsamples by `strides`."""
     fn = {"basic": basic_block, "bottleneck": bottleneck_block}[block]
+    if block == "bottleneck":
+        fn = functools.partial(bottleneck_block, variant=variant)
     for i in range(1, blocks + 1):
         x = fn(
             x,
@@ -112,6 +130,7 @@ def _build_resnet(
     stem="imagenet",
     shortcut="B",
     norm="batch",
+    variant="v1.5",
     include_top=True,
     weights=None,
     input_tensor=None,
@@ -131,6 +150,9 @@ def _build_resnet(
         shortcut: "B" (1x1 projection where the shape changes) or "A" (zero-pad, no parameters).
         norm: "batch" (the paper), "group" (Wu & He 2018, 32 groups), "layer" or None (then the
             convolutions get biases).
+        variant: "v1.5" (torchvision: bottleneck stride in the 3x3) or "v1" (the paper and
+            keras.applications' ResNet50: stride in the first 1x1, convolution biases, BatchNorm
+            eps 1.001e-5, so keras.applications' weight file loads). Bottleneck nets only.
         {common_args}
     Returns:
         A Functional model (B, H, W, C) -> (B, classes); without the top, the last stage's map
@@ -141,6 +163,12 @@ def _build_resnet(
     common.check_one_of("shortcut", shortcut, SHORTCUTS)
     common.check_same_length(depths=depths, widths=widths)
     common.check_norm(norm)
+    common.check_one_of("variant", variant, VARIANTS)
+    if variant == "v1" and (block != "bottleneck" or stem != "imagenet"):
+        raise ValueError(
+            "`variant='v1'` is the bottleneck ImageNet ResNet of keras.applications (resnet50, "
+            f"resnet101, resnet152). Received: variant={variant!r} for block={block!r}, stem={stem!r}"
+        )
     common.check_head_args(
         include_top=include_top,
         pooling=pooling,
@@ -159,7 +187,8 @@ def _build_resnet(
     )
     inputs = common.make_input(shape, input_tensor)
     if imagenet:
-        x = common.conv_bn_act(inputs, widths[0], 7, 2, norm=norm, name="conv1")
+        v1 = dict(use_bias=True, epsilon=1.001e-5, momentum=0.99) if variant == "v1" else {}
+        x = common.conv_bn_act(inputs, widths[0], 7, 2, norm=norm, name="conv1", **v1)
         x = layers.Identity(name="stem")(x)
         x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
         x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
@@ -174,6 +203,7 @@ def _build_resnet(
             strides=1 if k == 1 else 2,
             norm=norm,
             shortcut_kind=shortcut,
+            variant=variant,
             name=f"conv{k + 1}",
         )
         x = layers.Identity(name=f"stage{k}")(x)
@@ -184,7 +214,9 @@ def _build_resnet(
         classes=classes,
         classifier_activation=classifier_activation,
     )
-    return common.build_model(inputs, x, name=name, weights=weights)
+    return common.build_model(
+        inputs, x, name=name, weights=weights, checkpoint_map="resnet" if imagenet else "resnet_cifar"
+    )
 
 
 # ----------------------------------------------------------------------------- ImageNet ResNets
@@ -209,6 +241,7 @@ def _imagenet(notes="", tags=()):
         paper=PAPER,
         small_config=_SMALL,
         notes=_NOTES + notes,
+        checkpoint_map="resnet",
     )
 
 
@@ -261,6 +294,7 @@ def _cifar(tags=()):
         paper=PAPER_CIFAR,
         small_config=dict(input_shape=(16, 16, 3), classes=3),
         notes=_CIFAR_NOTES,
+        checkpoint_map="resnet_cifar",
     )
 
 

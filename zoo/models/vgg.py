@@ -129,7 +129,7 @@ def _build_vgg(
         x = common.classifier_top(
             x, include_top=False, pooling=pooling, classes=classes, classifier_activation=None
         )
-    return common.build_model(inputs, x, name=name, weights=weights)
+    return common.build_model(inputs, x, name=name, weights=weights, checkpoint_map="vgg")
 
 
 _SMALL = dict(input_shape=(32, 32, 3), classes=3, top_units=32)
@@ -152,6 +152,7 @@ def _register(name, norm):
         small_config=_SMALL,
         notes=_NOTES + (" BatchNorm after every convolution (torchvision's _bn)." if norm else ""),
         name=name,
+        checkpoint_map="vgg",
     )
     def builder(*, norm=norm, name=name, **kwargs):
         return _build_vgg(depths=depths, norm=norm, name=name, **kwargs)

@@ -22,8 +22,11 @@ dataset_tasks = ("classification",)
 
 
 def output_is_probability(model):
-    """True when the model's last layer ends in softmax/sigmoid (then the loss takes probabilities)."""
-    last = model.layers[-1]
+    """True when the model's last layer ends in softmax/sigmoid (then the loss takes probabilities).
+    A nested model's last layer counts, and a ClassNames label layer (zoo convert) is looked through."""
+    last = [l for l in model.layers if type(l).__name__ != "ClassNames"][-1]
+    if hasattr(last, "layers") and last.layers:  # a nested model (zoo convert wraps the zoo model)
+        return output_is_probability(last)
     act = getattr(last, "activation", None)
     act_name = getattr(act, "__name__", str(act)) if act is not None else ""
     return act_name in ("softmax", "sigmoid") or type(last).__name__ == "Softmax"

@@ -54,11 +54,17 @@ def model_task(model, config, run_dir=None):
     )
 
 
-def class_names_for(run_dir, n):
-    """labels.json of the run, else "0".."n-1"."""
+def class_names_for(run_dir, n, model=None):
+    """labels.json of the run, else the names kept in the model (zoo convert), else "0".."n-1"."""
     if run_dir and os.path.isfile(os.path.join(run_dir, "labels.json")):
         with open(os.path.join(run_dir, "labels.json"), encoding="utf-8") as f:
             return [str(c) for c in json.load(f)]
+    if model is not None:
+        from zoo.models.labels import model_class_names
+
+        names = model_class_names(model)
+        if names and len(names) == n:
+            return names
     return [str(i) for i in range(n)]
 
 
@@ -86,7 +92,7 @@ def evaluate_path(path, dataset, *, out=None, split="test", data_dir=None, seed=
     ds = load_for_model(model, dataset, split, seed=seed, data_dir=data_dir)
     check_dataset(task, ds, model=model.name)
     if task.name == "classification":
-        names = class_names_for(run_dir, model.output_shape[-1])
+        names = class_names_for(run_dir, model.output_shape[-1], model)
         ds.class_names = names if len(names) >= ds.classes else ds.class_names
     out = ensure_out_dir(out or run_dir or os.path.dirname(os.path.abspath(path)))
     metrics = task.evaluate(model, ds)

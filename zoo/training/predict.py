@@ -49,7 +49,7 @@ def predict_paths(path, inputs, *, out=None):
     files = _readable(expand_inputs(inputs))
     model, run_dir, config = load_run_model(path)
     task = get_task(model_task(model, config, run_dir))
-    names = class_names_for(run_dir, model.output_shape[-1] if task.name == "classification" else 0)
+    names = class_names_for(run_dir, model.output_shape[-1] if task.name == "classification" else 0, model)
     if out:
         from zoo.io import ensure_out_dir
 
