@@ -38,6 +38,7 @@ import tempfile
 import time
 
 from zoo.grading import probes, sandbox
+from zoo.grading.probes import CPU_XLA_FLAGS
 
 WORKER_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 DEFAULT_CALL_TIMEOUT = 300.0  # generous: building Keras models on a busy 2-core machine is slow (slowest graded call: ~15 s on JAX at load 7)
@@ -297,11 +298,6 @@ def has_gpu():
     return os.path.exists("/dev/nvidiactl") or os.path.exists("/dev/nvidia0")
 
 
-# XLA on the CPU: LLVM's optimisation of each compiled kernel costs ~1 s of a busy core per new
-# shape (every weight initializer of a Keras layer is one), i.e. minutes per U-Net on JAX CPU;
-# at level 0 compiling is ~10x faster and the graded models are far too small for the slower
-# code to matter. Not used where a GPU is present (its kernels stay optimised).
-CPU_XLA_FLAGS = "--xla_backend_optimization_level=0"
 
 
 def needs_keras(path):
