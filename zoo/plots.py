@@ -518,7 +518,7 @@ def plot_detections(images, detections, path, *, class_names, ground_truths=None
     n = len(images)
     cols = min(4, max(n, 1))
     rows = max(1, int(np.ceil(n / cols)))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 3.1 * rows + 0.4), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 3.1 * rows + 0.4), squeeze=False, layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     for i, ax in enumerate(axes.flat[:n]):
