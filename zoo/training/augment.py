@@ -23,6 +23,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from zoo.checks import check_number
+
 AUGMENTATIONS = ("flip", "rotation", "crop", "color", "translation", "zoom", "noise")
 
 # preset name -> (kinds, what it is for)
@@ -67,9 +69,7 @@ def augmentation(kinds="photo", *, image_shape, strength=1.0, seed=None, name="a
     bad = [k for k in kinds if k not in AUGMENTATIONS]
     if bad:
         raise ValueError(f"augmentation kinds must be among {', '.join(AUGMENTATIONS)}. Received: {bad!r}")
-    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or strength < 0:
-        raise ValueError(f"`strength` must be a number >= 0. Received: strength={strength!r}")
-    s = float(strength)
+    s = check_number("strength", strength, low=0)
     out = []
     for k in kinds:
         if k == "flip":
