@@ -16,21 +16,34 @@ def test_run_bench_writes_table_json_and_png(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(bench.KERAS_COUNTERPARTS, "resnet20", ("MobileNetV3Small", "test stand-in reference"))
     result = bench.run_bench(
         "resnet20", batch_size=2, steps=2, input_size=32, repeats=2, out=str(tmp_path), classes=3,
-        extra_models=("no_such_model",), jit_compile=False,  # no XLA compile: keeps the test cheap
+        jit_compile=False,  # no XLA compile: keeps the test cheap
     )
     printed = capsys.readouterr().out
     assert "[bench] warm-up zoo resnet20" in printed and "round 2/2" in printed
     assert "zoo resnet20" in printed and "keras.applications.MobileNetV3Small" in printed
     assert "ratio zoo/keras.applications.MobileNetV3Small:" in printed
-    assert "no_such_model is not registered" in printed
     saved = json.loads((tmp_path / "bench.json").read_text())
-    assert [r["label"] for r in saved["results"]][:2] == ["zoo resnet20", "keras.applications.MobileNetV3Small"]
+    assert [r["label"] for r in saved["results"]] == ["zoo resnet20", "keras.applications.MobileNetV3Small"]
     for r in saved["results"]:
         assert len(r["images_per_s"]) == 2 and all(v > 0 for v in r["images_per_s"])
     (ratio,) = saved["ratios"].values()
     assert ratio > 0
     assert saved["ratios"] == result["ratios"]
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_bench_measures_only_the_model_asked_for(tmp_path):
+    """`zoo bench --model lenet5` trains LeNet-5 and nothing else (no U-Net, no SSD), and says it has no twin."""
+    proc = run_zoo("bench", "--model", "lenet5", "--batch-size", "2", "--steps", "1", "--input-size", "32",
+                   "--repeats", "1", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "keras.applications has no counterpart of lenet5: measured alone" in proc.stdout
+    assert "unet" not in proc.stdout.lower() and "ssd" not in proc.stdout.lower()
+    assert [line for line in proc.stdout.splitlines() if line.startswith("[bench] warm-up")] == [
+        "[bench] warm-up zoo lenet5 (1 steps of 2; includes compilation)"]
+    saved = json.loads((tmp_path / "bench.json").read_text())
+    assert [r["label"] for r in saved["results"]] == ["zoo lenet5"] and saved["ratios"] == {}
+    assert saved["input_shape"] == [32, 32, 1]
 
 
 def test_counterparts_name_the_difference():

@@ -72,6 +72,8 @@ def test_short_training_learns_and_draws_boxes(tmp_path):
     assert hist["loss"][-1] < 0.5 * hist["loss"][0]
     assert before["map50"] < 0.05
     assert after["map50"] > before["map50"] + 0.15 and after["coco_map"] > before["coco_map"] + 0.03
+    assert {f"ap50_{c}" for c in test.class_names} <= set(after)  # the per-class AP table's numbers
+    assert after["map50"] == pytest.approx(np.mean([after[f"ap50_{c}"] for c in test.class_names]))
     png = task.plot_predictions(model, test, str(tmp_path / "pred.png"))
     assert os.path.getsize(png) > 10_000
     # zoo predict: image files in, PNGs with boxes out, records with the contract's keys
@@ -86,6 +88,7 @@ def test_short_training_learns_and_draws_boxes(tmp_path):
     assert [r["path"] for r in records] == paths
     for r in records:
         assert {"path", "label", "probability", "detections", "output"} <= set(r)
+        assert r["box_format"] == "xyxy" and r["box_units"].startswith("pixels of the input image (128x96")
         assert os.path.getsize(r["output"]) > 5_000
         for d in r["detections"]:
             x1, y1, x2, y2 = d["box"]

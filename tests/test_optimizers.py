@@ -78,3 +78,20 @@ def test_augmentation_keeps_shape_and_is_identity_at_inference():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(aug(x, training=False)), x, atol=1e-6)
     with pytest.raises(ValueError, match="mixup"):
         augmentation(("mixup",), image_shape=(16, 16, 3))
+
+
+def test_augmentation_presets_have_the_documented_strengths():
+    """One home: `zoo train --augment`, `zoo demo`, the tuner and the transfer encoder all build these presets."""
+    from zoo.training.augment import PRESETS, augmentation, default_kinds
+
+    geo = augmentation("geometric", image_shape=(16, 16, 1))
+    assert [l.name for l in geo.layers] == ["rotation", "translation", "zoom"]
+    assert geo.get_layer("rotation").factor == pytest.approx((-0.05, 0.05))
+    assert geo.get_layer("translation").width_factor == pytest.approx(0.08)
+    assert augmentation("geometric", image_shape=(16, 16, 1), strength=1.5).get_layer("zoom").height_factor == pytest.approx(0.15)
+    assert augmentation("noise", image_shape=(16, 16, 1), strength=2).get_layer("noise").stddev == pytest.approx(0.2)
+    assert default_kinds("digits") == PRESETS["geometric"][0] and default_kinds("cifar10") == PRESETS["photo"][0]
+    with pytest.raises(ValueError, match=r"preset \(geometric, photo, noise\).*Received: kinds='strong'"):
+        augmentation("strong", image_shape=(16, 16, 1))
+    with pytest.raises(ValueError, match=r"strength.*Received: strength=-1"):
+        augmentation("photo", image_shape=(16, 16, 3), strength=-1)

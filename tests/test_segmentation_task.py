@@ -48,18 +48,30 @@ def test_short_unet_training_on_shapes_learns(tmp_path):
     # zoo predict: masks and overlays for image files
     from PIL import Image
 
+    from zoo.plots import class_colours
+
     files = []
-    for i in range(2):
+    for i, size in enumerate([(32, 32), (48, 32)]):  # (width, height): a square and a wide input
         p = tmp_path / f"scene{i}.png"
-        Image.fromarray((test.x[i] * 255).astype(np.uint8)).save(p)
+        Image.fromarray((test.x[i] * 255).astype(np.uint8)).resize(size).save(p)
         files.append(str(p))
     records = task.predict_files(model, files, str(tmp_path / "pred"), test.class_names)
     assert [r["path"] for r in records] == files
-    for r in records:
+    aspects = []
+    for r, (w, h) in zip(records, [(32, 32), (48, 32)]):
         assert r["label"] in test.class_names and 0 <= r["probability"] <= 1
         assert os.path.isfile(r["mask"]) and os.path.isfile(r["overlay"])
-        assert np.asarray(Image.open(r["mask"])).shape == (32, 32)
         assert sum(r["class_pixels"].values()) == 32 * 32
+        # the mask is a palette PNG at the input's size: it looks like a mask, and reads back as class indices
+        with Image.open(r["mask"]) as im:
+            assert im.mode == "P" and im.size == (w, h)
+            palette = np.asarray(im.getpalette()[: 3 * len(test.class_names)]).reshape(-1, 3)
+            indices = np.asarray(im)
+        assert set(np.unique(indices)) <= set(range(len(test.class_names)))
+        np.testing.assert_array_equal(palette, (class_colours(len(test.class_names)) * 255).round())
+        with Image.open(r["overlay"]) as im:
+            aspects.append(im.size[0] / im.size[1])
+    assert aspects[1] > 1.25 * aspects[0]  # the wide input's overlay is drawn wide, not squashed square
 
 
 def test_bad_masks_are_refused_with_clear_errors():

@@ -60,12 +60,12 @@ def digits_split():
 @pytest.fixture(scope="module")
 def pretrained_cnn(digits_split, tmp_path_factory):
     """A classifier for digits 0-4 (light augmentation), saved as .keras; returns its path."""
-    from zoo.demo import augmentation_layers
+    from zoo.training.augment import augmentation
 
     (xa, ya), _, _ = digits_split
     keras.utils.set_random_seed(0)
     model = T.new_head(small_cnn(), 5, 0.2)
-    trainer = keras.Sequential([keras.Input((32, 32, 1)), augmentation_layers(1.5), model])
+    trainer = keras.Sequential([augmentation("geometric", image_shape=(32, 32, 1), strength=1.5), model])
     _scratch(trainer, xa, ya, epochs=6, lr=2e-3)
     assert _accuracy(model, xa, ya) > 0.9  # the pretraining task is learned
     path = str(tmp_path_factory.mktemp("pretrain") / "digits04.keras")

@@ -33,10 +33,13 @@ def test_lenet_hypermodel_default_is_the_registered_lenet_and_compiled():
     # another point of the space gives another network, still compiled, and it trains
     hp2 = kt.HyperParameters()
     hp2.values.update(c1_filters=8, c3_filters=8, kernel_size=3, activation="tanh", pool="avg", dropout=0.3,
-                      optimizer="nesterov", schedule="cosine", weight_decay=1e-4, batch_size=16, augment=0.2)
+                      optimizer="nesterov", schedule="cosine", weight_decay=1e-4, batch_size=16, augment=2.0)
     small = hm.build(hp2)
     assert small.get_layer(small.layers[-1].name) is not None and small.optimizer.nesterov
-    assert any(l.name == "augment_shift" for l in small.layers)
+    # the tuner's augmentation is zoo.training.augment's "geometric" preset at the trial's strength
+    (aug,) = [l for l in small.layers if l.name == "augment"]
+    assert aug.get_layer("translation").height_factor == pytest.approx(0.16)
+    assert aug.get_layer("rotation").factor == pytest.approx((-0.1, 0.1))
     x = np.random.default_rng(0).random((8, 32, 32, 1), dtype=np.float32)
     hist = hm.fit(hp2, small, x, np.arange(8) % 10, epochs=1, verbose=0)
     assert np.isfinite(hist.history["loss"][0])
@@ -307,3 +310,37 @@ def test_one_tiny_trial_per_task_family(tmp_path, model, extra):
     _, _, res = _trial_values(tmp_path / model)
     assert res["trials_completed"] == 1 and res["objective"] == "val_loss"
     assert np.isfinite(res["best"]["score"])
+
+
+@pytest.mark.portable
+def test_hypermodels_build_through_the_registry_only(monkeypatch):
+    """Every HyperModel's network is `zoo.get_model(name, **public kwargs)`: the depth tables and the
+    ssd_tiny graph live in zoo.models, once; a searched depth is the registered model of that depth."""
+    from zoo import registry
+
+    calls = []
+    real = registry.get_model
+    monkeypatch.setattr(registry, "get_model", lambda model, /, **kw: calls.append((model, sorted(kw))) or real(model, **kw))
+    points = [
+        ("resnet18", (32, 32, 3), dict(depth=34, width=0.25, norm="group")),
+        ("resnet20", (16, 16, 3), dict(depth=32, width=0.25, norm="none")),
+        ("vgg16", (32, 32, 3), dict(config="vgg11", width=0.125, top_units=64, norm="batch")),
+        ("ssd_tiny", (64, 64, 3), dict(s_min=0.1, aspect_ratios="1-2-3")),
+    ]
+    for model, shape, values in points:
+        hm = get_hypermodel(model, input_shape=shape, classes=3, dataset=_template("shapes-det", 64) if model == "ssd_tiny" else None)
+        hp = kt.HyperParameters()
+        hp.values.update(values)
+        hm.build_network(hm.values_of(hp))
+    assert [name for name, _ in calls] == ["resnet34", "resnet32", "vgg11", "ssd_tiny"]
+    assert "width_multiplier" in calls[0][1] and "aspect_ratios" in calls[3][1]
+    # the searched knobs are the builders' own public arguments
+    import zoo
+
+    thin = zoo.get_model("resnet34", input_shape=(32, 32, 3), classes=3, width_multiplier=0.25)
+    assert thin.count_params() == zoo.get_model("resnet34", input_shape=(32, 32, 3), classes=3,
+                                                widths=(16, 32, 64, 128)).count_params()
+    with pytest.raises(ValueError, match=r"width_multiplier.*> 0. Received: width_multiplier=0"):
+        zoo.get_model("vgg11", input_shape=(32, 32, 3), width_multiplier=0)
+    with pytest.raises(ValueError, match=r"aspect_ratios.*Received: aspect_ratios=\(\)"):
+        zoo.get_model("ssd_tiny", aspect_ratios=())

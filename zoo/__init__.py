@@ -16,8 +16,8 @@ def list_models(pattern=None, *, task=None, family=None):
     return registry.list_models(pattern, task=task, family=family)
 
 
-def get_model(name, **kwargs):
-    """Builds the registered model `name`; keyword arguments go to its builder."""
+def get_model(name, /, **kwargs):
+    """Builds the registered model `name`; keyword arguments go to its builder (`name=` names the model)."""
     from zoo import registry
 
     return registry.get_model(name, **kwargs)

@@ -80,12 +80,12 @@ def _fit_args(spec, shape, n, classes, seed=0):
     raise ValueError(f"zoo bench measures classification and segmentation models; {spec.name!r} is {spec.task}")
 
 
-def _compile(model, jit_compile="auto"):
+def _compile(model, loss, jit_compile="auto"):
     import keras
 
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9),
-        loss=model._bench_loss,
+        loss=loss,
         jit_compile=jit_compile,
     )
 
@@ -155,10 +155,12 @@ def run_bench(
     repeats=3,
     out=os.path.join("runs", "bench"),
     classes=1000,
-    extra_models=("unet", "ssd300_vgg16"),
     jit_compile="auto",
 ):
-    """Measures training throughput; prints a table, writes `out`/bench.json and `out`/bench.png.
+    """Measures the training throughput of `model` and its keras.applications twin, nothing else.
+
+    Prints a table, writes `out`/bench.json and `out`/bench.png. A model without a twin in
+    `KERAS_COUNTERPARTS` is measured alone, and a note says so.
 
     Args:
         model: zoo model name (resnet50, vgg16, ...).
@@ -168,7 +170,6 @@ def run_bench(
         repeats: measured rounds per model after one warm-up.
         out: output folder.
         classes: classes of the top.
-        extra_models: other zoo models measured alone when registered (U-Net, SSD throughput).
         jit_compile: passed to `model.compile` for every model ("auto": Keras' default, XLA).
     Returns:
         The dict written to bench.json.
@@ -182,72 +183,37 @@ def run_bench(
     import keras
 
     side = input_size or spec.default_input_shape[0]
-    channels = 3
-    shape = (side, side, channels)
+    shape = (side, side, spec.default_input_shape[-1])
     n = batch_size * steps
     notes = []
     old_policy = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy(precision)
     try:
-        candidates = {}  # label -> model
+        candidates = {}  # label -> model; the zoo model first, then its twin
         _log(f"building zoo {spec.name} at {shape}, {classes} classes, precision {precision}")
-        zm = registry.get_model(spec.name, input_shape=shape, classes=classes)
         x, y, loss = _fit_args(spec, shape, n, classes)
-        zm._bench_loss = loss
-        candidates[f"zoo {spec.name}"] = zm
+        candidates[f"zoo {spec.name}"] = registry.get_model(spec.name, input_shape=shape, classes=classes)
         ref_label = None
         if spec.name in KERAS_COUNTERPARTS:
             cls_name, diff = KERAS_COUNTERPARTS[spec.name]
             ref_label = f"keras.applications.{cls_name}"
             _log(f"building {ref_label} ({diff})")
-            rm = getattr(keras.applications, cls_name)(weights=None, input_shape=shape, classes=classes)
-            rm._bench_loss = loss
-            candidates[ref_label] = rm
+            candidates[ref_label] = getattr(keras.applications, cls_name)(weights=None, input_shape=shape,
+                                                                          classes=classes)
             notes.append(diff)
         else:
             notes.append(f"keras.applications has no counterpart of {spec.name}: measured alone")
-        extras = {}
-        for extra in extra_models:
-            if extra in registry.list_models():
-                extras[extra] = registry.get_spec(extra)
-            else:
-                notes.append(f"{extra} is not registered in this build: its throughput is skipped")
-        for extra, espec in extras.items():
-            try:
-                eshape = (side, side, channels) if espec.task == "segmentation" else tuple(espec.default_input_shape)
-                em = registry.get_model(extra, input_shape=eshape, classes=min(classes, 21))
-                ex, ey, eloss = _fit_args(espec, eshape, n, min(classes, 21))
-                em._bench_loss = eloss
-                candidates[f"zoo {extra}"] = (em, ex, ey)
-            except Exception as e:  # a model whose task bench cannot feed: say so, go on
-                notes.append(f"{extra}: not measured ({type(e).__name__}: {str(e).splitlines()[0][:160]})")
-
-        def data(label):
-            c = candidates[label]
-            return (c, x, y) if not isinstance(c, tuple) else c
-
-        for label in candidates:
-            m, _, _ = data(label)
-            _compile(m, jit_compile)
-        for label in list(candidates):
-            m, cx, cy = data(label)
+        for m in candidates.values():
+            _compile(m, loss, jit_compile)
+        for label, m in candidates.items():
             _log(f"warm-up {label} ({steps} steps of {batch_size}; includes compilation)")
-            try:
-                t = _epoch(m, cx, cy, batch_size)
-            except Exception as e:
-                if not isinstance(candidates[label], tuple):
-                    raise  # the zoo model or its reference: a real failure
-                notes.append(f"{label}: not measured ({type(e).__name__}: {str(e).splitlines()[0][:160]})")
-                del candidates[label]
-                continue
-            _log(f"  warm-up took {t:.1f}s")
+            _log(f"  warm-up took {_epoch(m, x, y, batch_size):.1f}s")
         times = {label: [] for label in candidates}
         for r in range(1, repeats + 1):
-            for label in candidates:
-                m, cx, cy = data(label)
-                t = _epoch(m, cx, cy, batch_size)
-                times[label].append(len(cx) / t)
-                _log(f"round {r}/{repeats} {label}: {len(cx) / t:.3g} images/s ({t:.1f}s)")
+            for label, m in candidates.items():
+                t = _epoch(m, x, y, batch_size)
+                times[label].append(n / t)
+                _log(f"round {r}/{repeats} {label}: {n / t:.3g} images/s ({t:.1f}s)")
     finally:
         keras.mixed_precision.set_global_policy(old_policy)
 

@@ -14,20 +14,6 @@ import time
 import numpy as np
 
 
-def augmentation_layers(strength=1.0):
-    """The light geometric augmentation used for digits (Keras preprocessing layers)."""
-    import keras
-
-    return keras.Sequential(
-        [
-            keras.layers.RandomRotation(0.05 * strength, fill_mode="constant"),
-            keras.layers.RandomTranslation(0.08 * strength, 0.08 * strength, fill_mode="constant"),
-            keras.layers.RandomZoom(0.1 * strength, fill_mode="constant"),
-        ],
-        name="augment",
-    )
-
-
 def run_demo(out="runs/demo", *, epochs=40, batch_size=32, seed=0, verbose=None):
     """Trains LeNet-5 (modern) on the digits and writes the report; returns the metrics dict."""
     from zoo.io import ensure_out_dir
@@ -44,6 +30,7 @@ def run_demo(out="runs/demo", *, epochs=40, batch_size=32, seed=0, verbose=None)
     from zoo.data import load_digits
     from zoo.io import save_model, write_json
     from zoo.models.lenet import lenet5
+    from zoo.training.augment import augmentation
 
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
@@ -55,7 +42,7 @@ def run_demo(out="runs/demo", *, epochs=40, batch_size=32, seed=0, verbose=None)
         flush=True,
     )
     model = lenet5(input_shape=x_train.shape[1:], classes=10)
-    trainer = keras.Sequential([keras.Input(x_train.shape[1:]), augmentation_layers(), model], name="trainer")
+    trainer = keras.Sequential([augmentation("geometric", image_shape=x_train.shape[1:]), model], name="trainer")
     steps = epochs * int(np.ceil(len(x_train) * 0.9 / batch_size))
     trainer.compile(
         optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=steps)),

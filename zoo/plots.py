@@ -29,6 +29,19 @@ def save_figure(fig, path):
     return os.fspath(path)
 
 
+def _integer_ticks(axis):
+    """Integer ticks only on `axis` (ax.xaxis): epochs and trials are counted, not measured."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _short(name, limit=14):
+    """`name` cut to `limit` characters with an ellipsis, so captions fit their panel."""
+    name = str(name)
+    return name if len(name) <= limit else name[: limit - 1] + "\u2026"
+
+
 def read_history_csv(path):
     """Columns of a Keras CSVLogger file as {name: np.array}."""
     with open(path, newline="", encoding="utf-8") as f:
@@ -49,14 +62,15 @@ def plot_learning_curves(history, path, *, title="Learning curves", marks=None):
     plt = _plt()
     history = {k: np.asarray(v, dtype=float) for k, v in history.items() if k not in ("epoch", "learning_rate", "lr")}
     bases = [k for k in history if not k.startswith("val_")]
-    fig, axes = plt.subplots(1, len(bases), figsize=(4.2 * len(bases), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(bases), figsize=(4.2 * len(bases), 3.6), squeeze=False, layout="constrained")
     for ax, key in zip(axes[0], bases):
         epochs = np.arange(1, len(history[key]) + 1)
         ax.plot(epochs, history[key], "o-", ms=3, label="train")
         if "val_" + key in history:
             ax.plot(epochs, history["val_" + key], "s-", ms=3, label="validation")
         ax.set_xlabel("epoch")
-        ax.set_ylabel(key)
+        _integer_ticks(ax.xaxis)
+        ax.set_title(key, fontsize=10)
         finite = history[key][np.isfinite(history[key]) & (history[key] > 0)]
         if key == "loss" and len(finite) and finite.max() > 10 * finite.min():  # log only for a wide range
             ax.set_yscale("log")
@@ -109,7 +123,7 @@ def plot_misclassified(images, y_true, y_pred, path, *, probabilities=None, labe
     name = (lambda i: str(i)) if labels is None else (lambda i: str(labels[i]))
     cols = min(8, max(len(wrong), 1))
     rows = max(1, int(np.ceil(len(wrong) / cols)))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols, 1.7 * rows + 0.4), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.9 * rows + 0.5), squeeze=False, layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     if len(wrong) == 0:
@@ -119,10 +133,10 @@ def plot_misclassified(images, y_true, y_pred, path, *, probabilities=None, labe
         if img.ndim == 3 and img.shape[-1] == 1:
             img = img[..., 0]
         ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
-        t = f"{name(y_true[i])} \u2192 {name(y_pred[i])}"
+        t = f"true {_short(name(y_true[i]))}\npred {_short(name(y_pred[i]))}"
         if probabilities is not None:
             t += f" ({float(probabilities[i]):.2f})"
-        ax.set_title(t, fontsize=8, color="crimson")
+        ax.set_title(t, fontsize=7, color="crimson")
     fig.suptitle(f"{title}: {len(np.flatnonzero(y_true != y_pred))} of {len(y_true)}")
     return save_figure(fig, path)
 
@@ -185,19 +199,37 @@ def plot_feature_maps(image, maps, path, *, max_channels=8, title="Feature maps"
     return save_figure(fig, path)
 
 
-def plot_saliency(images, saliency, path, *, titles=None, title="Gradient saliency |d score / d input|"):
-    """Images above their saliency maps (max |gradient| over channels, per image normalised)."""
+def plot_saliency(images, saliency, path, *, predicted=None, true=None, probabilities=None, labels=None,
+                  titles=None, title="Gradient saliency |d score / d input|"):
+    """Images above their saliency maps (max |gradient| over channels, per image normalised).
+
+    Each image is captioned "pred NAME (p)" over "true NAME" when `predicted` (and `true`) class
+    indices are given (green when right, red when wrong), else with `titles`.
+    """
     plt = _plt()
     images, saliency = np.asarray(images), np.asarray(saliency, dtype=float)
     n = len(images)
-    fig, axes = plt.subplots(2, n, figsize=(1.6 * n, 3.6), squeeze=False)
+    if predicted is not None:
+        def name(c):
+            c = int(c)
+            return str(labels[c]) if labels is not None and 0 <= c < len(labels) else str(c)
+
+        titles = []
+        for i in range(n):
+            t = f"pred {_short(name(predicted[i]))}"
+            t += "" if probabilities is None else f" ({float(probabilities[i]):.2f})"
+            t += "" if true is None else f"\ntrue {_short(name(true[i]))}"
+            titles.append(t)
+    fig, axes = plt.subplots(2, n, figsize=(1.7 * n, 3.9), squeeze=False, layout="constrained")
     for i in range(n):
         img = images[i]
         axes[0, i].imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None)
         s = np.abs(saliency[i]).max(axis=-1)
         axes[1, i].imshow(s / (s.max() or 1.0), cmap="hot")
         if titles is not None:
-            axes[0, i].set_title(str(titles[i]), fontsize=8)
+            wrong = predicted is not None and true is not None and int(predicted[i]) != int(true[i])
+            colour = "black" if predicted is None or true is None else ("crimson" if wrong else "darkgreen")
+            axes[0, i].set_title(str(titles[i]), fontsize=7, color=colour)
         axes[0, i].axis("off")
         axes[1, i].axis("off")
     fig.suptitle(title)
@@ -248,14 +280,52 @@ def plot_optimizer_comparison(curves, path, *, title="Optimizers compared", xlab
     return save_figure(fig, path)
 
 
-# ============================================================================ autoencoders, U-Net
-# (autoenc-unet engineer: reconstructions, VAE samples and latent map, segmentation overlays)
-
-_SEG_COLOURS = np.array(
+# ============================================================================ class colours
+# One palette for every figure and mask PNG: black for a segmenter's background (class 0), then
+# 11 distinct colours (from Sasha Trubetskoy's list of 20), repeating after that.
+_PALETTE = np.array(
     [[0, 0, 0], [230, 25, 75], [60, 180, 75], [0, 130, 200], [255, 225, 25], [145, 30, 180],
      [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [170, 110, 40]],
     dtype=np.float32,
 ) / 255.0
+
+
+def class_colours(classes, *, background=True):
+    """(classes, 3) RGB colours in [0, 1], one per class index, the same in training, evaluation
+    and predict figures and in mask PNGs.
+
+    With `background=True` (segmentation: class 0 is the background) index 0 is black. Detectors
+    have no background class (`background=False`): their label k gets the colour after black at
+    k, so a detector's first class and a segmenter's first foreground class look alike.
+    """
+    start = 0 if background else 1
+    reps = int(np.ceil((classes + start) / (len(_PALETTE) - 1))) + 1
+    colours = np.concatenate([_PALETTE[:1]] + [_PALETTE[1:]] * reps)
+    return colours[start:start + classes]
+
+
+def save_mask_png(mask, path, *, classes, size=None):
+    """Writes a class-index mask (H, W) as a palette PNG (PIL mode "P"): a viewer shows each class
+    in its `class_colours` colour, and `np.asarray(PIL.Image.open(path))` gives the class indices
+    back. `size` (width, height) resizes it (nearest neighbour: indices stay indices)."""
+    from PIL import Image
+
+    from zoo.io import atomic_path
+
+    mask = np.asarray(mask)
+    if mask.ndim != 2 or mask.min(initial=0) < 0 or mask.max(initial=0) >= max(classes, 1) or classes > 256:
+        raise ValueError(f"`mask` must be (H, W) class indices in [0, {classes}) with classes <= 256. "
+                         f"Received: mask of shape {mask.shape} with values {mask.min(initial=0)}..{mask.max(initial=0)}")
+    im = Image.fromarray(mask.astype(np.uint8), mode="P")
+    im.putpalette((class_colours(classes) * 255).round().astype(np.uint8).ravel().tolist())
+    if size is not None:
+        im = im.resize(tuple(size), Image.NEAREST)
+    with atomic_path(path) as tmp:
+        im.save(tmp, format="PNG")
+    return os.fspath(path)
+
+
+# ============================================================================ autoencoders, U-Net
 
 
 def _show(ax, img, **kw):
@@ -267,20 +337,14 @@ def _show(ax, img, **kw):
     ax.set_yticks([])
 
 
-def segmentation_colours(classes):
-    """(classes, 3) RGB colours in [0, 1]; class 0 (background) is black."""
-    reps = int(np.ceil(classes / len(_SEG_COLOURS)))
-    return np.tile(_SEG_COLOURS, (reps, 1))[:classes]
-
-
 def overlay_mask(image, mask, *, alpha=0.8):
     """The image (H, W, C), in gray so the mask colours read true, with every non-background
-    class painted in its colour (`segmentation_colours`)."""
+    class painted in its colour (`class_colours`)."""
     image = np.asarray(image, dtype=np.float32)
     gray = image.mean(axis=-1, keepdims=True)
     rgb = np.repeat(gray, 3, axis=-1)
     mask = np.asarray(mask).astype(int)
-    colours = segmentation_colours(max(int(mask.max(initial=0)) + 1, 2))
+    colours = class_colours(max(int(mask.max(initial=0)) + 1, 2))
     out = rgb.copy()
     fg = mask > 0
     out[fg] = (1 - alpha) * rgb[fg] + alpha * colours[mask[fg]]
@@ -372,34 +436,33 @@ def plot_segmentation(images, true_masks, pred_masks, path, *, class_names=None,
     if class_names is not None:
         classes = max(classes, len(class_names))
     names = list(class_names) if class_names is not None else [str(i) for i in range(classes)]
-    height = 2.3 * n + 0.6
-    fig, axes = plt.subplots(n, cols, figsize=(2.4 * cols, height), squeeze=False)
-    fig.subplots_adjust(top=1 - 0.75 / height, bottom=0.4 / height)  # title and legend hug the grid
+    img_h, img_w = images.shape[1:3]
+    panel_w, panel_h = 2.4 * img_w / max(img_h, img_w), 2.4 * img_h / max(img_h, img_w)  # the image's aspect
+    fig, axes = plt.subplots(n, cols, figsize=(panel_w * cols, (panel_h + 0.3) * n + 0.8), squeeze=False,
+                             layout="constrained")
     for i in range(n):
         _show(axes[i, 0], images[i])
+        heads = ["image", "true mask", "predicted mask"] if has_true else ["image", "predicted mask"]
         if has_true:
             t = np.asarray(true_masks[i])
             _show(axes[i, 1], overlay_mask(images[i], t))
             present = [c for c in range(classes) if (t == c).any() or (pred_masks[i] == c).any()]
             ious = [((t == c) & (pred_masks[i] == c)).sum() / max(((t == c) | (pred_masks[i] == c)).sum(), 1) for c in present]
-            axes[i, 2].set_title(f"IoU {np.mean(ious):.2f}", fontsize=8)
+            heads[2] = f"predicted (IoU {np.mean(ious):.2f})"
         _show(axes[i, cols - 1], overlay_mask(images[i], pred_masks[i]))
-    heads = ["image", "true mask", "predicted mask"] if has_true else ["image", "predicted mask"]
-    for c, h in enumerate(heads):
-        axes[0, c].set_xlabel(h, fontsize=9)
-        axes[0, c].xaxis.set_label_position("top")
-    colours = segmentation_colours(classes)
+        if i == 0 or has_true:  # column heads on the first row; each row's IoU over its prediction
+            for c, h in enumerate(heads):
+                if i == 0 or c == cols - 1:
+                    axes[i, c].set_title(h, fontsize=8)
+    colours = class_colours(classes)
     handles = [Patch(color=colours[c], label=names[c]) for c in range(1, classes)]
     if handles:
-        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
     fig.suptitle(title)
     return save_figure(fig, path)
 
 
 # --- detection (ssd engineer) ---------------------------------------------------------------------
-
-_BOX_COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45"]
-
 
 def _draw_boxes(ax, boxes, names, scores=None, *, colours=None, dashed=False):
     """Rectangles with 'label score' tags on `ax`; boxes in pixel xyxy."""
@@ -409,7 +472,7 @@ def _draw_boxes(ax, boxes, names, scores=None, *, colours=None, dashed=False):
     placed = []  # tag anchors so far: a tag that would cover another goes under its box instead
     order = range(len(names)) if scores is None else np.argsort(-np.asarray(scores, dtype=float), kind="stable")
     for i in order:
-        colour = colours[i] if colours else _BOX_COLOURS[i % len(_BOX_COLOURS)]
+        colour = colours[i] if colours else class_colours(i + 1, background=False)[i]
         x1, y1, x2, y2 = [float(v) for v in boxes[i]]
         ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=colour,
                                linewidth=1.0 if dashed else 1.8, linestyle="--" if dashed else "-"))
@@ -422,14 +485,17 @@ def _draw_boxes(ax, boxes, names, scores=None, *, colours=None, dashed=False):
                     bbox=dict(facecolor=colour, edgecolor="none", pad=0.8, alpha=0.85))
 
 
-def draw_detections(image, boxes, labels, scores, path, *, title=None):
-    """One image (H, W, C) in [0, 1] with its detections (pixel xyxy boxes, names, scores) as PNG."""
+def draw_detections(image, boxes, labels, scores, path, *, class_ids=None, title=None):
+    """One image (H, W, C) in [0, 1] with its detections (pixel xyxy boxes, names, scores) as PNG;
+    each box in its class's colour (`class_colours(..., background=False)` of `class_ids`)."""
     plt = _plt()
     image = np.asarray(image)
     h, w = image.shape[:2]
     fig, ax = plt.subplots(figsize=(max(3.0, 6.0 * w / max(h, w)), max(3.0, 6.0 * h / max(h, w))))
     ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray" if image.shape[-1] == 1 else None)
-    colours = [_BOX_COLOURS[sum(map(ord, str(n))) % len(_BOX_COLOURS)] for n in labels]
+    ids = np.arange(len(labels)) if class_ids is None else np.asarray(class_ids, dtype=int)
+    palette = class_colours(int(ids.max(initial=0)) + 1, background=False)
+    colours = [palette[c] for c in ids]
     _draw_boxes(ax, boxes, labels, scores, colours=colours)
     ax.set_xlim(0, w)
     ax.set_ylim(h, 0)
@@ -452,7 +518,7 @@ def plot_detections(images, detections, path, *, class_names, ground_truths=None
     n = len(images)
     cols = min(4, max(n, 1))
     rows = max(1, int(np.ceil(n / cols)))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 3.1 * rows + 0.4), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 3.1 * rows + 0.4), squeeze=False, layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     for i, ax in enumerate(axes.flat[:n]):
@@ -468,7 +534,8 @@ def plot_detections(images, detections, path, *, class_names, ground_truths=None
         d = detections[i]
         keep = np.asarray(d["scores"]) >= score_threshold
         labs = [class_names[int(c)] if int(c) < len(class_names) else str(int(c)) for c in np.asarray(d["labels"])[keep]]
-        colours = [_BOX_COLOURS[int(c) % len(_BOX_COLOURS)] for c in np.asarray(d["labels"])[keep]]
+        palette = class_colours(max(len(class_names), 1), background=False)
+        colours = [palette[int(c) % len(palette)] for c in np.asarray(d["labels"])[keep]]
         _draw_boxes(ax, np.asarray(d["boxes"])[keep] * scale, labs, np.asarray(d["scores"])[keep], colours=colours)
         ax.set_xlim(0, w)
         ax.set_ylim(h, 0)
@@ -547,7 +614,7 @@ def plot_tuning_results(records, objective, out_dir, *, names=None, direction="m
 def plot_objective_per_trial(records, objective, path, *, direction="max"):
     """Objective of each completed trial in trial order, and the best value so far."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     ids = [int(r["trial_id"]) for r in records]
     scores = np.array([r["score"] for r in records], dtype=float)
     order = np.argsort(ids)
@@ -557,6 +624,7 @@ def plot_objective_per_trial(records, objective, path, *, direction="max"):
         best = np.maximum.accumulate(scores) if direction == "max" else np.minimum.accumulate(scores)
         ax.step(ids, best, where="post", color="C3", label="best so far")
     ax.set_xlabel("trial")
+    _integer_ticks(ax.xaxis)
     ax.set_ylabel(objective)
     ax.set_title(f"{objective} per trial ({len(scores)} completed)")
     ax.grid(alpha=0.3)
@@ -571,7 +639,7 @@ def plot_objective_vs_hyperparameters(records, objective, path, *, names):
     n = max(1, len(names))
     cols = min(4, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.7 * rows + 0.4), squeeze=False, layout="constrained")
     scores = np.array([r["score"] for r in records], dtype=float)
     for ax, name in zip(axes.flat, names):
         vals = [r["hyperparameters"].get(name) for r in records]
@@ -580,6 +648,13 @@ def plot_objective_vs_hyperparameters(records, objective, path, *, names):
             ax.plot(num, scores, "o", alpha=0.8)
             if len(num) and num.min() > 0 and num.max() / num.min() > 20:
                 ax.set_xscale("log")
+            elif all(float(v).is_integer() for v in num):
+                _integer_ticks(ax.xaxis)  # filters, batch sizes, depths
+            else:  # 0, 1e-5, 1e-4: "0 1 2 ... x1e-4", not 0.00000 0.00002 ... side by side
+                from matplotlib.ticker import MaxNLocator
+
+                ax.xaxis.set_major_locator(MaxNLocator(5))
+                ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 4))
         else:
             cats = sorted({str(v) for v in vals}, key=_tuning_sort_key)
             pos = {c: i for i, c in enumerate(cats)}
@@ -593,7 +668,6 @@ def plot_objective_vs_hyperparameters(records, objective, path, *, names):
     for ax in axes[:, 0]:
         ax.set_ylabel(objective)
     fig.suptitle(f"{objective} vs each hyperparameter")
-    fig.tight_layout()
     return save_figure(fig, path)
 
 
@@ -603,7 +677,7 @@ def plot_parallel_coordinates(records, objective, path, *, names, direction="max
     plt = _plt()
     names = [n for n in names if len({str(r["hyperparameters"].get(n)) for r in records}) > 1] or list(names)
     axes_names = names + [objective]
-    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(axes_names)), 4.5))
+    fig, ax = plt.subplots(figsize=(max(6, 1.7 * len(axes_names)), 4.5), layout="constrained")
     columns, labels = [], []
     for name in axes_names:
         vals = [r["score"] if name == objective else r["hyperparameters"].get(name) for r in records]
@@ -629,7 +703,7 @@ def plot_parallel_coordinates(records, objective, path, *, names, direction="max
         color = cmap((scores[i] - lo) / (hi - lo) if hi > lo else 0.5)
         ax.plot(range(len(columns)), ys, color=color, alpha=0.85, lw=1.5)
     ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, rotation=30, fontsize=8, ha="right")
+    ax.set_xticklabels(labels, fontsize=8)  # level: rotated multi-line labels run into their neighbours
     ax.set_yticks([])
     for x in range(len(labels)):
         ax.axvline(x, color="0.7", lw=0.8)

@@ -203,8 +203,9 @@ def write_catalog(path=None):
     return path
 
 
-def get_model(name, **kwargs):
-    """Builds model `name` with the builder's keyword arguments (`classes=`, `input_shape=`, ...)."""
+def get_model(name, /, **kwargs):
+    """Builds model `name` with the builder's keyword arguments (`classes=`, `input_shape=`, ...);
+    `name` is positional only, so `name=` in `kwargs` names the built model."""
     return get_spec(name).builder(**kwargs)
 
 

@@ -169,8 +169,15 @@ def coco_map(detections, ground_truths, *, max_detections=100):
     }
 
 
-def evaluate_detections(detections, ground_truths):
-    """{"map50": VOC AP@0.5, "coco_map": COCO mAP@[.5:.95], "coco_map50": COCO AP@0.5}."""
-    v, _ = voc_map(detections, ground_truths)
+def evaluate_detections(detections, ground_truths, *, class_names=None):
+    """{"map50": VOC AP@0.5, "coco_map": COCO mAP@[.5:.95], "coco_map50": COCO AP@0.5}; with
+    `class_names` (one per label) also "ap50_NAME" (VOC AP@0.5) and "ap_NAME" (COCO AP@[.5:.95])
+    for every class that has ground truth."""
+    v, voc_per_class = voc_map(detections, ground_truths)
     c = coco_map(detections, ground_truths)
-    return {"map50": v, "coco_map": c["map"], "coco_map50": c["map50"]}
+    out = {"map50": v, "coco_map": c["map"], "coco_map50": c["map50"]}
+    if class_names is not None:
+        name = lambda k: str(class_names[k]) if 0 <= k < len(class_names) else str(k)  # noqa: E731
+        out.update({f"ap50_{name(k)}": float(ap) for k, ap in sorted(voc_per_class.items())})
+        out.update({f"ap_{name(k)}": float(ap) for k, ap in sorted(c["per_class"].items())})
+    return out

@@ -37,6 +37,13 @@ def document_common_args(fn):
     return fn
 
 
+def scale_widths(widths, width_multiplier):
+    """`widths` times `width_multiplier`, rounded, at least 1 filter each (a thinner or wider net
+    of the same depth, as MobileNet's alpha)."""
+    m = check_number("width_multiplier", width_multiplier, low=0, low_open=True)
+    return tuple(max(1, int(round(w * m))) for w in widths)
+
+
 def check_classes(classes, *, include_top=True):
     """`classes` must be an int >= 1 (bools are refused)."""
     return check_int("classes", classes)

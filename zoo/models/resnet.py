@@ -131,6 +131,7 @@ def _build_resnet(
     shortcut="B",
     norm="batch",
     variant="v1.5",
+    width_multiplier=1.0,
     include_top=True,
     weights=None,
     input_tensor=None,
@@ -153,6 +154,7 @@ def _build_resnet(
         variant: "v1.5" (torchvision: bottleneck stride in the 3x3) or "v1" (the paper and
             keras.applications' ResNet50: stride in the first 1x1, convolution biases, BatchNorm
             eps 1.001e-5, so keras.applications' weight file loads). Bottleneck nets only.
+        width_multiplier: multiplies every stage's width (rounded; default 1.0, the paper).
         {common_args}
     Returns:
         A Functional model (B, H, W, C) -> (B, classes); without the top, the last stage's map
@@ -169,6 +171,7 @@ def _build_resnet(
             "`variant='v1'` is the bottleneck ImageNet ResNet of keras.applications (resnet50, "
             f"resnet101, resnet152). Received: variant={variant!r} for block={block!r}, stem={stem!r}"
         )
+    widths = common.scale_widths(widths, width_multiplier)
     common.check_head_args(
         include_top=include_top,
         pooling=pooling,

@@ -211,9 +211,6 @@ def _check_detector_args(*, include_top, pooling, classifier_activation, weights
         )
 
 
-TINY_RATIOS = (anchor_utils.RATIOS_4,) * 4
-
-
 def tiny_backbone(inputs, *, widths=(16, 32, 64, 96, 128)):
     """A small conv net with the stage-output contract: stem (stride 2), stage1..stage4
     (strides 4, 8, 16, 32), two 3x3 conv-BN-ReLU per stage; for CPU tests and training targets."""
@@ -228,24 +225,33 @@ def tiny_backbone(inputs, *, widths=(16, 32, 64, 96, 128)):
 
 @common.document_common_args
 def _build_ssd_tiny(*, include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-                    classes=3, classifier_activation=None, name="ssd_tiny", s_min=0.15, s_max=0.75):
+                    classes=3, classifier_activation=None, name="ssd_tiny", s_min=0.15, s_max=0.75,
+                    aspect_ratios=anchor_utils.RATIOS_4):
     """SSD on `tiny_backbone`: maps at strides 8, 16, 32 (stage2..stage4) + one extra (stride 64).
 
     Args:
         {common_args}
         s_min, s_max: default-box scales (0.15..0.75 suit objects of 1/6..1/2 of the image).
+        aspect_ratios: the box ratios w/h of every map's cells, plus the extra square
+            (default RATIOS_4 = (1, 2, 1/2): 4 boxes per cell; RATIOS_6 adds 3 and 1/3).
     Returns:
-        {"classes": (B, A, classes + 1), "boxes": (B, A, 4)}; A = 340 at 64x64.
+        {"classes": (B, A, classes + 1), "boxes": (B, A, 4)}; A = 340 at 64x64 (4 boxes per cell).
     """
     _check_detector_args(include_top=include_top, pooling=pooling, classifier_activation=classifier_activation,
                          weights=weights, classes=classes)
     shape = common.resolve_input_shape(input_shape=input_shape, input_tensor=input_tensor,
                                        default_shape=(64, 64, 3), min_size=(64, 64), model_name="ssd_tiny",
                                        multiple_of=32)
+    if (isinstance(aspect_ratios, str) or not hasattr(aspect_ratios, "__len__") or not aspect_ratios
+            or not all(isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0 for r in aspect_ratios)):
+        raise ValueError(f"`aspect_ratios` must be a non-empty sequence of numbers > 0, e.g. (1, 2, 0.5). "
+                         f"Received: aspect_ratios={aspect_ratios!r}")
     inputs = common.make_input(shape, input_tensor)
     backbone = tiny_backbone(inputs)
-    model = ssd_head(backbone, classes, feature_layers=("stage2", "stage3", "stage4"),
-                     extra_blocks=((64, 128, 2, "same"),), aspect_ratios=TINY_RATIOS, s_min=s_min, s_max=s_max,
+    feature_layers, extra_blocks = ("stage2", "stage3", "stage4"), ((64, 128, 2, "same"),)
+    model = ssd_head(backbone, classes, feature_layers=feature_layers, extra_blocks=extra_blocks,
+                     aspect_ratios=(tuple(aspect_ratios),) * (len(feature_layers) + len(extra_blocks)),
+                     s_min=s_min, s_max=s_max,
                      extra_batch_norm=True, name=name)
     return common.load_weights(model, weights)
 

@@ -70,6 +70,7 @@ def _build_vgg(
     depths,
     widths=WIDTHS,
     norm=None,
+    width_multiplier=1.0,
     top_units=4096,
     dropout=0.5,
     include_top=True,
@@ -88,6 +89,7 @@ def _build_vgg(
         widths: filters per block, default (64, 128, 256, 512, 512).
         norm: None (the paper), "batch" (torchvision's `_bn` variants), "group" or "layer",
             after every convolution.
+        width_multiplier: multiplies every block's width (rounded; default 1.0, the paper).
         top_units: width of the two hidden dense layers (4096 in the paper; 512 is common on CIFAR).
         dropout: dropout rate after each hidden dense layer (0.5 in the paper).
         {common_args}
@@ -97,6 +99,7 @@ def _build_vgg(
     """
     common.check_same_length(depths=depths, widths=widths)
     common.check_norm(norm)
+    widths = common.scale_widths(widths, width_multiplier)
     check_top_args(top_units, dropout)
     common.check_head_args(
         include_top=include_top,

@@ -145,8 +145,8 @@ def figures(model, dataset, out, *, prefix="", n_saliency=6):
     sel = np.zeros((len(idx), p.shape[1]), dtype=np.float32)
     sel[np.arange(len(idx)), y_pred[idx]] = 1.0
     grads = input_gradient(model, dataset.x[idx], sel)
-    plots.plot_saliency(dataset.x[idx], grads, path("saliency"),
-                        titles=[f"{class_name(names, y_pred[i])} ({p[i].max():.2f})" for i in idx])
+    plots.plot_saliency(dataset.x[idx], grads, path("saliency"), predicted=y_pred[idx], true=dataset.y[idx],
+                        probabilities=p[idx].max(1), labels=names)
     written.append("saliency")
     return [f"{prefix}{stem}.png" for stem in written]
 

@@ -118,7 +118,7 @@ def evaluate(model, dataset):
     scale = np.array([w, h, w, h], "float64")  # pixel units: same numbers, clearer in reports
     dets = [{**d, "boxes": d["boxes"] * scale} for d in dets]
     gts = [{"boxes": np.asarray(g["boxes"]) * scale, "labels": g["labels"]} for g in _ground_truths(dataset)]
-    return evaluate_detections(dets, gts)
+    return evaluate_detections(dets, gts, class_names=dataset.class_names)
 
 
 def plot_predictions(model, dataset, path, *, max_images=12, score_threshold=0.3):
@@ -139,8 +139,8 @@ def predict_files(model, paths, out_dir, class_names, *, score_threshold=0.3):
 
     Returns:
         one record per image: {"path", "label" (best detection's class or None), "probability"
-        (its score, 0.0 if none), "detections": [{"label", "score", "box": [x1, y1, x2, y2]
-        pixels of the original image]}, "output": PNG path}.
+        (its score, 0.0 if none), "box_format": "xyxy", "box_units": ..., "detections":
+        [{"label", "score", "box": [x1, y1, x2, y2] pixels of the original image]}, "output": PNG path}.
     """
     if not paths:
         raise ValueError("no input images: pass image files or folders. Received: paths=[]")
@@ -156,12 +156,14 @@ def predict_files(model, paths, out_dir, class_names, *, score_threshold=0.3):
         scores = det["scores"][keep]
         stem = os.path.splitext(os.path.basename(p))[0]
         out = os.path.join(out_dir, f"{stem}_boxes.png")
-        plots.draw_detections(original, boxes, labels, scores, out)
+        plots.draw_detections(original, boxes, labels, scores, out, class_ids=det["labels"][keep])
         dets = [{"label": lab, "score": float(s), "box": [float(v) for v in b]} for lab, s, b in zip(labels, scores, boxes)]
         records.append({
             "path": p,
             "label": labels[0] if labels else None,
             "probability": float(scores[0]) if len(scores) else 0.0,
+            "box_format": "xyxy",  # x1, y1 top-left corner; x2, y2 bottom-right corner
+            "box_units": f"pixels of the input image ({ow}x{oh}; origin top-left, y down)",
             "detections": dets,
             "output": out,
         })

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from zoo import plots
-from zoo.io import atomic_path, ensure_out_dir
+from zoo.io import ensure_out_dir
 from zoo.segmentation import losses as seg_losses
 from zoo.segmentation import metrics as seg_metrics
 from zoo.tasks.common import read_for_model
@@ -130,8 +130,8 @@ def figures(model, dataset, out, *, prefix=""):
 
 
 def predict_files(model, paths, out_dir, class_names):
-    """Segments image files; writes `<stem>_mask.png` (class ids, at the file's own size) and
-    `<stem>_overlay.png`.
+    """Segments image files; writes `<stem>_mask.png` (a palette PNG at the file's own size: class
+    indices shown in the class colours) and `<stem>_overlay.png` (the file's pixels, at their aspect, overlaid).
 
     Returns:
         One record per file: {"path", "label" (the largest non-background class, or the
@@ -156,10 +156,11 @@ def predict_files(model, paths, out_dir, class_names):
         sel = pred == label
         stem = os.path.splitext(os.path.basename(os.fspath(path)))[0]
         mask_path = os.path.join(out_dir, f"{stem}_mask.png")
-        with atomic_path(mask_path) as tmp:
-            size = (original.shape[1], original.shape[0])
-            Image.fromarray(pred.astype(np.uint8), mode="L").resize(size, Image.NEAREST).save(tmp, format="PNG")
-        overlay_path = plots.plot_segmentation(arr[None], None, pred[None], os.path.join(out_dir, f"{stem}_overlay.png"), class_names=names)
+        size = (original.shape[1], original.shape[0])
+        plots.save_mask_png(pred, mask_path, classes=classes, size=size)
+        full_pred = np.asarray(Image.fromarray(pred.astype(np.uint8)).resize(size, Image.NEAREST))
+        overlay_path = plots.plot_segmentation(original[None], None, full_pred[None],  # at the file's own size and aspect
+                                               os.path.join(out_dir, f"{stem}_overlay.png"), class_names=names)
         records.append(
             {
                 "path": os.fspath(path),

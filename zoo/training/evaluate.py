@@ -122,13 +122,17 @@ def format_metrics(result):
     """The text `zoo evaluate` prints for a segmenter, detector or autoencoder: the headline
     metrics on one line, per-class values as a table, where the figures went."""
     m = result["metrics"]
-    head = {k: v for k, v in m.items() if not any(k.startswith(p) for p in ("iou_", "dice_"))}
+    head = {k: v for k, v in m.items() if not any(k.startswith(p) for p in ("iou_", "dice_", "ap50_", "ap_"))}
     lines = [f"{result['model']} on {result['dataset']} ({result['split']}, {result['images']} images): "
              + ", ".join(f"{k} {v:.4g}" for k, v in head.items())]
     classes = [k[len("iou_"):] for k in m if k.startswith("iou_")]
     if classes:
         lines += ["", f"{'class':>12}     IoU    Dice"]
         lines += [f"{c[:12]:>12}  {m['iou_' + c]:6.3f}  {m.get('dice_' + c, float('nan')):6.3f}" for c in classes]
+    classes = [k[len("ap50_"):] for k in m if k.startswith("ap50_")]
+    if classes:  # a detector: VOC AP@0.5 and COCO AP@[.5:.95] per class
+        lines += ["", f"{'class':>12}  AP@0.5  AP@[.5:.95]"]
+        lines += [f"{c[:12]:>12}  {m['ap50_' + c]:6.3f}  {m.get('ap_' + c, float('nan')):11.3f}" for c in classes]
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from keras import layers
 
 from zoo.checks import check_int
+from zoo.training.augment import augmentation
 from zoo.transfer.heads import new_head
 
 
@@ -65,7 +66,7 @@ def pretrain_autoencoder(
     """Unsupervised pretraining of `autoencoder` for transfer: no labels, only images.
 
     Each step shows the autoencoder a randomly rotated, shifted and zoomed copy of every image
-    (`zoo.demo.augmentation_layers(augment)`) with Gaussian noise (`noise`) added, and asks it to
+    (`zoo.training.augment.augmentation("geometric", strength=augment)`) with Gaussian noise (`noise`) added, and asks it to
     reconstruct the ORIGINAL image (MSE). To do that its code has to describe the digit, not where it
     sits or the noise on it; a plain MSE autoencoder (input = target) instead keeps whatever
     reconstructs pixels best, and its code transfers little (measured on the digits, 2 labels per
@@ -76,7 +77,7 @@ def pretrain_autoencoder(
         autoencoder: a zoo autoencoder (image -> image), e.g. `autoencoder_conv`; trained in place.
         x: images (N, H, W, C) in [0, 1]; labels are never used.
         epochs: int >= 1 (default 20).
-        augment: strength of the geometric augmentation (1.0 = 0.05 turn, 8 % shift, 10 % zoom;
+        augment: strength of the "geometric" augmentation preset (1.0 = 0.05 turn, 8 % shift, 10 % zoom;
             default 1.5); 0 turns it off.
         noise: standard deviation of the Gaussian input noise (default 0.2); 0 turns it off.
         learning_rate: Adam learning rate (default 2e-3).
@@ -87,8 +88,6 @@ def pretrain_autoencoder(
     Returns:
         {"loss": [per epoch], "val_loss": [...] (with validation_data), "seconds": float}
     """
-    from zoo.demo import augmentation_layers
-
     check_int("epochs", epochs)
     for arg, value in (("augment", augment), ("noise", noise)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -103,7 +102,7 @@ def pretrain_autoencoder(
         )
     log = log or (lambda line: print(line, flush=True))
     inputs = keras.Input(shape=x.shape[1:], name="image")
-    corrupted = augmentation_layers(augment)(inputs) if augment else inputs
+    corrupted = augmentation("geometric", image_shape=x.shape[1:], strength=augment)(inputs) if augment else inputs
     if noise:
         corrupted = layers.GaussianNoise(noise, name="pretrain_noise")(corrupted)
     trainer = keras.Model(inputs, autoencoder(corrupted), name=f"{autoencoder.name}_pretrain")

@@ -15,6 +15,8 @@ from typing import Any
 
 import keras_tuner as kt
 
+from zoo.detection import anchors
+from zoo.training.augment import augmentation
 from zoo.training.optimizers import OPTIMIZERS  # one list of optimizer names
 
 SCHEDULES = ("constant", "cosine", "step")  # the searched subset of zoo.training.optimizers.SCHEDULES
@@ -105,8 +107,9 @@ TRAINING_SPACE = (
        doc="cosine: cosine decay to 0 over all epochs; step: x0.1 at 50 % and 75 % of the steps"),
     HP("weight_decay", "choice", 0.0, values=(0.0, 1e-5, 1e-4, 1e-3), doc="decoupled weight decay of the optimizer"),
     HP("batch_size", "choice", 32, values=(16, 32, 64, 128)),
-    HP("augment", "float", 0.0, 0.0, 0.3, step=0.1,
-       doc="classification: random shift/rotation/zoom of this fraction; other tasks: Gaussian noise of this std"),
+    HP("augment", "float", 0.0, 0.0, 3.0, step=1.0,
+       doc="strength of zoo.training.augment's preset: classification 'geometric' (1 = 0.05 turn, 8 % shift, "
+           "10 % zoom); segmentation and reconstruction 'noise' (1 = Gaussian noise of std 0.1)"),
 )
 
 
@@ -304,15 +307,11 @@ def _with_augmentation(network, strength, task):
     if not strength:
         return network
     import keras
-    from keras import layers
 
+    # masks and reconstruction targets stay aligned with the image under pixel noise only
+    preset = "geometric" if task == "classification" else "noise"
     inputs = keras.Input(shape=network.input_shape[1:], name="input")
-    if task == "classification":
-        x = layers.RandomTranslation(strength, strength, fill_mode="constant", name="augment_shift")(inputs)
-        x = layers.RandomRotation(strength / 2, fill_mode="constant", name="augment_rotate")(x)
-        x = layers.RandomZoom(strength, fill_mode="constant", name="augment_zoom")(x)
-    else:  # masks, boxes and reconstruction targets stay aligned under pixel noise only
-        x = layers.GaussianNoise(strength, name="augment_noise")(inputs)
+    x = augmentation(preset, image_shape=network.input_shape[1:], strength=strength)(inputs)
     return keras.Model(inputs, network(x), name=network.name)
 
 
@@ -368,10 +367,6 @@ class LeNetHyperModel(ZooHyperModel):
 
 
 # ----------------------------------------------------------------------------- VGG
-def _scaled(widths, multiplier):
-    return tuple(max(1, int(round(w * multiplier))) for w in widths)
-
-
 def _norm(value):
     """Search spaces hold strings; the builders take None for "no normalization"."""
     return None if value == "none" else value
@@ -404,24 +399,21 @@ class VGGHyperModel(ZooHyperModel):
             )
 
     def build_network(self, v):
-        from zoo.models import vgg
+        from zoo import registry
 
-        return vgg._build_vgg(
-            depths=vgg.DEPTHS[v["config"]], widths=_scaled(vgg.WIDTHS, v["width"]), norm=_norm(v["norm"]),
-            top_units=v["top_units"], dropout=v["dropout"], input_shape=self.input_shape, classes=self.classes,
-            name=self.model_name,
+        # the configuration is a registered model (vgg11..vgg19); norm, width, top are its arguments
+        return registry.get_model(
+            v["config"], norm=_norm(v["norm"]), width_multiplier=v["width"], top_units=v["top_units"],
+            dropout=v["dropout"], input_shape=self.input_shape, classes=self.classes, name=self.model_name,
         )
 
 
 # ----------------------------------------------------------------------------- ResNet
-RESNET_DEPTHS = {  # depth: (block, blocks per stage), He et al. 2016 Table 1
-    18: ("basic", (2, 2, 2, 2)),
-    34: ("basic", (3, 4, 6, 3)),
-    50: ("bottleneck", (3, 4, 6, 3)),
-    101: ("bottleneck", (3, 4, 23, 3)),
-    152: ("bottleneck", (3, 8, 36, 3)),
-}
-CIFAR_RESNET_DEPTHS = {20: 3, 32: 5, 44: 7, 56: 9, 110: 18}  # depth 6n+2: n blocks per stage, Section 4.2
+def _registered_depths(family):
+    """{depth: model name} of the registered models of `family` (resnet18 -> 18, resnet20 -> 20)."""
+    from zoo import registry
+
+    return {int("".join(c for c in n if c.isdigit())): n for n in registry.list_models(family=family)}
 
 
 class ResNetHyperModel(ZooHyperModel):
@@ -438,10 +430,10 @@ class ResNetHyperModel(ZooHyperModel):
         digits = "".join(c for c in name if c.isdigit())
         own = int(digits) if digits else None
         if self._cifar():
-            values = tuple(sorted({20, 32, 56} | ({own} if own in CIFAR_RESNET_DEPTHS else set())))
+            values = tuple(sorted({20, 32, 56} | ({own} if own in _registered_depths("resnet_cifar") else set())))
             depth = HP("depth", "choice", own if own in values else 20, values=values, doc="CIFAR: 6n+2 layers (20, 32, 56)")
         else:
-            values = tuple(sorted({18, 34, 50} | ({own} if own in RESNET_DEPTHS else set())))
+            values = tuple(sorted({18, 34, 50} | ({own} if own in _registered_depths("resnet") else set())))
             depth = HP("depth", "choice", own if own in values else 18, values=values,
                        doc="ImageNet form: 18/34 basic, 50 bottleneck blocks; CIFAR form (resnet20..110): 20/32/56; default: the model's own")
         return (
@@ -470,19 +462,13 @@ class ResNetHyperModel(ZooHyperModel):
             )
 
     def build_network(self, v):
-        from zoo.models import resnet
+        from zoo import registry
 
-        norm = _norm(v["norm"])
-        if self._cifar():
-            n = CIFAR_RESNET_DEPTHS[v["depth"]]
-            return resnet._build_resnet(
-                block="basic", depths=(n, n, n), widths=_scaled((16, 32, 64), v["width"]), stem="cifar", shortcut="A",
-                norm=norm, input_shape=self.input_shape, classes=self.classes, name=self.model_name,
-            )
-        block, depths = RESNET_DEPTHS[v["depth"]]
-        return resnet._build_resnet(
-            block=block, depths=depths, widths=_scaled((64, 128, 256, 512), v["width"]), norm=norm,
-            input_shape=self.input_shape, classes=self.classes, name=self.model_name,
+        # each depth is a registered model of this family (resnet18/34/50, resnet20/32/56)
+        depth_model = _registered_depths(self.spec.family)[v["depth"]]
+        return registry.get_model(
+            depth_model, norm=_norm(v["norm"]), width_multiplier=v["width"], input_shape=self.input_shape,
+            classes=self.classes, name=self.model_name,
         )
 
 
@@ -586,7 +572,7 @@ class UNetHyperModel(_TaskHyperModel):
                                   depth=int(v["depth"]), filters=int(v["filters"]), batch_norm=bool(v["batch_norm"]))
 
 
-ANCHOR_RATIOS = {"1-2": (1.0, 2.0, 0.5), "1-2-3": (1.0, 2.0, 3.0, 0.5, 1.0 / 3.0)}  # +1/x and the extra square
+ANCHOR_RATIOS = {"1-2": anchors.RATIOS_4, "1-2-3": anchors.RATIOS_6}  # + the extra square box per cell
 
 
 class SSDHyperModel(_TaskHyperModel):
@@ -612,13 +598,10 @@ class SSDHyperModel(_TaskHyperModel):
         )
 
     def build_network(self, v):
-        from zoo.models import common, ssd
+        from zoo import registry
 
-        inputs = common.make_input(self.input_shape, None)
-        backbone = ssd.tiny_backbone(inputs)
-        return ssd.ssd_head(backbone, self.classes, feature_layers=("stage2", "stage3", "stage4"),
-                            extra_blocks=((64, 128, 2, "same"),), aspect_ratios=(ANCHOR_RATIOS[v["aspect_ratios"]],) * 4,
-                            s_min=v["s_min"], s_max=v["s_max"], extra_batch_norm=True, name=self.model_name)
+        return registry.get_model(self.model_name, input_shape=self.input_shape, classes=self.classes,
+                                  s_min=v["s_min"], s_max=v["s_max"], aspect_ratios=ANCHOR_RATIOS[v["aspect_ratios"]])
 
 
 HYPERMODELS = {

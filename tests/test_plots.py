@@ -1,0 +1,182 @@
+"""Figures a user reads without help: no text drawn over other text, integer epoch and trial ticks,
+captions that say predicted vs true, one colour per class, masks saved as palette PNGs."""
+
+import itertools
+
+import numpy as np
+import pytest
+from matplotlib.text import Text
+from PIL import Image
+
+from zoo import plots
+
+NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck_with_a_long_name"]
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The figures the plot functions save, drawn and kept open: {file name: Figure}."""
+    kept = {}
+    real = plots.save_figure
+
+    def keep(fig, path):
+        fig.canvas.draw()  # the layout as drawn; text extents are measured before the figure is closed
+        fig.drawn_texts = _texts(fig)
+        fig.drawn_axes = [ax.get_window_extent() for ax in fig.axes]
+        kept[str(path).rsplit("/", 1)[-1]] = fig
+        return real(fig, path)
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    return kept
+
+
+def _texts(fig):
+    """(text, window extent) of every visible, non-empty text the figure draws, tick labels included."""
+    renderer = fig.canvas.get_renderer()
+    out, seen = [], set()
+    for t in fig.findobj(Text):
+        if id(t) in seen:  # findobj reaches a legend's texts twice
+            continue
+        seen.add(id(t))
+        if not t.get_visible() or not str(t.get_text()).strip() or t.figure is None:
+            continue
+        ax = t.axes
+        if ax is not None and not ax.get_visible():
+            continue
+        out.append((t, t.get_window_extent(renderer)))
+    # tick labels outside the view limits exist as objects but are not drawn
+    drawn_ticks = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if lo - 1e-9 * abs(hi - lo) <= tick.get_loc() <= hi + 1e-9 * abs(hi - lo):
+                    drawn_ticks.update({id(tick.label1), id(tick.label2)})
+    all_ticks = {id(l) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+                 for tick in axis.get_major_ticks() + axis.get_minor_ticks() for l in (tick.label1, tick.label2)}
+    return [(t, e) for t, e in out if id(t) not in all_ticks or id(t) in drawn_ticks]
+
+
+def assert_no_text_overlaps(fig):
+    texts = fig.drawn_texts
+    assert texts, "no text found"
+    clashes = [(a.get_text(), b.get_text()) for (a, ea), (b, eb) in itertools.combinations(texts, 2)
+               if ea.overlaps(eb) and ea.width > 0 and eb.width > 0]
+    assert not clashes, f"texts drawn over each other: {clashes[:5]}"
+
+
+def _tick_values(axis):
+    lo, hi = sorted(axis.get_view_interval())
+    return [v for v in axis.get_majorticklocs() if lo <= v <= hi]
+
+
+def test_learning_curves_have_integer_epochs_and_no_overlapping_labels(tmp_path, figures):
+    h = {"loss": [1.2, 0.8, 0.6], "val_loss": [1.3, 0.9, 0.7], "accuracy": [0.5, 0.7, 0.8],
+         "val_accuracy": [0.45, 0.65, 0.75], "sparse_top_5_categorical_accuracy": [0.6, 0.7, 0.8]}
+    plots.plot_learning_curves(h, tmp_path / "curves.png", title="resnet20 on cifar10", marks={2: "phase 2"})
+    fig = figures["curves.png"]
+    assert_no_text_overlaps(fig)
+    for ax in fig.axes:
+        ticks = _tick_values(ax.xaxis)
+        assert ticks and all(float(v).is_integer() for v in ticks), ticks  # 1, 2, 3: not 1.0, 1.5, 2.0
+
+
+def test_misclassified_grid_captions_fit_their_panels(tmp_path, figures):
+    rng = np.random.default_rng(0)
+    y, p = rng.integers(0, 10, 40), rng.integers(0, 10, 40)
+    plots.plot_misclassified(rng.random((40, 32, 32, 3)), y, p, tmp_path / "mis.png",
+                             probabilities=rng.random(40), labels=NAMES)
+    fig = figures["mis.png"]
+    assert_no_text_overlaps(fig)
+    captions = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(captions) == 24 and all(c.startswith("true ") and "\npred " in c for c in captions)
+
+
+def test_tuning_plots_have_integer_trials_and_no_overlapping_labels(tmp_path, figures):
+    rng = np.random.default_rng(0)
+    records = [{"trial_id": f"{i:02d}", "status": "COMPLETED", "score": float(rng.random()),
+                "hyperparameters": {"learning_rate": [1e-4, 1e-3, 3e-2][i], "optimizer": ["adam", "sgd", "nesterov"][i],
+                                    "batch_size": [16, 32, 64][i], "weight_decay": [0.0, 1e-5, 1e-4][i],
+                                    "dropout": 0.1 * i}} for i in range(3)]
+    plots.plot_tuning_results(records, "val_accuracy", str(tmp_path))
+    for name in ("objective_per_trial.png", "objective_vs_hyperparameters.png", "parallel_coordinates.png"):
+        assert_no_text_overlaps(figures[name])
+    (ax,) = figures["objective_per_trial.png"].axes
+    assert _tick_values(ax.xaxis) == [0, 1, 2]
+    batch = [a for a in figures["objective_vs_hyperparameters.png"].axes if a.get_title() == "batch_size"][0]
+    assert all(float(v).is_integer() for v in _tick_values(batch.xaxis))
+
+
+def test_saliency_captions_say_predicted_and_true(tmp_path, figures):
+    rng = np.random.default_rng(0)
+    plots.plot_saliency(rng.random((3, 16, 16, 1)), rng.random((3, 16, 16, 1)), tmp_path / "sal.png",
+                        predicted=[7, 1, 2], true=[7, 4, 2], probabilities=[0.98, 0.6, 0.9], labels=NAMES)
+    fig = figures["sal.png"]
+    assert_no_text_overlaps(fig)
+    titles = [ax.title for ax in fig.axes if ax.get_title()]
+    assert [t.get_text() for t in titles] == ["pred horse (0.98)\ntrue horse", "pred automobile (0.60)\ntrue deer",
+                                              "pred bird (0.90)\ntrue bird"]
+    assert titles[1].get_color() != titles[0].get_color()  # a wrong prediction stands out
+
+
+def test_segmentation_figure_keeps_the_image_aspect(tmp_path, figures):
+    images = np.random.default_rng(0).random((2, 32, 64, 3))
+    masks = np.zeros((2, 32, 64), int)
+    masks[:, 4:20, 8:40] = 1
+    plots.plot_segmentation(images, masks, masks, tmp_path / "seg.png", class_names=["background", "circle"])
+    fig = figures["seg.png"]
+    assert_no_text_overlaps(fig)
+    for box in fig.drawn_axes:
+        assert box.width / box.height == pytest.approx(2.0, rel=0.05)  # 64 wide, 32 high: drawn 2:1
+
+
+def test_one_colour_per_class_across_segmenters_and_detectors():
+    seg = plots.class_colours(5)
+    det = plots.class_colours(4, background=False)
+    np.testing.assert_array_equal(seg[0], [0, 0, 0])  # the background is black
+    np.testing.assert_array_equal(seg[1:], det)  # a detector's label k looks like a segmenter's class k + 1
+    assert len({tuple(c) for c in plots.class_colours(12)}) == 12  # distinct before the palette repeats
+    # the same colours for a class in the training figure and the predict figure of a detector
+    drawn = []
+    real = plots._draw_boxes
+    plots._draw_boxes = lambda ax, boxes, names, scores=None, *, colours=None, dashed=False: drawn.append(colours)
+    try:
+        img = np.zeros((32, 32, 3))
+        plots.draw_detections(img, [[1, 1, 9, 9]], ["square"], [0.9], "/dev/null", class_ids=[2])
+        plots.plot_detections(img[None], [{"boxes": np.array([[0.1, 0.1, 0.3, 0.3]]), "scores": np.array([0.9]),
+                                          "labels": np.array([2])}], "/dev/null", class_names=["a", "b", "square"])
+    finally:
+        plots._draw_boxes = real
+    np.testing.assert_array_equal(drawn[0][0], det[2])
+    np.testing.assert_array_equal(drawn[-1][0], det[2])
+
+
+def test_masks_are_saved_as_palette_pngs_that_read_back_as_class_indices(tmp_path):
+    mask = np.zeros((12, 20), int)
+    mask[2:6, 3:9], mask[7:11, 10:18] = 1, 2
+    path = plots.save_mask_png(mask, tmp_path / "m.png", classes=3)
+    with Image.open(path) as im:
+        assert im.mode == "P"
+        np.testing.assert_array_equal(np.asarray(im), mask)
+        rgb = np.asarray(im.convert("RGB"))
+    np.testing.assert_array_equal(rgb[3, 4], (plots.class_colours(3)[1] * 255).round())
+    np.testing.assert_array_equal(rgb[0, 0], [0, 0, 0])
+    with Image.open(plots.save_mask_png(mask, tmp_path / "big.png", classes=3, size=(40, 24))) as im:
+        assert im.size == (40, 24) and set(np.unique(np.asarray(im))) == {0, 1, 2}
+    with pytest.raises(ValueError, match=r"class indices in \[0, 2\).*values 0\.\.2"):
+        plots.save_mask_png(mask, tmp_path / "bad.png", classes=2)
+
+
+def test_evaluate_prints_a_per_class_ap_table_for_detectors():
+    from zoo.detection.metrics import evaluate_detections
+    from zoo.training.evaluate import format_metrics
+
+    gts = [{"boxes": np.array([[0, 0, 10, 10], [20, 20, 30, 30]]), "labels": np.array([0, 1])}]
+    dets = [{"boxes": np.array([[0, 0, 10, 10], [50, 50, 60, 60]]), "scores": np.array([0.9, 0.8]), "labels": np.array([0, 1])}]
+    m = evaluate_detections(dets, gts, class_names=["circle", "square"])
+    assert m["ap50_circle"] == pytest.approx(1.0) and m["ap50_square"] == 0.0 and m["map50"] == pytest.approx(0.5)
+    text = format_metrics({"model": "ssd_tiny", "dataset": "shapes-det", "split": "test", "images": 1, "metrics": m})
+    lines = text.splitlines()
+    assert lines[0] == "ssd_tiny on shapes-det (test, 1 images): map50 0.5, coco_map 0.5, coco_map50 0.5"
+    assert "       class  AP@0.5  AP@[.5:.95]" in lines
+    assert "      circle   1.000        1.000" in lines and "      square   0.000        0.000" in lines
