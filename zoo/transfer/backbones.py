@@ -65,7 +65,8 @@ def _leaf_layers(model):
 
 
 def load_backbone_weights(backbone, weights):
-    """Loads `weights` (a local .keras or .weights.h5 file) into `backbone`.
+    """Loads `weights` (a local .keras or .weights.h5 file, or a torchvision / timm / keras.applications
+    checkpoint that the backbone's family maps: `zoo.checkpoints`) into `backbone`.
 
     A `.weights.h5` file must come from the same architecture (`include_top=False`). A `.keras`
     file may be any saved model containing the backbone's layers, e.g. a zoo classifier with its
@@ -77,6 +78,11 @@ def load_backbone_weights(backbone, weights):
     path = common.check_weights_path(weights)
     if path is None:
         return backbone
+    if common.is_checkpoint(path):  # torchvision / timm / keras.applications files (zoo.checkpoints)
+        if getattr(backbone, "checkpoint_map", None) is None:
+            raise ValueError(f"weights file {path!r} is a foreign checkpoint; backbone {backbone.name!r} has no "
+                             "checkpoint map (`zoo info MODEL` lists the files each zoo model loads)")
+        return common.load_weights(backbone, path, checkpoint_map=backbone.checkpoint_map)
     described = f"backbone {backbone.name!r} ({backbone.count_params():,} parameters)"
     if path.endswith(".weights.h5"):
         try:
@@ -179,4 +185,5 @@ def build_backbone(name, *, input_shape=None, weights=None):
         shape = tuple(input_shape) if input_shape is not None else spec.default_input_shape
         backbone = spec.builder(include_top=False, input_shape=shape)
     load_backbone_weights(backbone, weights)
-    return backbone, preprocessing_mode(name)
+    info = getattr(backbone, "checkpoint_info", None)  # a checkpoint brings its own preprocessing
+    return backbone, (info or {}).get("preprocessing") or preprocessing_mode(name)
