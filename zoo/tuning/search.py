@@ -4,7 +4,8 @@ KerasTuner is the engine: its oracles propose, its tuners train and checkpoint e
 `OUT/search/trial_*`. This module checks everything it can before the first trial trains
 (tuner name, budget, objective against the default model's metric names, the search space),
 resumes a search on rerun (`overwrite=False`), and writes the results: `results.json`,
-`trials.csv`, `best_model.keras`, and the plots.
+`trials.csv`, `best_model.keras`, and the plots. OUT is a run folder of kind "tune"
+(`zoo.training.runs`): its config.json and metrics.json carry the keys of every run.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import math
 import os
 import time
 
+from zoo.training.runs import RunFolder
+
 TUNERS = ("random", "grid", "bayesian", "hyperband")
 PROJECT = "search"
-CONFIG_FILE = "tune_config.json"
+CONFIG_FILE = "config.json"
 HYPERBAND_FACTOR = 3
 # Fields of a search that must match to resume it (the rest, e.g. --max-trials, may grow).
 RESUME_KEYS = ("model", "dataset", "tuner", "seed", "epochs", "objective", "image_size", "space", "train_size")
@@ -185,9 +188,10 @@ def _drop_stale_retries(tuner):
 
 # ----------------------------------------------------------------------------- search
 def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, objective=None,
-            overwrite=False, image_size=None, space=None, train_size=None, check_metrics=True):
-    """Everything up to the first trial: checks, data, HyperModel, the tuner (reloaded if a
-    search is in `out`). Returns a dict with them."""
+            overwrite=False, image_size=None, space=None, train_size=None, check_metrics=True, open_now=True):
+    """Everything up to the first trial: checks, data, HyperModel, then (`open_now`) the folder
+    and the tuner (reloaded if a search is in `out`). Returns a dict with them. With
+    open_now=False nothing is written yet: call `open_tuner(ctx)` inside `ctx["run"].writing()`."""
     from zoo import io as zio
     from zoo import registry
     from zoo.tuning.hypermodels import get_hypermodel
@@ -201,22 +205,14 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
             check_positive(arg, v)
     spec = registry.get_spec(model)
     objective = objective or default_objective(spec.task)
-    out = zio.ensure_out_dir(out)
-    config = dict(model=spec.name, dataset=dataset, tuner=tuner, seed=seed, epochs=epochs,
+    config = dict(kind="tune", model=spec.name, dataset=dataset, task=spec.task, tuner=tuner, seed=seed, epochs=epochs,
                   objective=objective, image_size=image_size, space=space or {}, train_size=train_size,
                   max_trials=max_trials)
-    config_path = os.path.join(out, CONFIG_FILE)
     project = os.path.join(out, PROJECT)
-    if not overwrite and os.path.isdir(project) and os.path.isfile(config_path):
-        with open(config_path, encoding="utf-8") as f:
-            old = json.load(f)
-        diff = [k for k in RESUME_KEYS if json.loads(json.dumps(config[k])) != old.get(k)]
-        if diff:
-            got = ", ".join(f"{k}={config[k]!r} (was {old.get(k)!r})" for k in diff)
-            raise ValueError(
-                f"--out {out!r} holds another search; to resume, repeat its settings, or pass "
-                f"--overwrite to start over or another --out. Received: {got}"
-            )
+    run = RunFolder(out, config, resume_keys=RESUME_KEYS, command=tune_command(config, out),
+                    started=lambda r: not overwrite and os.path.isdir(project), progress=_completed_trial)
+    run.check(extend_key=None)
+    out = run.out
     (x, y), (xv, yv), (xt, yt), train_ds = load_data(dataset, spec, image_size=image_size, seed=seed,
                                                          train_size=train_size)
     classes = train_ds.classes
@@ -228,18 +224,55 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
         import shutil
 
         shutil.rmtree(project)
-        for name in ("results.json", "trials.csv", "best_model.keras"):
+        for name in ("results.json", "trials.csv", "best_model.keras", "metrics.json"):
             if os.path.exists(os.path.join(out, name)):
                 os.remove(os.path.join(out, name))
-    zio.write_json(config_path, config)
-    tuner_obj = make_tuner(tuner, hypermodel, objective=objective, max_trials=max_trials,
-                           epochs=epochs, seed=seed, directory=out, overwrite=False)
+    ctx = dict(spec=spec, hypermodel=hypermodel, tuner=None, objective=objective, out=out, run=run,
+               config=config, train=(x, y), val=(xv, yv), test=(xt, yt), classes=classes)
+    if open_now:  # the distributed launcher, chief and workers share the folder
+        zio.ensure_out_dir(out)
+        zio.write_json(run.path("config"), config)
+        open_tuner(ctx)
+    return ctx
+
+
+def open_tuner(ctx):
+    """Makes (or reloads) the tuner of a prepared search in ctx["out"]; returns it."""
     from keras_tuner.src.distribute import utils as dist_utils
 
+    c = ctx["config"]
+    tuner_obj = make_tuner(c["tuner"], ctx["hypermodel"], objective=ctx["objective"], max_trials=c["max_trials"],
+                           epochs=c["epochs"], seed=c["seed"], directory=ctx["out"], overwrite=False)
     if not dist_utils.has_chief_oracle() or dist_utils.is_chief_oracle():  # workers hold no oracle state
         _drop_stale_retries(tuner_obj)
-    return dict(spec=spec, hypermodel=hypermodel, tuner=tuner_obj, objective=objective, out=out,
-                config=config, train=(x, y), val=(xv, yv), test=(xt, yt), classes=classes)
+    ctx["tuner"] = tuner_obj
+    return tuner_obj
+
+
+def tune_command(config, out):
+    """The `zoo tune` command that reruns (and so resumes) the search of `config` in `out`."""
+    import shlex
+
+    from zoo.training.runs import command_line
+
+    line = command_line("tune", config["model"], dataset=config["dataset"], tuner=config["tuner"],
+                        max_trials=config["max_trials"], epochs=config["epochs"], seed=config["seed"],
+                        objective=config["objective"], image_size=config["image_size"],
+                        train_size=config["train_size"], out=out)
+    for name, value in (config["space"] or {}).items():
+        text = ":".join(map(str, value)) if isinstance(value, tuple) else ",".join(map(str, value)) if isinstance(value, list) else value
+        line += f" --space {shlex.quote(f'{name}={text}')}"
+    return line
+
+
+def _completed_trial(run):
+    """Whether the search in `run` finished a trial (then a failure keeps the folder)."""
+    from zoo.training.runs import read_json_or_none
+
+    project = run.path(PROJECT)
+    trials = [read_json_or_none(os.path.join(project, d, "trial.json")) for d in
+              (os.listdir(project) if os.path.isdir(project) else []) if d.startswith("trial_")]
+    return any(t and t.get("status") == "COMPLETED" for t in trials)
 
 
 def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, objective=None,
@@ -249,14 +282,25 @@ def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, o
     serves or runs trials and returns None, otherwise it returns the results dict."""
     from keras_tuner.src.distribute import utils as dist_utils
 
-    import keras
-
     t0 = time.time()
     distributed = dist_utils.has_chief_oracle()
     ctx = prepare(model, dataset, tuner, out, max_trials=max_trials, epochs=epochs, seed=seed,
                   objective=objective, overwrite=overwrite and not distributed, image_size=image_size,
-                  space=space, train_size=train_size, check_metrics=not distributed)
+                  space=space, train_size=train_size, check_metrics=not distributed, open_now=distributed)
+    if distributed:
+        return _search(ctx, distributed=True, max_trials=max_trials, patience=patience, verbose=verbose)
+    with ctx["run"].writing():
+        open_tuner(ctx)
+        _search(ctx, distributed=False, max_trials=max_trials, patience=patience, verbose=verbose)
+        return summarize(ctx, wall_time=time.time() - t0, baseline=baseline, verbose=verbose)
+
+
+def _search(ctx, *, distributed, max_trials, patience, verbose):
+    """The trials: KerasTuner's search with early stopping inside each trial."""
+    import keras
+
     tuner_obj, hm = ctx["tuner"], ctx["hypermodel"]
+    tuner, epochs, dataset = ctx["config"]["tuner"], ctx["config"]["epochs"], ctx["config"]["dataset"]
     if verbose and not distributed:
         done = sum(t.status in ("COMPLETED", "FAILED") for t in tuner_obj.oracle.trials.values())
         budget = f"max_trials={max_trials}"
@@ -279,9 +323,6 @@ def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, o
         if distributed:
             raise
         raise SearchFailedError(failure_message(tuner_obj)) from None
-    if distributed:
-        return None
-    return summarize(ctx, wall_time=time.time() - t0, baseline=baseline, verbose=verbose)
 
 
 def failure_message(tuner_obj):
@@ -382,6 +423,14 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
     results["plots"] = plots.plot_tuning_results(records, objective, os.path.join(out, "plots"),
                                                  names=names, direction=objective_direction(objective))
     zio.write_json(os.path.join(out, "results.json"), results)
+    (x, _), (xv, _) = ctx["train"], ctx["val"]
+    ctx["run"].write_metrics(
+        status="finished", headline={objective: float(best_trial.score)}, test=test_metrics,
+        parameters=int(best_model.count_params()), images={"train": len(x), "val": len(xv), "test": len(xt)},
+        timings={"wall_seconds": results["wall_time_s"]},
+        figures=[os.path.relpath(p, out) for p in results["plots"].values()],
+        objective=objective, direction=results["direction"], trials_completed=len(completed), trials_total=len(records),
+        best_trial=results["best"], best_model="best_model.keras")
     if verbose:
         print("\nTrials:\n" + table)
         print(f"\nBest trial {best_trial.trial_id}: {objective} = {best_trial.score:.4f}")
