@@ -10,6 +10,8 @@ import pytest
 from tests.conftest import run_zoo
 from tests.test_train import _small
 from tests.test_transfer_cli import write_digit_folder
+from zoo import demo
+from zoo.training import compare, recipe
 from zoo.training.report import build_html
 from zoo.training.runs import METRIC_KEYS, RunFolder, RunInterrupted
 
@@ -144,8 +146,8 @@ REFUSED = {
     "train: other settings in out": lambda out, root: _train(root / "train", batch_size=8, datasets=_small(96, 40)),
     "train: out is a file": lambda out, root: _train(root / "train" / "config.json"),
     "train: into a tune folder": lambda out, root: _train(root / "tune", datasets=_small(96, 40)),
-    "demo: other settings in out": lambda out, root: __import__("zoo.demo").demo.run_demo(str(root / "demo"), epochs=1, batch_size=8),
-    "demo: into a train folder": lambda out, root: __import__("zoo.demo").demo.run_demo(str(root / "train"), epochs=1),
+    "demo: other settings in out": lambda out, root: demo.run_demo(str(root / "demo"), epochs=1, batch_size=8),
+    "demo: into a train folder": lambda out, root: demo.run_demo(str(root / "train"), epochs=1),
     "transfer: missing data": lambda out, root: _transfer(out, root, data=str(root / "nowhere")),
     "transfer: unknown backbone": lambda out, root: _transfer(out, root, backbone="resnet1000"),
     "transfer: batch size 0": lambda out, root: _transfer(out, root, batch_size=0),
@@ -158,6 +160,14 @@ REFUSED = {
     "evaluate: wrong task": lambda out, root: _evaluate(out, root, "shapes"),
     "evaluate: unknown dataset": lambda out, root: _evaluate(out, root, "nope"),
     "predict: missing input": lambda out, root: _predict(out, root, [str(root / "nothing.png")]),
+    "check: unknown dataset": lambda out, root: recipe.run_checks(
+        "lenet5", "nope", out=str(out), verbose=False),
+    "check: a segmenter": lambda out, root: recipe.run_checks(
+        "unet", "shapes", out=str(out), verbose=False),
+    "compare: unknown dataset": lambda out, root: compare.compare_optimizers(
+        "lenet5", "nope", out=str(out), optimizers=["adam"], verbose=False),
+    "compare: unknown optimizer": lambda out, root: compare.compare_optimizers(
+        "lenet5", "digits", out=str(out), optimizers=["adamx"], verbose=False),
 }
 
 

@@ -1,15 +1,10 @@
 """`zoo train`: any registered model on any dataset, with a run folder that survives a kill -9.
 
-Run folder (`--out DIR`):
-    config.json      the settings; a rerun with the same settings resumes, other settings are refused
-    labels.json      class names (index = label)
-    history.csv      one row per finished epoch (CSVLogger, append=True; rows of an unfinished epoch are
-                     trimmed on resume), the source of every curve
-    backup/          BackupAndRestore state while training (weights + optimizer + epoch), removed at the end
-    best.keras       the network at its best val_loss so far (the best value is read back from history.csv
-                     on resume, so a restart never overwrites a better checkpoint)
-    model.keras      the network after the last epoch
-    metrics.json     held-out test metrics of the task, timings, best epoch
+The run folder is `zoo.training.runs`' (config.json, labels.json, history.csv, backup/, best.keras,
+model.keras, metrics.json); `zoo train` adds:
+    history.csv      CSVLogger, append=True; rows of an unfinished epoch are trimmed on resume
+    best.keras       the best val_loss so far is read back from history.csv on resume, so a restart
+                     never overwrites a better checkpoint
     tensorboard/     TensorBoard logs, where tensorboard and TensorFlow are importable
     *.png            learning curves and the task's figures
 """
