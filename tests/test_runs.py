@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from tests.conftest import run_zoo
 from tests.test_train import _small
 from tests.test_transfer_cli import write_digit_folder
 from zoo import demo
@@ -16,27 +15,44 @@ from zoo.training.report import build_html
 from zoo.training.runs import METRIC_KEYS, RunFolder, RunInterrupted
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """One tiny finished run of each kind (a few seconds each)."""
-    from zoo.demo import run_demo
+def _build(kind, root):
+    """One tiny finished run of `kind` (a few seconds) in root/kind; "images" is transfer's data."""
     from zoo.training.train import train
     from zoo.transfer import run_transfer
     from zoo.tuning.search import run_search
 
+    out = str(root / kind)
+    if kind == "images":
+        write_digit_folder(out, per_class=6)
+    elif kind == "train":
+        train("lenet5", "digits", out, epochs=1, batch_size=32, lr=3e-3, datasets=_small(96, 40), verbose=0)
+    elif kind == "demo":
+        demo.run_demo(out, epochs=1, verbose=0)
+    elif kind == "transfer":
+        run_transfer(str(root / "images"), "lenet5", out, epochs=1, fine_tune_epochs=1, batch_size=16, verbose=0)
+    elif kind == "tune":
+        run_search("lenet5", "digits", "random", out, max_trials=2, epochs=1, image_size=16, train_size=64, verbose=0)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """runs(kind) -> the folder of one tiny finished run of that kind, made on first use (module-wide,
+    so a pytest-xdist worker makes only the runs its tests need)."""
     root = tmp_path_factory.mktemp("runs")
-    data = write_digit_folder(str(root / "images"), per_class=6)
-    train("lenet5", "digits", str(root / "train"), epochs=1, batch_size=32, lr=3e-3, datasets=_small(96, 40), verbose=0)
-    run_demo(str(root / "demo"), epochs=1, verbose=0)
-    run_transfer(data, "lenet5", str(root / "transfer"), epochs=1, fine_tune_epochs=1, batch_size=16, verbose=0)
-    run_search("lenet5", "digits", "random", str(root / "tune"), max_trials=2, epochs=1, image_size=16, train_size=64,
-               verbose=0)
-    return root
+
+    def get(kind):
+        for k in ("images", kind) if kind == "transfer" else (kind,):
+            if not (root / k).exists():
+                _build(k, root)
+        return root / kind
+
+    get.root = root
+    return get
 
 
 @pytest.mark.parametrize("kind", ["train", "demo", "transfer", "tune"])
 def test_every_kind_writes_the_same_keys_and_renders_a_report(runs, kind):
-    out = runs / kind
+    out = runs(kind)
     config = json.loads((out / "config.json").read_text())
     metrics = json.loads((out / "metrics.json").read_text())
     assert config["kind"] == kind and config["model"] == "lenet5" and config["task"] == "classification"
@@ -136,38 +152,38 @@ def _predict(out, root, inputs):
 
 
 REFUSED = {
-    "train: unknown model": lambda out, root: _train(out, model="lenet6"),
-    "train: bad optimizer": lambda out, root: _train(out, optimizer="adamx"),
-    "train: epochs 0": lambda out, root: _train(out, epochs=0),
-    "train: missing dataset folder": lambda out, root: _train(out, dataset=f"folder:{root}/nowhere"),
-    "train: unknown dataset": lambda out, root: _train(out, dataset="nope"),
-    "train: wrong task": lambda out, root: _train(out, model="unet", dataset="digits", image_size=16),
-    "train: augment a segmenter": lambda out, root: _train(out, model="unet", dataset="shapes", augment=True),
-    "train: other settings in out": lambda out, root: _train(root / "train", batch_size=8, datasets=_small(96, 40)),
-    "train: out is a file": lambda out, root: _train(root / "train" / "config.json"),
-    "train: into a tune folder": lambda out, root: _train(root / "tune", datasets=_small(96, 40)),
-    "demo: other settings in out": lambda out, root: demo.run_demo(str(root / "demo"), epochs=1, batch_size=8),
-    "demo: into a train folder": lambda out, root: demo.run_demo(str(root / "train"), epochs=1),
-    "transfer: missing data": lambda out, root: _transfer(out, root, data=str(root / "nowhere")),
-    "transfer: unknown backbone": lambda out, root: _transfer(out, root, backbone="resnet1000"),
-    "transfer: batch size 0": lambda out, root: _transfer(out, root, batch_size=0),
-    "transfer: other settings in out": lambda out, root: _transfer(root / "transfer", root, epochs=3),
-    "tune: bad tuner": lambda out, root: _tune(out, tuner="annealing"),
-    "tune: objective not reported": lambda out, root: _tune(out, objective="val_map50"),
-    "tune: unknown hyperparameter": lambda out, root: _tune(out, space={"nope": 1}),
-    "tune: other settings in out": lambda out, root: _tune(root / "tune", tuner="grid"),
-    "tune: into a train folder": lambda out, root: _tune(root / "train"),
-    "evaluate: wrong task": lambda out, root: _evaluate(out, root, "shapes"),
-    "evaluate: unknown dataset": lambda out, root: _evaluate(out, root, "nope"),
-    "predict: missing input": lambda out, root: _predict(out, root, [str(root / "nothing.png")]),
-    "check: unknown dataset": lambda out, root: recipe.run_checks(
-        "lenet5", "nope", out=str(out), verbose=False),
-    "check: a segmenter": lambda out, root: recipe.run_checks(
-        "unet", "shapes", out=str(out), verbose=False),
-    "compare: unknown dataset": lambda out, root: compare.compare_optimizers(
-        "lenet5", "nope", out=str(out), optimizers=["adam"], verbose=False),
-    "compare: unknown optimizer": lambda out, root: compare.compare_optimizers(
-        "lenet5", "digits", out=str(out), optimizers=["adamx"], verbose=False),
+    "train: unknown model": ((), lambda out, root: _train(out, model="lenet6")),
+    "train: bad optimizer": ((), lambda out, root: _train(out, optimizer="adamx")),
+    "train: epochs 0": ((), lambda out, root: _train(out, epochs=0)),
+    "train: missing dataset folder": ((), lambda out, root: _train(out, dataset=f"folder:{root}/nowhere")),
+    "train: unknown dataset": ((), lambda out, root: _train(out, dataset="nope")),
+    "train: wrong task": ((), lambda out, root: _train(out, model="unet", dataset="digits", image_size=16)),
+    "train: augment a segmenter": ((), lambda out, root: _train(out, model="unet", dataset="shapes", augment=True)),
+    "train: other settings in out": (("train",), lambda out, root: _train(root / "train", batch_size=8, datasets=_small(96, 40))),
+    "train: out is a file": (("train",), lambda out, root: _train(root / "train" / "config.json")),
+    "train: into a tune folder": (("tune",), lambda out, root: _train(root / "tune", datasets=_small(96, 40))),
+    "demo: other settings in out": (("demo",), lambda out, root: demo.run_demo(str(root / "demo"), epochs=1, batch_size=8)),
+    "demo: into a train folder": (("train",), lambda out, root: demo.run_demo(str(root / "train"), epochs=1)),
+    "transfer: missing data": ((), lambda out, root: _transfer(out, root, data=str(root / "nowhere"))),
+    "transfer: unknown backbone": (("images",), lambda out, root: _transfer(out, root, backbone="resnet1000")),
+    "transfer: batch size 0": (("images",), lambda out, root: _transfer(out, root, batch_size=0)),
+    "transfer: other settings in out": (("transfer",), lambda out, root: _transfer(root / "transfer", root, epochs=3)),
+    "tune: bad tuner": ((), lambda out, root: _tune(out, tuner="annealing")),
+    "tune: objective not reported": ((), lambda out, root: _tune(out, objective="val_map50")),
+    "tune: unknown hyperparameter": ((), lambda out, root: _tune(out, space={"nope": 1})),
+    "tune: other settings in out": (("tune",), lambda out, root: _tune(root / "tune", tuner="grid")),
+    "tune: into a train folder": (("train",), lambda out, root: _tune(root / "train")),
+    "evaluate: wrong task": (("train",), lambda out, root: _evaluate(out, root, "shapes")),
+    "evaluate: unknown dataset": (("train",), lambda out, root: _evaluate(out, root, "nope")),
+    "predict: missing input": (("train",), lambda out, root: _predict(out, root, [str(root / "nothing.png")])),
+    "check: unknown dataset": ((), lambda out, root: recipe.run_checks(
+        "lenet5", "nope", out=str(out), verbose=False)),
+    "check: a segmenter": ((), lambda out, root: recipe.run_checks(
+        "unet", "shapes", out=str(out), verbose=False)),
+    "compare: unknown dataset": ((), lambda out, root: compare.compare_optimizers(
+        "lenet5", "nope", out=str(out), optimizers=["adam"], verbose=False)),
+    "compare: unknown optimizer": ((), lambda out, root: compare.compare_optimizers(
+        "lenet5", "digits", out=str(out), optimizers=["adamx"], verbose=False)),
 }
 
 
@@ -178,12 +194,16 @@ def _tree(root):
 
 @pytest.mark.parametrize("case", list(REFUSED))
 def test_a_refused_command_leaves_no_file_behind(runs, case):
-    out = runs / "new-out"
-    before = _tree(runs)
+    needs, command = REFUSED[case]
+    for kind in needs:
+        runs(kind)
+    root = runs.root
+    out = root / "new-out"
+    before = _tree(root)
     with pytest.raises((ValueError, FileNotFoundError, NotADirectoryError, KeyError)):
-        REFUSED[case](out, runs)
+        command(out, root)
     assert not out.exists()
-    assert _tree(runs) == before
+    assert _tree(root) == before
 
 
 def test_a_failure_before_the_first_epoch_removes_what_the_command_wrote(tmp_path, monkeypatch):
@@ -201,13 +221,21 @@ def test_a_failure_before_the_first_epoch_removes_what_the_command_wrote(tmp_pat
     assert os.listdir(tmp_path) == ["mine"] and os.listdir(tmp_path / "mine") == []
 
 
-def test_refused_cli_commands_leave_nothing(tmp_path):
+def test_refused_cli_commands_leave_nothing(tmp_path, capsys):
     """The CLI maps the refusals to one line and exit 2; nothing is written."""
-    for args in (["train", "lenet5", "--dataset", "nope"], ["demo", "--epochs", "0"],
-                 ["transfer", "--data", str(tmp_path / "nowhere"), "--backbone", "lenet5"]):
-        p = run_zoo(*args, "--out", str(tmp_path / "out"))
-        assert p.returncode == 2 and p.stderr.startswith("zoo: error: "), p.stderr
-    assert os.listdir(tmp_path) == []
+    from zoo import cli
+
+    for args in (["train", "lenet5", "--dataset", "nope"], ["demo", "--seed", "1"],
+                 ["transfer", "--data", str(tmp_path / "nowhere"), "--backbone", "lenet5"],
+                 ["tune", "lenet5", "--tuner", "random", "--objective", "val_map50", "--image-size", "16", "--train-size", "8"]):
+        out = tmp_path / "out"
+        if args[0] == "demo":
+            out = tmp_path / "file"  # --out is a file
+            out.write_text("not a folder")
+        assert cli.main([*args, "--out", str(out)]) == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith("zoo: error: ") and len(err.strip().splitlines()) == 1, err
+    assert os.listdir(tmp_path) == ["file"]
 
 
 def test_run_folder_checks_its_config():
