@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from zoo.checks import check_int, check_one_of
 from zoo.tasks import check_dataset, get_task
 from zoo.training.runs import (  # noqa: F401
     RunFolder,
@@ -86,14 +87,14 @@ def resolve_recipe(spec, **given):
     return settings, sources
 
 
-def _recipe_note(spec, settings, sources):
+def _recipe_note(spec, settings, sources, kind="train"):
     """One line naming the settings taken from the model's recipe (None when there are none)."""
     from_recipe = [k for k, v in sources.items() if v == "recipe"]
     if not from_recipe:
         return None
     flags = " ".join(f"--{k.replace('_', '-')} {settings[k]}" for k in from_recipe)
     measured = f" (measured: {spec.recipe['measured']})" if spec.recipe.get("measured") else ""
-    return f"zoo train: {spec.name}'s recommended recipe: {flags}{measured}; a flag you pass overrides it"
+    return f"zoo {kind}: {spec.name}'s recommended recipe: {flags}{measured}; a flag you pass overrides it"
 
 
 def train(
@@ -140,13 +141,10 @@ def train(
     spec = registry.get_spec(model)
     settings, sources = resolve_recipe(spec, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, schedule=schedule)
     epochs, batch_size, optimizer, lr, schedule = (settings[k] for k in ("epochs", "batch_size", "optimizer", "lr", "schedule"))
-    for arg, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"--{arg.replace('_', '-')} must be an integer >= 1. Received: {arg}={value!r}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}. Received: optimizer={optimizer!r}")
-    if schedule not in SCHEDULES:
-        raise ValueError(f"--schedule must be one of {', '.join(SCHEDULES)}. Received: schedule={schedule!r}")
+    check_int("epochs", epochs)
+    check_int("batch_size", batch_size)
+    check_one_of("optimizer", optimizer, OPTIMIZERS)
+    check_one_of("schedule", schedule, SCHEDULES)
     tasks = get_task(spec.task)
     check_dataset(tasks, dataset if datasets is None else datasets[0], model=spec.name)
     if augment and spec.task != "classification":
@@ -164,7 +162,7 @@ def train(
         print(f"zoo {kind}: {run.out} holds a finished run of {epochs} epochs; metrics.json unchanged "
               "(pass more epochs to train on)", flush=True)
         return run.old_metrics
-    note = _recipe_note(spec, settings, sources)
+    note = _recipe_note(spec, settings, sources, kind)
     if note:
         print(note, flush=True)
 

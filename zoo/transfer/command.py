@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from zoo import plots
+from zoo.checks import check_int
 from zoo.data import _size_hw as size_hw
 from zoo.data import imagefolder
 from zoo.data.imagefolder import read_image
@@ -66,11 +67,9 @@ def run_transfer(
     A rerun with the same settings returns the finished run's metrics; other settings are refused.
     Returns the metrics dict.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"--epochs must be an integer >= 0. Received: epochs={epochs!r}")
-    fine_tune_epochs = epochs if fine_tune_epochs is None else fine_tune_epochs
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"--batch-size must be an integer >= 1. Received: batch_size={batch_size!r}")
+    check_int("epochs", epochs, 0)
+    fine_tune_epochs = epochs if fine_tune_epochs is None else check_int("fine_tune_epochs", fine_tune_epochs, 0)
+    check_int("batch_size", batch_size)
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 0
     config = {"kind": "transfer", "model": backbone, "dataset": f"folder:{os.fspath(data)}", "task": "classification",
