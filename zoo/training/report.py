@@ -14,7 +14,7 @@ import glob
 import html
 import os
 
-from zoo.training.runs import read_json_or_none
+from zoo.training.runs import read_csv_rows, read_json_or_none
 
 CAPTIONS = {
     "learning_curves.png": "Learning curves (from history.csv): loss and metrics per epoch, train and validation.",
@@ -119,7 +119,7 @@ def build_html(run_dir):
     title = f"{info['model'] or 'unnamed model'} on {info['dataset'] or 'unnamed data'} ({info['kind']})"
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>zoo report: {html.escape(title)}</title>"
              f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
-    parts.append(_headline(metrics, info))
+    parts.append(_headline(metrics, info, run_dir))
     if info["kind"] == "tune" and results:
         parts.append(_search(results, config))
     if metrics.get("test"):
@@ -140,8 +140,11 @@ def build_html(run_dir):
     return "\n".join(parts)
 
 
-def _headline(metrics, info):
-    status = metrics.get("status") or "running (no metrics.json yet: the run has not finished)"
+def _headline(metrics, info, run_dir):
+    status = metrics.get("status")
+    if not status:
+        done = len(read_csv_rows(os.path.join(run_dir, "history.csv"))[1])
+        status = f"unfinished ({done} epoch{'s' if done != 1 else ''} in history.csv): running, or interrupted — rerun its command to resume"
     line = f"<p>status: <b>{html.escape(status)}</b>{' — ' + html.escape(metrics['message']) if metrics.get('message') else ''}</p>"
     if metrics.get("headline"):
         (name, value), = metrics["headline"].items()
