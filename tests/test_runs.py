@@ -235,6 +235,8 @@ def test_refused_cli_commands_leave_nothing(tmp_path, capsys):
         assert cli.main([*args, "--out", str(out)]) == 2, args
         err = capsys.readouterr().err
         assert err.startswith("zoo: error: ") and len(err.strip().splitlines()) == 1, err
+        if args[0] == "demo":
+            assert f"--out={str(out)!r} is a file" in err, err  # the library's `out`, in the CLI's words
     assert os.listdir(tmp_path) == ["file"]
 
 

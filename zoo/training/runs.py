@@ -90,16 +90,16 @@ def backup_epoch(backup_dir):
     return int(meta.get("epoch", 0)) if meta else 0
 
 
-def check_out(out, *, arg="--out"):
+def check_out(out, *, arg="out"):
     """Checks that `out` is, or can become, a writable folder, without creating anything."""
     out = os.fspath(out)
     if os.path.exists(out) and not os.path.isdir(out):
-        raise NotADirectoryError(f"{arg}={out!r} is a file, not a folder: pass a folder to write into")
+        raise NotADirectoryError(f"`{arg}`={out!r} is a file, not a folder: pass a folder to write into")
     parent = os.path.abspath(out)
     while not os.path.exists(parent):
         parent = os.path.dirname(parent)
     if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
-        raise PermissionError(f"{arg}={out!r} cannot be created: {parent!r} is not a writable folder")
+        raise PermissionError(f"`{arg}`={out!r} cannot be created: {parent!r} is not a writable folder")
     return out
 
 
@@ -166,8 +166,8 @@ class RunFolder:
         started = self._started(self) if self._started else bool(self.finished or done)
         self.old_config, self.old_metrics = old, metrics
         if old is not None and old["kind"] != self.config["kind"]:  # never write one kind over another
-            raise ValueError(f"--out {self.out!r} holds a {old['kind']} run, not a {self.config['kind']} run: "
-                             "pass a new --out")
+            raise ValueError(f"`out` {self.out!r} holds a {old['kind']} run, not a {self.config['kind']} run: "
+                             "pass a new `out`")
         if old is None or not started:
             self.mode = "new"
             return self.mode
@@ -178,10 +178,10 @@ class RunFolder:
                 if _same(old.get(k)) != _same(self.config.get(k)) and not (extend and k == extend_key)]
         if diff:
             what = "another search" if self.config["kind"] == "tune" else "a run"
-            extra = ", or pass overwrite=True (--overwrite) to start over" if self.config["kind"] == "tune" else ""
+            extra = ", or pass `overwrite` to start over" if self.config["kind"] == "tune" else ""
             raise ValueError(
-                f"--out {self.out!r} holds {what} with other settings ({'; '.join(diff)}). Rerun with the same "
-                f"flags to resume it{extra}, or pass a new --out"
+                f"`out` {self.out!r} holds {what} with other settings ({'; '.join(diff)}). Rerun with the same "
+                f"settings to resume it{extra}, or pass a new `out`"
             )
         self.mode = "extend" if extend else "resume" if self.finished or not done else "finished"
         return self.mode
