@@ -180,7 +180,7 @@ def train(
     net, trainer, opt, steps_per_epoch = _build(spec, ds_train, config, tasks)
     initial_epoch = 0
     if run.mode == "extend":  # a finished run with more epochs now: go on from its last network
-        from zoo.io import load_model
+        from zoo.models import load_model
 
         net.set_weights(load_model(run.path("model")).get_weights())
         initial_epoch = len(read_csv_rows(run.path("history"))[1])
