@@ -152,6 +152,12 @@ def _predict(out, root, inputs):
     return predict_paths(str(root / "train"), inputs, out=str(out))
 
 
+def _convert(out, src, model):
+    from zoo.checkpoints.convert import convert
+
+    return convert(src, model, f"{out}.keras")
+
+
 REFUSED = {
     "train: unknown model": ((), lambda out, root: _train(out, model="lenet6")),
     "train: bad optimizer": ((), lambda out, root: _train(out, optimizer="adamx")),
@@ -177,6 +183,9 @@ REFUSED = {
     "evaluate: wrong task": (("train",), lambda out, root: _evaluate(out, root, "shapes")),
     "evaluate: unknown dataset": (("train",), lambda out, root: _evaluate(out, root, "nope")),
     "predict: missing input": (("train",), lambda out, root: _predict(out, root, [str(root / "nothing.png")])),
+    "convert: missing checkpoint": ((), lambda out, root: _convert(out, str(root / "nothing.pth"), "resnet18")),
+    "convert: a model that reads no checkpoints": (("train",), lambda out, root: _convert(
+        out, str(root / "train" / "config.json"), "lenet5")),
     "check: unknown dataset": ((), lambda out, root: recipe.run_checks(
         "lenet5", "nope", out=str(out), verbose=False)),
     "check: a segmenter": ((), lambda out, root: recipe.run_checks(
