@@ -65,10 +65,11 @@ def test_demo_short_run_writes_the_report(tmp_path):
     for f in ("model.keras", "metrics.json", "history.csv", "learning_curves.png", "confusion_matrix.png", "misclassified.png"):
         assert (out / f).stat().st_size > 0, f
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["epochs"] == 2 and metrics["test_images"] == 360 and metrics["parameters"] == 61_706
+    assert metrics["epochs"] == 2 and metrics["images"]["test"] == 360 and metrics["parameters"] == 61_706
+    assert metrics["kind"] == "demo" and metrics["model"] == "lenet5" and metrics["dataset"] == "digits"
     assert len((out / "history.csv").read_text().splitlines()) == 3  # header + 2 epochs
     assert not [p for p in os.listdir(out) if ".tmp" in p]  # no temporary file left behind
-    assert metrics["test_accuracy"] > 0.5  # two epochs already learn
+    assert metrics["test"]["accuracy"] > 0.5  # two epochs already learn
 
 
 def test_library_errors_reach_the_terminal_in_flag_words(tmp_path):

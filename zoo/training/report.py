@@ -1,102 +1,228 @@
-"""`zoo report RUN_DIR`: one self-contained HTML page (figures embedded as base64 PNG) with a
-run's settings, metrics and figures. No Keras needed."""
+"""`zoo report RUN_DIR`: one self-contained HTML page (figures embedded as base64 PNG) for every
+kind of run folder (`zoo.training.runs`: train, demo, transfer, tune). No Keras needed.
+
+The page: "MODEL on DATASET (kind)", the status and headline, readable tables (numbers to 4
+significant digits, nested metrics as sub-tables), the figures once each under Training /
+Evaluation / Interpretation, and for a search the best trials and the `zoo train` command that
+trains the best settings.
+"""
 
 from __future__ import annotations
 
 import base64
 import glob
 import html
-import json
 import os
+
+from zoo.training.runs import read_csv_rows, read_json_or_none
 
 CAPTIONS = {
     "learning_curves.png": "Learning curves (from history.csv): loss and metrics per epoch, train and validation.",
+    "lr_range_test.png": "Learning-rate range test.",
+    "optimizers.png": "Optimizer comparison.",
+    "objective_per_trial.png": "The objective of each trial, and the best so far.",
+    "objective_vs_hyperparameters.png": "The objective against each hyperparameter.",
+    "parallel_coordinates.png": "Parallel coordinates of the completed trials.",
     "confusion_matrix.png": "Confusion matrix on the held-out test split.",
     "misclassified.png": "The most confident mistakes on the test split.",
+    "predictions.png": "Predictions on the test split.",
+    "samples.png": "Images decoded from draws of the prior.",
+    "eval_confusion_matrix.png": "Confusion matrix of the last `zoo evaluate`.",
+    "eval_misclassified.png": "Most confident mistakes of the last `zoo evaluate`.",
+    "eval_predictions.png": "Predictions of the last `zoo evaluate`.",
     "filters.png": "First-layer filters.",
     "feature_maps.png": "Feature maps of one test image, layer by layer.",
     "saliency.png": "Gradient saliency: where a pixel change moves the predicted score most.",
-    "predictions.png": "Predictions on the test split.",
-    "lr_range_test.png": "Learning-rate range test.",
-    "optimizers.png": "Optimizer comparison.",
-    "eval_confusion_matrix.png": "Confusion matrix of the last `zoo evaluate`.",
-    "eval_misclassified.png": "Most confident mistakes of the last `zoo evaluate`.",
+    "latent_map.png": "The test images in the latent space.",
 }
-ORDER = list(CAPTIONS)
+TRAINING = ("learning_curves", "lr_range_test", "optimizers", "objective_per_trial", "objective_vs_hyperparameters",
+            "parallel_coordinates")
+INTERPRETATION = ("filters", "feature_maps", "saliency", "latent_map")
+GROUPS = ("Training", "Evaluation", "Interpretation")
+# zoo train flags of the shared training hyperparameters of a search (zoo.tuning.hypermodels.TRAINING_SPACE).
+TRAIN_FLAGS = {"optimizer": "optimizer", "learning_rate": "lr", "schedule": "schedule", "batch_size": "batch_size",
+               "weight_decay": "weight_decay"}
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+    "table{border-collapse:collapse;margin:.4em 0 1.2em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;"
+    "font-size:14px;vertical-align:top}th{background:#f4f4f4}td table{margin:0}td.n{text-align:right}"
+    "img{max-width:100%;border:1px solid #eee}figure{margin:1.2em 0}figcaption{color:#555;font-size:14px}"
+    ".headline{font-size:1.4em;margin:.3em 0 1em}code{background:#f4f4f4;padding:2px 4px}"
+)
+NONE = "–"
 
 
-def _read_json(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (FileNotFoundError, ValueError):
-        return None
+def fmt(v):
+    """A scalar as the page shows it: 4 significant digits, thousands separators, – for none."""
+    if v is None:
+        return NONE
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:.4g}" if v == v else "NaN"
+    return str(v)
 
 
-def _table(d):
-    rows = []
-    for k, v in d.items():
-        if isinstance(v, float):
-            v = f"{v:.4g}"
-        elif isinstance(v, (dict, list)):
-            v = json.dumps(v)
-            v = v if len(v) < 300 else v[:300] + " ..."
-        rows.append(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>")
-    return "<table>" + "".join(rows) + "</table>"
+def table(d, header=None):
+    """A dict as a two-column table; nested dicts and lists of dicts become sub-tables."""
+    if not d:
+        return f"<p>{NONE}</p>"
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th>{_cell(v)}</tr>" for k, v in d.items())
+    head = f"<tr><th>{html.escape(header[0])}</th><th>{html.escape(header[1])}</th></tr>" if header else ""
+    return f"<table>{head}{rows}</table>"
+
+
+def grid(rows, columns):
+    """A list of dicts (or of lists, with `columns` naming them) as a table with one column per key."""
+    if rows and isinstance(rows[0], dict):
+        body = [[r.get(c) for c in columns] for r in rows]
+    else:
+        body = rows
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
+    return f"<table><tr>{head}</tr>" + "".join("<tr>" + "".join(_cell(v) for v in r) + "</tr>" for r in body) + "</table>"
+
+
+def _cell(v):
+    if isinstance(v, (dict, list)) and not v:
+        return f"<td>{NONE}</td>"
+    if isinstance(v, dict):
+        inner = list(v.values())
+        if inner and all(isinstance(x, dict) for x in inner):  # e.g. per_class: {name: {precision, recall...}}
+            columns = list(dict.fromkeys(k for x in inner for k in x))
+            return "<td>" + grid([[k, *(x.get(c) for c in columns)] for k, x in v.items()], ["", *columns]) + "</td>"
+        return f"<td>{table(v)}</td>"
+    if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+        return "<td>" + grid(v, list(dict.fromkeys(k for x in v for k in x))) + "</td>"
+    if isinstance(v, list) and v and all(isinstance(x, list) for x in v):  # a matrix, e.g. a confusion matrix
+        return "<td>" + grid(v, [str(i) for i in range(len(v[0]))]) + "</td>"
+    if isinstance(v, list):
+        return f"<td>{html.escape(', '.join(fmt(x) for x in v))}</td>"
+    cls = " class='n'" if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
+    return f"<td{cls}>{html.escape(fmt(v))}</td>"
 
 
 def build_html(run_dir):
     """The report page of `run_dir` as a string."""
     if not os.path.isdir(run_dir):
-        raise FileNotFoundError(f"RUN_DIR={run_dir!r} is not a folder (pass the --out folder of `zoo train`)")
-    config = _read_json(os.path.join(run_dir, "config.json")) or {}
-    metrics = _read_json(os.path.join(run_dir, "metrics.json"))
-    evaluation = _read_json(os.path.join(run_dir, "evaluation.json"))
-    if metrics is None and not config:
-        raise FileNotFoundError(f"{run_dir!r} has neither metrics.json nor config.json: not a `zoo train` run folder")
-    title = f"{config.get('model', '?')} on {config.get('dataset', '?')}"
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>zoo report: {html.escape(title)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-        "table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:14px}"
-        "th{background:#f4f4f4}img{max-width:100%;border:1px solid #eee}figure{margin:1.5em 0}figcaption{color:#555;font-size:14px}"
-        ".headline{font-size:1.4em;margin:.3em 0 1em}</style></head><body>",
-        f"<h1>zoo report: {html.escape(title)}</h1>",
-    ]
-    if metrics:
-        status = metrics.get("status", "?")
-        if status == "finished":
-            (name, value), = metrics.get("headline", {"?": float("nan")}).items()
-            parts.append(f"<p class='headline'>test {html.escape(name)}: <b>{value:.4f}</b> after {metrics.get('epochs_run')} epochs "
-                         f"({metrics.get('parameters', 0):,} parameters)</p>")
-        else:
-            parts.append(f"<p class='headline'>status: <b>{html.escape(status)}</b> {html.escape(metrics.get('message', ''))}</p>")
-        parts.append("<h2>Metrics</h2>" + _table({k: v for k, v in metrics.items() if k not in ("figures", "headline")}))
-    else:
-        parts.append("<p class='headline'>no metrics.json yet: the run has not finished</p>")
+        raise FileNotFoundError(f"RUN_DIR={run_dir!r} is not a folder (pass the --out folder of a zoo train, demo, "
+                                "transfer or tune run)")
+    config = read_json_or_none(os.path.join(run_dir, "config.json")) or {}
+    metrics = read_json_or_none(os.path.join(run_dir, "metrics.json")) or {}
+    results = read_json_or_none(os.path.join(run_dir, "results.json"))
+    evaluation = read_json_or_none(os.path.join(run_dir, "evaluation.json"))
+    if not metrics and not config:
+        raise FileNotFoundError(f"{run_dir!r} has neither metrics.json nor config.json: not a run folder")
+    info = {k: config.get(k) or metrics.get(k) for k in ("kind", "model", "dataset", "task")}
+    info["kind"] = info["kind"] or ("tune" if results else "train")
+    title = f"{info['model'] or 'unnamed model'} on {info['dataset'] or 'unnamed data'} ({info['kind']})"
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>zoo report: {html.escape(title)}</title>"
+             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
+    parts.append(_headline(metrics, info, run_dir))
+    if info["kind"] == "tune" and results:
+        parts.append(_search(results, config))
+    if metrics.get("test"):
+        parts.append("<h2>Test metrics</h2>" + table(metrics["test"]))
+    skip = {"status", "kind", "model", "dataset", "task", "headline", "test", "timings", "figures", "message", "best_trial"}
+    rest = {k: v for k, v in metrics.items() if k not in skip}
+    if rest:
+        parts.append("<h2>Run</h2>" + table(rest))
+    if metrics.get("timings"):
+        parts.append("<h2>Timings</h2>" + table(metrics["timings"]))
     if evaluation:
-        m = evaluation.get("metrics", {})
-        parts.append(f"<h2>Evaluation ({html.escape(str(evaluation.get('dataset')))}, {html.escape(str(evaluation.get('split')))})</h2>")
-        per = m.get("per_class") if isinstance(m, dict) else None
-        if per:
-            parts.append(f"<p>accuracy {m.get('accuracy', float('nan')):.4f}</p><table><tr><th>class</th><th>precision</th><th>recall</th><th>support</th></tr>"
-                         + "".join(f"<tr><td>{html.escape(c)}</td><td>{r['precision']:.3f}</td><td>{r['recall']:.3f}</td><td>{r['support']}</td></tr>" for c, r in per.items())
-                         + "</table>")
-        else:
-            parts.append(_table(m))
+        parts.append(f"<h2>Last evaluation: {html.escape(fmt(evaluation.get('dataset')))}, "
+                     f"{html.escape(fmt(evaluation.get('split')))} split</h2>" + table(evaluation.get("metrics") or {}))
     if config:
-        parts.append("<h2>Settings</h2>" + _table(config))
-    pngs = sorted(glob.glob(os.path.join(run_dir, "*.png")), key=lambda p: (ORDER.index(os.path.basename(p)) if os.path.basename(p) in ORDER else 99, p))
-    if pngs:
-        parts.append("<h2>Figures</h2>")
-    for p in pngs:
-        with open(p, "rb") as f:
-            data = base64.b64encode(f.read()).decode("ascii")
-        name = os.path.basename(p)
-        parts.append(f"<figure><img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>"
-                     f"<figcaption>{html.escape(CAPTIONS.get(name, name))}</figcaption></figure>")
+        parts.append("<h2>Settings</h2>" + table({k: v for k, v in config.items() if k not in ("kind",)}))
+    parts.append(_figures(run_dir, metrics, results))
     parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _headline(metrics, info, run_dir):
+    status = metrics.get("status")
+    if not status:
+        done = len(read_csv_rows(os.path.join(run_dir, "history.csv"))[1])
+        status = f"unfinished ({done} epoch{'s' if done != 1 else ''} in history.csv): running, or interrupted — rerun its command to resume"
+    line = f"<p>status: <b>{html.escape(status)}</b>{' — ' + html.escape(metrics['message']) if metrics.get('message') else ''}</p>"
+    if metrics.get("headline"):
+        (name, value), = metrics["headline"].items()
+        where = "best trial" if info["kind"] == "tune" else "test"
+        n = metrics.get("epochs_run")
+        after = f" after {fmt(n)} epoch{'s' if n != 1 else ''}" if n else ""
+        params = f" ({fmt(metrics['parameters'])} parameters)" if metrics.get("parameters") else ""
+        line += f"<p class='headline'>{where} {html.escape(name)}: <b>{html.escape(fmt(value))}</b>{after}{params}</p>"
+    return line
+
+
+def _search(results, config):
+    """Best trials, the best settings and the `zoo train` command that trains them."""
+    objective, direction = results.get("objective", "score"), results.get("direction", "max")
+    done = [t for t in results.get("trials", []) if t.get("score") is not None]
+    done.sort(key=lambda t: t["score"], reverse=direction == "max")
+    names = list(dict.fromkeys(k for t in done for k in t.get("hyperparameters", {})))
+    rows = [[t["trial_id"], t["score"], *(t["hyperparameters"].get(n) for n in names)] for t in done[:10]]
+    best = results.get("best", {})
+    parts = [f"<h2>Search</h2><p>{fmt(results.get('trials_completed'))} of {fmt(results.get('trials_total'))} trials "
+             f"completed; objective {html.escape(objective)} ({'higher' if direction == 'max' else 'lower'} is better).</p>",
+             f"<h3>Best trials</h3><div style='overflow-x:auto'>{grid(rows, ['trial', objective, *names])}</div>"]
+    command, left = train_command(best.get("hyperparameters", {}), config)
+    parts.append(f"<h3>Train the best settings</h3><p><code>{html.escape(command)}</code></p>")
+    if left:
+        parts.append("<p>The best trial's architecture hyperparameters, which zoo train has no flags for: "
+                     f"{html.escape(', '.join(f'{k}={fmt(v)}' for k, v in left.items()))}</p>")
+    if results.get("baseline"):
+        parts.append(f"<p>Untuned default configuration: {html.escape(objective)} = {fmt(results['baseline'].get('score'))}</p>")
+    return "\n".join(parts)
+
+
+def train_command(hyperparameters, config):
+    """(`zoo train ...` with the search's best training settings, {architecture hyperparameters left})."""
+    from zoo.training.runs import command_line
+
+    flags, left = {}, {}
+    for k, v in hyperparameters.items():
+        if k in TRAIN_FLAGS:
+            if not (k == "weight_decay" and not v):
+                flags[TRAIN_FLAGS[k]] = v
+        elif k == "augment":
+            flags["augment"] = bool(v)
+        else:
+            left[k] = v
+    model = config.get("model", "MODEL")
+    command = command_line("train", model, dataset=config.get("dataset", "digits"), epochs=config.get("epochs"), **flags,
+                           seed=config.get("seed"), image_size=config.get("image_size"), out=f"runs/{model}-best")
+    return command, left
+
+
+def _figures(run_dir, metrics, results):
+    """Every figure of the run once, grouped; metrics' figures first, then any other PNG."""
+    listed = list(metrics.get("figures") or [])
+    if results:
+        listed += [os.path.relpath(p, run_dir) if os.path.isabs(p) else p for p in (results.get("plots") or {}).values()]
+    listed += sorted(os.path.relpath(p, run_dir) for p in glob.glob(os.path.join(run_dir, "*.png")))
+    seen, groups = set(), {g: [] for g in GROUPS}
+    for rel in listed:
+        path = os.path.normpath(os.path.join(run_dir, rel))
+        if path in seen or not os.path.isfile(path):
+            continue
+        seen.add(path)
+        stem = os.path.splitext(os.path.basename(path))[0]
+        bare = stem.removeprefix("eval_")
+        group = "Training" if stem in TRAINING else "Interpretation" if bare in INTERPRETATION else "Evaluation"
+        groups[group].append(path)
+    parts = []
+    for group, paths in groups.items():
+        if not paths:
+            continue
+        parts.append(f"<h2>{group}</h2>")
+        for p in paths:
+            with open(p, "rb") as f:
+                data = base64.b64encode(f.read()).decode("ascii")
+            name = os.path.basename(p)
+            parts.append(f"<figure><img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>"
+                         f"<figcaption>{html.escape(CAPTIONS.get(name, name))}</figcaption></figure>")
     return "\n".join(parts)
 
 

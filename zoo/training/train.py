@@ -1,22 +1,16 @@
 """`zoo train`: any registered model on any dataset, with a run folder that survives a kill -9.
 
-Run folder (`--out DIR`):
-    config.json      the settings; a rerun with the same settings resumes, other settings are refused
-    labels.json      class names (index = label)
-    history.csv      one row per finished epoch (CSVLogger, append=True; rows of an unfinished epoch are
-                     trimmed on resume), the source of every curve
-    backup/          BackupAndRestore state while training (weights + optimizer + epoch), removed at the end
-    best.keras       the network at its best val_loss so far (the best value is read back from history.csv
-                     on resume, so a restart never overwrites a better checkpoint)
-    model.keras      the network after the last epoch
-    metrics.json     held-out test metrics of the task, timings, best epoch
+The run folder is `zoo.training.runs`' (config.json, labels.json, history.csv, backup/, best.keras,
+model.keras, metrics.json); `zoo train` adds:
+    history.csv      CSVLogger, append=True; rows of an unfinished epoch are trimmed on resume
+    best.keras       the best val_loss so far is read back from history.csv on resume, so a restart
+                     never overwrites a better checkpoint
     tensorboard/     TensorBoard logs, where tensorboard and TensorFlow are importable
     *.png            learning curves and the task's figures
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import sys
@@ -24,21 +18,18 @@ import time
 
 import numpy as np
 
+from zoo.checks import check_int, check_one_of
 from zoo.tasks import check_dataset, get_task
+from zoo.training.runs import (  # noqa: F401
+    RunFolder,
+    command_line,
+    read_csv_rows,
+    read_json_or_none,
+    trim_history,
+)
 
 # Settings that must match for a rerun to resume the run in --out.
 RESUME_KEYS = ("model", "dataset", "epochs", "batch_size", "optimizer", "lr", "schedule", "augment", "seed", "image_size", "l2", "weight_decay", "patience")
-
-
-def read_json_or_none(path):
-    """The JSON content of `path`, or None when it is missing or unreadable (e.g. cut by a kill)."""
-    import json
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (FileNotFoundError, ValueError):
-        return None
 
 
 def dataset_kwargs(dataset, spec):
@@ -70,47 +61,6 @@ def load_splits(dataset, spec, *, image_size=None, seed=0, data_dir=None, splits
     return [load(dataset, s, image_size=size, seed=seed, data_dir=data_dir, **kw) for s in splits]
 
 
-def read_csv_rows(path):
-    """Complete rows of a CSVLogger file (a row cut by a kill is dropped)."""
-    if not os.path.isfile(path):
-        return [], []
-    with open(path, newline="", encoding="utf-8") as f:
-        text = f.read()
-    lines = text.splitlines()
-    if not lines:
-        return [], []
-    if not text.endswith("\n"):
-        lines = lines[:-1]  # the last line was cut mid-write
-    reader = csv.reader(lines)
-    header = next(reader, [])
-    rows = [r for r in reader if len(r) == len(header)]
-    return header, rows
-
-
-def trim_history(path, finished_epochs):
-    """Keeps the rows of epochs < finished_epochs (the epochs the backup holds), atomically."""
-    from zoo.io import write_text
-
-    header, rows = read_csv_rows(path)
-    if not header:
-        return []
-    keep = [r for r in rows if int(float(r[header.index("epoch")])) < finished_epochs]
-    seen, unique = set(), []
-    for r in keep:
-        e = int(float(r[0]))
-        if e not in seen:
-            seen.add(e)
-            unique.append(r)
-    import io
-
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(unique)
-    write_text(path, buf.getvalue())
-    return [dict(zip(header, r)) for r in unique]
-
-
 def resolve_recipe(spec, **given):
     """The training settings for model `spec`: each of `registry.RECIPE_KEYS` given (not None)
     wins; the rest come from the model's registered recipe, then from `registry.DEFAULT_RECIPE`.
@@ -137,14 +87,14 @@ def resolve_recipe(spec, **given):
     return settings, sources
 
 
-def _recipe_note(spec, settings, sources):
+def _recipe_note(spec, settings, sources, kind="train"):
     """One line naming the settings taken from the model's recipe (None when there are none)."""
     from_recipe = [k for k, v in sources.items() if v == "recipe"]
     if not from_recipe:
         return None
     flags = " ".join(f"--{k.replace('_', '-')} {settings[k]}" for k in from_recipe)
     measured = f" (measured: {spec.recipe['measured']})" if spec.recipe.get("measured") else ""
-    return f"zoo train: {spec.name}'s recommended recipe: {flags}{measured}; a flag you pass overrides it"
+    return f"zoo {kind}: {spec.name}'s recommended recipe: {flags}{measured}; a flag you pass overrides it"
 
 
 def train(
@@ -166,181 +116,197 @@ def train(
     patience=None,
     verbose=None,
     datasets=None,
+    kind="train",
 ):
-    """Trains registered model `model` on `dataset`, writing the run folder `out`; returns metrics.
+    """Trains registered model `model` on `dataset`, writing the run folder `out` (`zoo.training.runs`);
+    returns its metrics.
 
     `epochs`, `batch_size`, `optimizer`, `lr` and `schedule` left at None come from the model's
     recommended recipe in the registry (`ModelSpec.recipe`), else from `registry.DEFAULT_RECIPE`
     (10 epochs, batch 32, adam at its default rate, cosine); see `resolve_recipe`.
 
-    Rerunning with the same arguments resumes after the last finished epoch. `datasets` may pass
-    pre-loaded (train, val, test) ArrayDatasets (tests, notebooks); `dataset` then only names them.
+    Rerunning with the same arguments resumes after the last finished epoch; on a finished run it
+    returns the metrics unchanged, and with more `epochs` it trains the missing ones. `datasets`
+    may pass pre-loaded (train, val, test) ArrayDatasets (tests, notebooks); `dataset` then only
+    names them. `kind` is the run folder's kind ("demo" when `zoo demo` calls).
 
     Raises:
         ValueError: bad argument, or `out` holds a run with other settings.
         TrainingDiverged: the loss became NaN/inf (message names likely causes).
+        RunInterrupted: Ctrl-C; its message is the command that resumes the run.
     """
     from zoo import registry
-    from zoo.io import ensure_out_dir, write_json
-
-    from zoo.training import callbacks as cb
     from zoo.training.optimizers import OPTIMIZERS, SCHEDULES
 
     spec = registry.get_spec(model)
     settings, sources = resolve_recipe(spec, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, schedule=schedule)
     epochs, batch_size, optimizer, lr, schedule = (settings[k] for k in ("epochs", "batch_size", "optimizer", "lr", "schedule"))
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"--epochs must be an integer >= 1. Received: epochs={epochs!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"--batch-size must be an integer >= 1. Received: batch_size={batch_size!r}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}. Received: optimizer={optimizer!r}")
-    if schedule not in SCHEDULES:
-        raise ValueError(f"--schedule must be one of {', '.join(SCHEDULES)}. Received: schedule={schedule!r}")
+    check_int("epochs", epochs)
+    check_int("batch_size", batch_size)
+    check_one_of("optimizer", optimizer, OPTIMIZERS)
+    check_one_of("schedule", schedule, SCHEDULES)
     tasks = get_task(spec.task)
     check_dataset(tasks, dataset if datasets is None else datasets[0], model=spec.name)
     if augment and spec.task != "classification":
         raise ValueError(
             f"--augment is for classifiers; {model} is a {spec.task} model (its masks/boxes would have to move with the image)"
         )
-    out = ensure_out_dir(out)
     config = {
-        "model": spec.name, "dataset": dataset, "epochs": epochs, "batch_size": batch_size, "optimizer": optimizer,
-        "lr": lr, "schedule": schedule, "augment": bool(augment), "seed": seed,
-        "image_size": list(image_size) if isinstance(image_size, (tuple, list)) else image_size,
-        "l2": l2, "weight_decay": weight_decay, "patience": patience, "task": spec.task,
+        "kind": kind, "model": spec.name, "dataset": dataset, "task": spec.task, "epochs": epochs,
+        "batch_size": batch_size, "optimizer": optimizer, "lr": lr, "schedule": schedule, "augment": bool(augment),
+        "seed": seed, "image_size": list(image_size) if isinstance(image_size, (tuple, list)) else image_size,
+        "l2": l2, "weight_decay": weight_decay, "patience": patience,
     }
-    paths = {k: os.path.join(out, v) for k, v in {
-        "config": "config.json", "csv": "history.csv", "backup": "backup", "best": "best.keras",
-        "model": "model.keras", "metrics": "metrics.json", "labels": "labels.json", "tb": "tensorboard",
-    }.items()}
-    old = read_json_or_none(paths["config"])
-    finished = cb.backup_epoch(paths["backup"])
-    old_metrics = read_json_or_none(paths["metrics"])
-    done = bool(old_metrics and old_metrics.get("status") == "finished")
-    if old is not None and (finished or done):
-        diff = [f"{k}: {old.get(k)!r} in the run, {config[k]!r} now" for k in RESUME_KEYS if old.get(k) != config[k]]
-        if diff:
-            raise ValueError(
-                f"--out {out!r} holds a run with other settings ({'; '.join(diff)}). Rerun with the same flags to "
-                "resume it, or pass a new --out"
-            )
-    if done and not finished:
-        print(f"zoo train: {out} holds a finished run of {epochs} epochs; metrics.json unchanged", flush=True)
-        return old_metrics
-    if not finished and os.path.exists(paths["csv"]):  # an earlier attempt that never finished an epoch
-        os.replace(paths["csv"], os.path.join(out, f"history-{int(time.time())}.csv"))
-    write_json(paths["config"], config)
-    note = _recipe_note(spec, settings, sources)
+    run = RunFolder(out, config, resume_keys=RESUME_KEYS, command=rerun_command(config, out, data_dir=data_dir))
+    if run.check() == "finished":
+        print(f"zoo {kind}: {run.out} holds a finished run of {epochs} epochs; metrics.json unchanged "
+              "(pass more epochs to train on)", flush=True)
+        return run.old_metrics
+    note = _recipe_note(spec, settings, sources, kind)
     if note:
         print(note, flush=True)
 
-    t0 = time.time()
     import keras
-
-    from zoo import get_model
-    from zoo.training.optimizers import add_l2, make_optimizer, plateau_callback
 
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     keras.utils.set_random_seed(seed)
     if datasets is None:
-        ds_train, ds_val, ds_test = load_splits(dataset, spec, image_size=image_size, seed=seed, data_dir=data_dir)
-        check_dataset(tasks, ds_train, model=spec.name)  # a tfds name whose task shows only once loaded
+        splits = load_splits(dataset, spec, image_size=image_size, seed=seed, data_dir=data_dir)
+        check_dataset(tasks, splits[0], model=spec.name)  # a tfds name whose task shows only once loaded
     else:
-        ds_train, ds_val, ds_test = (d.check_finite() for d in datasets)
-    write_json(paths["labels"], list(ds_train.class_names))
-    net = get_model(spec.name, input_shape=tuple(ds_train.x.shape[1:]), classes=ds_train.classes)
-    if l2:
-        add_l2(net, l2)
+        splits = [d.check_finite() for d in datasets]
+    ds_train = splits[0]
+    net, trainer, opt, steps_per_epoch = _build(spec, ds_train, config, tasks)
+    initial_epoch = 0
+    if run.mode == "extend":  # a finished run with more epochs now: go on from its last network
+        from zoo.models import load_model
+
+        net.set_weights(load_model(run.path("model")).get_weights())
+        initial_epoch = len(read_csv_rows(run.path("history"))[1])
+        opt.iterations.assign(initial_epoch * steps_per_epoch)  # the schedule goes on where it stopped
+    with run.writing():
+        run.write_labels(ds_train.class_names)
+        return _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, verbose)
+
+
+def rerun_command(config, out, *, data_dir=None):
+    """The shell command that reruns (and so resumes) the run of `config` in `out`."""
+    if config["kind"] == "demo":
+        return command_line("demo", epochs=config["epochs"], batch_size=config["batch_size"], seed=config["seed"], out=out)
+    flags = {k: config[k] for k in ("epochs", "batch_size", "optimizer", "lr", "schedule", "augment", "seed")}
+    return command_line("train", config["model"], dataset=config["dataset"], **flags, out=out,
+                        image_size=config["image_size"], data_dir=data_dir, l2=config["l2"],
+                        weight_decay=config["weight_decay"], patience=config["patience"])
+
+
+def _build(spec, ds_train, config, tasks):
+    """(network, what fits — the network behind augmentation if any —, optimizer, steps per epoch), compiled."""
+    import keras
+
+    from zoo import get_model
+    from zoo.training.optimizers import add_l2, make_optimizer
+
+    shape = tuple(ds_train.x.shape[1:])
+    net = get_model(spec.name, input_shape=shape, classes=ds_train.classes)
+    if config["l2"]:
+        add_l2(net, config["l2"])
     trainer = net
-    if augment:
+    if config["augment"]:
         from zoo.training.augment import augmentation, default_kinds
 
-        aug = augmentation(default_kinds(dataset), image_shape=ds_train.x.shape[1:], seed=seed)
-        trainer = keras.Sequential([keras.Input(ds_train.x.shape[1:]), aug, net], name=f"{net.name}_augmented")
-    steps_per_epoch = int(math.ceil(len(ds_train) / batch_size))
-    opt = make_optimizer(optimizer, lr, schedule=schedule, total_steps=epochs * steps_per_epoch, steps_per_epoch=steps_per_epoch, weight_decay=weight_decay)
+        aug = augmentation(default_kinds(config["dataset"]), image_shape=shape, seed=config["seed"])
+        trainer = keras.Sequential([keras.Input(shape), aug, net], name=f"{net.name}_augmented")
+    steps = int(math.ceil(len(ds_train) / config["batch_size"]))
+    opt = make_optimizer(config["optimizer"], config["lr"], schedule=config["schedule"], total_steps=config["epochs"] * steps,
+                         steps_per_epoch=steps, weight_decay=config["weight_decay"])
     trainer.compile(optimizer=opt, **tasks.compile_args(net, ds_train))
+    return net, trainer, opt, steps
+
+
+def _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, verbose):
+    """Fits (resuming from backup/ when it holds epochs), then saves, evaluates, draws and writes metrics.json."""
+    import keras
+
+    from zoo import plots
+    from zoo.io import save_model
+    from zoo.training import callbacks as cb
+    from zoo.training.optimizers import plateau_callback
+
+    config, t0 = run.config, time.time()
+    ds_train, ds_val, ds_test = splits
     x, y = tasks.fit_data(net, ds_train)
     val = tasks.fit_data(net, ds_val) if len(ds_val) else None
-
-    rows = trim_history(paths["csv"], finished) if finished else []
+    if run.mode == "resume":
+        rows = trim_history(run.path("history"), run.finished)
+    else:  # new (no history) or extend (all of it)
+        header, raw = read_csv_rows(run.path("history"))
+        rows = [dict(zip(header, r)) for r in raw]
     best_so_far = min((float(r["val_loss"]) for r in rows if r.get("val_loss") not in (None, "", "nan")), default=None)
-    best_cb = cb.BestModel(net, paths["best"], best=best_so_far)
-    nan_guard = cb.NaNGuard()
-    timer = cb.EpochTimer()
-    callbacks = [nan_guard, timer, keras.callbacks.CSVLogger(paths["csv"], append=True), best_cb]
-    if schedule == "plateau":
+    nan_guard, timer = cb.NaNGuard(), cb.EpochTimer()
+    callbacks = [nan_guard, timer, keras.callbacks.CSVLogger(run.path("history"), append=True),
+                 cb.BestModel(net, run.path("best"), best=best_so_far)]
+    if config["schedule"] == "plateau":
         callbacks.append(plateau_callback(opt))
-    if patience:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, verbose=1))
-    tb_note = _tensorboard(callbacks, paths["tb"])
-    callbacks.append(cb.AtomicBackupAndRestore(paths["backup"], double_checkpoint=False))
-    n_params = int(net.count_params())
+    if config["patience"]:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=config["patience"], verbose=1))
+    tb_note = _tensorboard(callbacks, os.path.join(run.out, "tensorboard"))
+    callbacks.append(cb.AtomicBackupAndRestore(run.path("backup"), double_checkpoint=False))
+    n_params, kind = int(net.count_params()), config["kind"]
+    lr = config["lr"] if config["lr"] is not None else "default"
     print(
-        f"zoo train: {spec.name} ({n_params:,} parameters) on {dataset}: {len(ds_train)} train / {len(ds_val)} val / "
-        f"{len(ds_test)} test images {tuple(ds_train.x.shape[1:])}, {epochs} epochs, batch {batch_size}, {optimizer}"
-        f" lr {lr if lr is not None else 'default'} ({schedule}){', augmented' if augment else ''}, seed {seed}; {tb_note}",
+        f"zoo {kind}: {spec.name} ({n_params:,} parameters) on {config['dataset']}: {len(ds_train)} train / {len(ds_val)} val / "
+        f"{len(ds_test)} test images {tuple(ds_train.x.shape[1:])}, {config['epochs']} epochs, batch {config['batch_size']}, "
+        f"{config['optimizer']} lr {lr} ({config['schedule']}){', augmented' if config['augment'] else ''}, seed {config['seed']}; {tb_note}",
         flush=True,
     )
-    if finished:
-        print(f"zoo train: resuming {out} after epoch {finished} of {epochs} (from {paths['backup']}/); "
+    if run.mode == "resume":
+        print(f"zoo {kind}: resuming {run.out} after epoch {run.finished} of {config['epochs']} (from {run.path('backup')}/); "
               f"best val_loss so far {best_so_far}", flush=True)
-    trainer.fit(
-        x, y, validation_data=val, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose, callbacks=callbacks
-    )
+    elif run.mode == "extend":
+        print(f"zoo {kind}: extending the finished run in {run.out} from {initial_epoch} to {config['epochs']} epochs", flush=True)
+    trainer.fit(x, y, validation_data=val, epochs=config["epochs"], initial_epoch=initial_epoch,
+                batch_size=config["batch_size"], shuffle=True, verbose=verbose, callbacks=callbacks)
     if nan_guard.nan_at is not None:
         msg = cb.nan_message(getattr(nan_guard, "epoch", 0), nan_guard.nan_at)
-        write_json(paths["metrics"], {"status": "diverged", "message": msg, **{k: config[k] for k in ("model", "dataset")}})
+        run.write_metrics(status="diverged", message=msg, parameters=n_params)
         raise cb.TrainingDiverged(msg)
     train_seconds = time.time() - t0
-    from zoo.io import save_model
-
-    save_model(net, paths["model"])
+    save_model(net, run.path("model"))
     test = tasks.evaluate(net, ds_test)
-    history = {}
-    header, all_rows = read_csv_rows(paths["csv"])
-    epochs_run = len(all_rows)
-    from zoo import plots
-
-    if all_rows:
-        history = plots.read_history_csv(paths["csv"])
-        plots.plot_learning_curves(history, os.path.join(out, "learning_curves.png"), title=f"{spec.name} on {dataset}")
-    figures = ["learning_curves.png"] if all_rows else []
-    figures += tasks.figures(net, ds_test, out)
-    headline = next(iter(test))
-    val_losses = history.get("val_loss", np.array([]))
+    figures = _figures(run, spec, tasks, net, ds_test)
+    history = plots.read_history_csv(run.path("history")) if read_csv_rows(run.path("history"))[1] else {}
+    val_losses = np.asarray(history.get("val_loss", []), dtype=float)
     best_epoch = int(np.nanargmin(val_losses)) + 1 if len(val_losses) and np.isfinite(val_losses).any() else None
-    metrics = {
-        "status": "finished",
-        "model": spec.name,
-        "dataset": dataset,
-        "task": spec.task,
-        "parameters": n_params,
-        "train_images": len(ds_train),
-        "val_images": len(ds_val),
-        "test_images": len(ds_test),
-        "epochs": epochs,
-        "epochs_run": epochs_run,
-        "resumed_after_epoch": finished or None,
-        "headline": {headline: test[headline]},
-        "test": test,
-        "best_epoch": best_epoch,
-        "best_val_loss": float(np.nanmin(val_losses)) if best_epoch else None,
-        "train_seconds_this_session": round(train_seconds, 1),
-        "steps_per_second": timer.steps_per_second(steps_per_epoch),
-        "images_per_second": timer.images_per_second(len(ds_train)),
-        "backend": keras.backend.backend(),
-        "figures": figures,
-    }
-    write_json(paths["metrics"], metrics)
+    headline = next(iter(test))
+    metrics = run.write_metrics(
+        status="finished", headline={headline: test[headline]}, test=test,
+        epochs_run=len(read_csv_rows(run.path("history"))[1]), parameters=n_params,
+        images={"train": len(ds_train), "val": len(ds_val), "test": len(ds_test)},
+        timings={"train_seconds_this_session": round(train_seconds, 1), "steps_per_second": timer.steps_per_second(steps_per_epoch),
+                 "images_per_second": timer.images_per_second(len(ds_train))},
+        figures=figures, resumed_after_epoch=run.finished or None,
+        extended_from_epoch=initial_epoch or None, best_epoch=best_epoch,
+        best_val_loss=float(np.nanmin(val_losses)) if best_epoch else None, backend=keras.backend.backend(),
+    )
     print(
-        f"zoo train: test {headline} {test[headline]:.4f}" + (f", best val_loss at epoch {best_epoch}" if best_epoch else "")
-        + f"; {time.time() - t0:.0f} s; run folder {out}/",
+        f"zoo {kind}: test {headline} {test[headline]:.4f}" + (f", best val_loss at epoch {best_epoch}" if best_epoch else "")
+        + f"; {time.time() - t0:.0f} s; run folder {run.out}/",
         flush=True,
     )
     return metrics
+
+
+def _figures(run, spec, tasks, net, ds_test):
+    """Learning curves and the task's figures in the run folder; returns their file names."""
+    from zoo import plots
+
+    out, figures = run.out, []
+    if read_csv_rows(run.path("history"))[1]:
+        plots.plot_learning_curves(plots.read_history_csv(run.path("history")), os.path.join(out, "learning_curves.png"),
+                                   title=f"{spec.name} on {run.config['dataset']}")
+        figures.append("learning_curves.png")
+    return figures + tasks.figures(net, ds_test, out)
 
 
 def _tensorboard(callbacks, log_dir):

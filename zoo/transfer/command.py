@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 import warnings
 
 import keras
 import numpy as np
 
 from zoo import plots
+from zoo.checks import check_int
 from zoo.data import _size_hw as size_hw
 from zoo.data import imagefolder
 from zoo.data.imagefolder import read_image
-from zoo.io import ensure_out_dir, save_model, write_json, write_text
+from zoo.io import save_model, write_text
+from zoo.training.runs import RunFolder, command_line
 from zoo.transfer.backbones import _channels, build_backbone
 from zoo.transfer.finetune import fine_tune
 from zoo.transfer.heads import new_head
@@ -59,34 +60,31 @@ def run_transfer(
     dropout=0.2,
     verbose=None,
 ):
-    """`zoo transfer`: fine-tune `backbone` on a class-per-folder directory; writes the run folder.
+    """`zoo transfer`: fine-tune `backbone` on a class-per-folder directory; writes the run folder of
+    kind "transfer" (`zoo.training.runs`): model.keras (takes raw [0, 1] images), labels.json,
+    config.json, metrics.json, history.csv, learning_curves.png, confusion_matrix.png.
 
-    Writes into `out`: model.keras (takes raw [0, 1] images), labels.json (class names, index =
-    label), metrics.json, history.csv, learning_curves.png, confusion_matrix.png.
+    A rerun with the same settings returns the finished run's metrics; other settings are refused.
     Returns the metrics dict.
     """
-
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"--epochs must be an integer >= 0. Received: epochs={epochs!r}")
-    fine_tune_epochs = epochs if fine_tune_epochs is None else fine_tune_epochs
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"--batch-size must be an integer >= 1. Received: batch_size={batch_size!r}")
-    t0 = time.time()
-    out = ensure_out_dir(out)
+    check_int("epochs", epochs, 0)
+    fine_tune_epochs = epochs if fine_tune_epochs is None else check_int("fine_tune_epochs", fine_tune_epochs, 0)
+    check_int("batch_size", batch_size)
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 0
+    config = {"kind": "transfer", "model": backbone, "dataset": f"folder:{os.fspath(data)}", "task": "classification",
+              "weights": os.fspath(weights) if weights else None, "epochs": epochs, "fine_tune_epochs": fine_tune_epochs,
+              "unfreeze": unfreeze, "learning_rates": list(learning_rates), "dropout": dropout, "batch_size": batch_size,
+              "image_size": image_size, "seed": seed}
+    command = command_line("transfer", data=data, backbone=backbone, weights=weights, epochs=epochs,
+                           fine_tune_epochs=fine_tune_epochs, unfreeze=unfreeze, lr=learning_rates[0],
+                           image_size=image_size, batch_size=batch_size, seed=seed, out=out)
+    run = RunFolder(out, config, resume_keys=[k for k in config if k != "kind"], command=command)
+    if run.check(extend_key=None) == "finished":
+        print(f"zoo transfer: {run.out} holds this finished run; metrics.json unchanged", flush=True)
+        return run.old_metrics
     keras.utils.set_random_seed(seed)
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", imagefolder.ImageFolderWarning)
-        scan = imagefolder.scan_image_folder(data)
-    for w in caught:
-        if issubclass(w.category, imagefolder.ImageFolderWarning):
-            print(f"zoo: warning: {w.message}", file=sys.stderr, flush=True)
-        else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    print(f"data: {scan.summary()}", flush=True)
-
+    scan = _scan(data)
     if image_size is None:
         net, mode = build_backbone(backbone, weights=weights)
     else:
@@ -101,34 +99,44 @@ def run_transfer(
     arrays = {}
     for split, idx in parts.items():
         arrays[split] = (imagefolder.load_images([scan.files[i] for i in idx], shape[:2], color), scan.labels[idx])
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = arrays["train"], arrays["val"], arrays["test"]
     print(
         f"backbone: {backbone} ({net.count_params():,} parameters, input {shape}, preprocessing {mode!r}"
         f"{', weights ' + os.fspath(weights) if weights else ', random init'}); "
-        f"split {len(y_train)} train / {len(y_val)} val / {len(y_test)} test",
+        f"split {len(arrays['train'][1])} train / {len(arrays['val'][1])} val / {len(arrays['test'][1])} test",
         flush=True,
     )
     model = new_head(net, len(scan.class_names), dropout, preprocessing=mode)
-    csv_path = os.path.join(out, "history.csv")
-    result = fine_tune(
-        model,
-        x_train,
-        y_train,
-        validation_data=(x_val, y_val) if len(y_val) else None,
-        epochs=(epochs, fine_tune_epochs),
-        learning_rates=learning_rates,
-        unfreeze=unfreeze,
-        batch_size=batch_size,
-        verbose=verbose,
-        callbacks=[_EpochLine()],
-    )
+    with run.writing():
+        run.write_labels(scan.class_names)
+        result = fine_tune(model, *arrays["train"], validation_data=arrays["val"] if len(arrays["val"][1]) else None,
+                           epochs=(epochs, fine_tune_epochs), learning_rates=learning_rates, unfreeze=unfreeze,
+                           batch_size=batch_size, verbose=verbose, callbacks=[_EpochLine()])
+        return _finish(run, model, scan, arrays, result, mode=mode, shape=shape)
+
+
+def _scan(data):
+    """The class-per-folder scan of `data`, its ImageFolderWarnings printed as `zoo: warning:` lines."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", imagefolder.ImageFolderWarning)
+        scan = imagefolder.scan_image_folder(data)
+    for w in caught:
+        if issubclass(w.category, imagefolder.ImageFolderWarning):
+            print(f"zoo: warning: {w.message}", file=sys.stderr, flush=True)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    print(f"data: {scan.summary()}", flush=True)
+    return scan
+
+
+def _finish(run, model, scan, arrays, result, *, mode, shape):
+    """history.csv, model.keras, the figures and metrics.json of a finished transfer; returns the metrics."""
     hist = dict(result["history"])
     hist["phase"] = result["phase"]
     keys = list(hist)
     rows = [",".join(["epoch", *keys])] + [
         ",".join([str(i), *(f"{hist[k][i]:.6g}" for k in keys)]) for i in range(len(result["phase"]))
     ]
-    write_text(csv_path, "\n".join(rows) + "\n")
+    write_text(run.path("history"), "\n".join(rows) + "\n")
 
     def accuracy(x, y):
         if not len(y):
@@ -136,42 +144,32 @@ def run_transfer(
         p = np.asarray(model.predict(x, batch_size=256, verbose=0))
         return float((p.argmax(1) == y).mean()), p.argmax(1), p.max(1)
 
-    train_acc, _, _ = accuracy(x_train, y_train)
-    val_acc, _, _ = accuracy(x_val, y_val)
+    (x_test, y_test), backbone = arrays["test"], run.config["model"]
+    train_acc, _, _ = accuracy(*arrays["train"])
+    val_acc, _, _ = accuracy(*arrays["val"])
     test_acc, y_pred, _ = accuracy(x_test, y_test)
-    save_model(model, os.path.join(out, "model.keras"))
-    write_json(os.path.join(out, "labels.json"), list(scan.class_names))
-    metrics = {
-        "task": "classification",
-        "model": model.name,
-        "backbone": backbone,
-        "weights": os.fspath(weights) if weights else None,
-        "preprocessing": mode,
-        "input_shape": list(shape),
-        "data": scan.root,
-        "classes": list(scan.class_names),
-        "images": {"train": int(len(y_train)), "val": int(len(y_val)), "test": int(len(y_test))},
-        "skipped_files": [p for p, _ in scan.skipped],
-        "seed": seed,
-        "parameters": int(model.count_params()),
-        "phases": result["phases"],
-        "train_accuracy": train_acc,
-        "val_accuracy": val_acc,
-        "test_accuracy": test_acc,
-        "wall_seconds": None,
-    }
+    save_model(model, run.path("model"))
+    split2 = result["phase"].count(1) + 1
     plots.plot_learning_curves(
-        {k: v for k, v in result["history"].items()},
-        os.path.join(out, "learning_curves.png"),
-        title=f"Transfer: {backbone} on {os.path.basename(os.path.normpath(scan.root))} (phase 2 from epoch {result['phase'].count(1) + 1})",
-        marks={result["phase"].count(1) + 1: "phase 2"} if 2 in result["phase"] and 1 in result["phase"] else None,
+        dict(result["history"]), os.path.join(run.out, "learning_curves.png"),
+        title=f"Transfer: {backbone} on {os.path.basename(os.path.normpath(scan.root))} (phase 2 from epoch {split2})",
+        marks={split2: "phase 2"} if 2 in result["phase"] and 1 in result["phase"] else None,
     )
+    figures = ["learning_curves.png"]
     if len(y_test):
-        plots.plot_confusion_matrix(
-            y_test, y_pred, os.path.join(out, "confusion_matrix.png"), labels=scan.class_names, title=f"{backbone}, held-out images"
-        )
-    metrics["wall_seconds"] = round(time.time() - t0, 1)
-    write_json(os.path.join(out, "metrics.json"), metrics)
+        plots.plot_confusion_matrix(y_test, y_pred, os.path.join(run.out, "confusion_matrix.png"), labels=scan.class_names,
+                                    title=f"{backbone}, held-out images")
+        figures.append("confusion_matrix.png")
+    test = {} if test_acc is None else {"accuracy": test_acc, "errors": int((y_pred != y_test).sum())}
+    metrics = run.write_metrics(
+        status="finished", headline={"accuracy": test_acc} if test else None, test=test,
+        epochs=run.config["epochs"] + (run.config["fine_tune_epochs"] if run.config["unfreeze"] else 0),
+        epochs_run=len(result["phase"]), parameters=int(model.count_params()),
+        images={s: int(len(arrays[s][1])) for s in ("train", "val", "test")}, figures=figures,
+        backbone=backbone, weights=run.config["weights"], preprocessing=mode, input_shape=list(shape), data=scan.root,
+        classes=list(scan.class_names), skipped_files=[p for p, _ in scan.skipped], seed=run.config["seed"],
+        phases=result["phases"], train_accuracy=train_acc, val_accuracy=val_acc, test_accuracy=test_acc,
+    )
     rows = [
         [f"phase {p['phase']}", p["epochs"], f"{p['learning_rate']:g}", f"{p['trainable_params']:,}", f"{p.get('accuracy', float('nan')):.3f}", "-" if "val_accuracy" not in p else f"{p['val_accuracy']:.3f}", f"{p['seconds']:.1f}"]
         for p in result["phases"]
@@ -180,7 +178,7 @@ def run_transfer(
     fmt = lambda a: "-" if a is None else f"{a:.2%}"  # noqa: E731
     print(
         f"accuracy: train {fmt(train_acc)}, val {fmt(val_acc)}, test {fmt(test_acc)} ({len(y_test)} held-out images); "
-        f"{metrics['wall_seconds']:.0f} s; run folder {out}/ (model.keras, labels.json, metrics.json, "
+        f"{metrics['timings']['wall_seconds']:.0f} s; run folder {run.out}/ (model.keras, labels.json, metrics.json, "
         "history.csv, learning_curves.png, confusion_matrix.png)",
         flush=True,
     )

@@ -4,22 +4,32 @@ KerasTuner is the engine: its oracles propose, its tuners train and checkpoint e
 `OUT/search/trial_*`. This module checks everything it can before the first trial trains
 (tuner name, budget, objective against the default model's metric names, the search space),
 resumes a search on rerun (`overwrite=False`), and writes the results: `results.json`,
-`trials.csv`, `best_model.keras`, and the plots.
+`trials.csv`, `best_model.keras`, and the plots. OUT is a run folder of kind "tune"
+(`zoo.training.runs`): its config.json and metrics.json carry the keys of every run.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
 import os
 import time
 
+from zoo.training.runs import RunFolder
+from zoo.tuning.results import (  # noqa: F401  (public names of zoo.tuning.search)
+    HYPERBAND_FACTOR,
+    SearchFailedError,
+    failure_message,
+    format_table,
+    hyperband_plan,
+    objective_direction,
+    summarize,
+    train_default,
+    trial_records,
+)
+
 TUNERS = ("random", "grid", "bayesian", "hyperband")
 PROJECT = "search"
-CONFIG_FILE = "tune_config.json"
-HYPERBAND_FACTOR = 3
+CONFIG_FILE = "config.json"
 # Fields of a search that must match to resume it (the rest, e.g. --max-trials, may grow).
 RESUME_KEYS = ("model", "dataset", "tuner", "seed", "epochs", "objective", "image_size", "space", "train_size")
 
@@ -47,10 +57,6 @@ def _install_atomic_json():
     kt_utils.save_json = save_json
 
 
-class SearchFailedError(RuntimeError):
-    """Every trial of the search failed; the message holds the first trial's error."""
-
-
 # ----------------------------------------------------------------------------- checks
 def check_tuner(tuner):
     if tuner not in TUNERS:
@@ -66,12 +72,6 @@ def check_positive(arg, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"`{arg}` must be an integer >= 1. Received: {arg}={value!r}")
     return value
-
-
-def objective_direction(name):
-    """'min' for losses and errors, 'max' for accuracies, IoU, mAP, AUC..."""
-    low = name.lower()
-    return "min" if any(k in low for k in ("loss", "error", "mse", "mae", "crossentropy")) else "max"
 
 
 def default_objective(task):
@@ -132,22 +132,6 @@ def load_data(dataset, spec, *, image_size=None, seed=0, train_size=None):
 
 
 # ----------------------------------------------------------------------------- tuners
-def hyperband_plan(epochs, max_trials):
-    """How `--epochs`/`--max-trials` map onto Hyperband: max_epochs = epochs, factor 3, and
-    enough full Hyperband iterations to reach about `max_trials` trials."""
-    import keras_tuner as kt
-
-    oracle = kt.oracles.HyperbandOracle(objective="val_loss", max_epochs=epochs, factor=HYPERBAND_FACTOR)
-    brackets = oracle._get_num_brackets()
-    per_iteration = sum(
-        oracle._get_size(b, r) for b in range(brackets) for r in range(oracle._get_num_rounds(b))
-    )
-    iterations = max(1, math.ceil(max_trials / per_iteration))
-    return dict(max_epochs=epochs, factor=HYPERBAND_FACTOR, brackets=brackets,
-                trials_per_iteration=per_iteration, hyperband_iterations=iterations,
-                trials=per_iteration * iterations)
-
-
 def make_tuner(name, hypermodel, *, objective, max_trials, epochs, seed, directory, overwrite=False):
     """A KerasTuner tuner over `hypermodel` writing to `directory/search`."""
     import keras_tuner as kt
@@ -185,9 +169,10 @@ def _drop_stale_retries(tuner):
 
 # ----------------------------------------------------------------------------- search
 def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, objective=None,
-            overwrite=False, image_size=None, space=None, train_size=None, check_metrics=True):
-    """Everything up to the first trial: checks, data, HyperModel, the tuner (reloaded if a
-    search is in `out`). Returns a dict with them."""
+            overwrite=False, image_size=None, space=None, train_size=None, check_metrics=True, open_now=True):
+    """Everything up to the first trial: checks, data, HyperModel, then (`open_now`) the folder
+    and the tuner (reloaded if a search is in `out`). Returns a dict with them. With
+    open_now=False nothing is written yet: call `open_tuner(ctx)` inside `ctx["run"].writing()`."""
     from zoo import io as zio
     from zoo import registry
     from zoo.tuning.hypermodels import get_hypermodel
@@ -201,22 +186,14 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
             check_positive(arg, v)
     spec = registry.get_spec(model)
     objective = objective or default_objective(spec.task)
-    out = zio.ensure_out_dir(out)
-    config = dict(model=spec.name, dataset=dataset, tuner=tuner, seed=seed, epochs=epochs,
+    config = dict(kind="tune", model=spec.name, dataset=dataset, task=spec.task, tuner=tuner, seed=seed, epochs=epochs,
                   objective=objective, image_size=image_size, space=space or {}, train_size=train_size,
                   max_trials=max_trials)
-    config_path = os.path.join(out, CONFIG_FILE)
     project = os.path.join(out, PROJECT)
-    if not overwrite and os.path.isdir(project) and os.path.isfile(config_path):
-        with open(config_path, encoding="utf-8") as f:
-            old = json.load(f)
-        diff = [k for k in RESUME_KEYS if json.loads(json.dumps(config[k])) != old.get(k)]
-        if diff:
-            got = ", ".join(f"{k}={config[k]!r} (was {old.get(k)!r})" for k in diff)
-            raise ValueError(
-                f"--out {out!r} holds another search; to resume, repeat its settings, or pass "
-                f"--overwrite to start over or another --out. Received: {got}"
-            )
+    run = RunFolder(out, config, resume_keys=RESUME_KEYS, command=tune_command(config, out),
+                    started=lambda r: not overwrite and os.path.isdir(project), progress=_completed_trial)
+    run.check(extend_key=None)
+    out = run.out
     (x, y), (xv, yv), (xt, yt), train_ds = load_data(dataset, spec, image_size=image_size, seed=seed,
                                                          train_size=train_size)
     classes = train_ds.classes
@@ -228,18 +205,55 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
         import shutil
 
         shutil.rmtree(project)
-        for name in ("results.json", "trials.csv", "best_model.keras"):
+        for name in ("results.json", "trials.csv", "best_model.keras", "metrics.json"):
             if os.path.exists(os.path.join(out, name)):
                 os.remove(os.path.join(out, name))
-    zio.write_json(config_path, config)
-    tuner_obj = make_tuner(tuner, hypermodel, objective=objective, max_trials=max_trials,
-                           epochs=epochs, seed=seed, directory=out, overwrite=False)
+    ctx = dict(spec=spec, hypermodel=hypermodel, tuner=None, objective=objective, out=out, run=run,
+               config=config, train=(x, y), val=(xv, yv), test=(xt, yt), classes=classes)
+    if open_now:  # the distributed launcher, chief and workers share the folder
+        zio.ensure_out_dir(out)
+        zio.write_json(run.path("config"), config)
+        open_tuner(ctx)
+    return ctx
+
+
+def open_tuner(ctx):
+    """Makes (or reloads) the tuner of a prepared search in ctx["out"]; returns it."""
     from keras_tuner.src.distribute import utils as dist_utils
 
+    c = ctx["config"]
+    tuner_obj = make_tuner(c["tuner"], ctx["hypermodel"], objective=ctx["objective"], max_trials=c["max_trials"],
+                           epochs=c["epochs"], seed=c["seed"], directory=ctx["out"], overwrite=False)
     if not dist_utils.has_chief_oracle() or dist_utils.is_chief_oracle():  # workers hold no oracle state
         _drop_stale_retries(tuner_obj)
-    return dict(spec=spec, hypermodel=hypermodel, tuner=tuner_obj, objective=objective, out=out,
-                config=config, train=(x, y), val=(xv, yv), test=(xt, yt), classes=classes)
+    ctx["tuner"] = tuner_obj
+    return tuner_obj
+
+
+def tune_command(config, out):
+    """The `zoo tune` command that reruns (and so resumes) the search of `config` in `out`."""
+    import shlex
+
+    from zoo.training.runs import command_line
+
+    line = command_line("tune", config["model"], dataset=config["dataset"], tuner=config["tuner"],
+                        max_trials=config["max_trials"], epochs=config["epochs"], seed=config["seed"],
+                        objective=config["objective"], image_size=config["image_size"],
+                        train_size=config["train_size"], out=out)
+    for name, value in (config["space"] or {}).items():
+        text = ":".join(map(str, value)) if isinstance(value, tuple) else ",".join(map(str, value)) if isinstance(value, list) else value
+        line += f" --space {shlex.quote(f'{name}={text}')}"
+    return line
+
+
+def _completed_trial(run):
+    """Whether the search in `run` finished a trial (then a failure keeps the folder)."""
+    from zoo.training.runs import read_json_or_none
+
+    project = run.path(PROJECT)
+    trials = [read_json_or_none(os.path.join(project, d, "trial.json")) for d in
+              (os.listdir(project) if os.path.isdir(project) else []) if d.startswith("trial_")]
+    return any(t and t.get("status") == "COMPLETED" for t in trials)
 
 
 def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, objective=None,
@@ -249,14 +263,25 @@ def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, o
     serves or runs trials and returns None, otherwise it returns the results dict."""
     from keras_tuner.src.distribute import utils as dist_utils
 
-    import keras
-
     t0 = time.time()
     distributed = dist_utils.has_chief_oracle()
     ctx = prepare(model, dataset, tuner, out, max_trials=max_trials, epochs=epochs, seed=seed,
                   objective=objective, overwrite=overwrite and not distributed, image_size=image_size,
-                  space=space, train_size=train_size, check_metrics=not distributed)
+                  space=space, train_size=train_size, check_metrics=not distributed, open_now=distributed)
+    if distributed:
+        return _search(ctx, distributed=True, max_trials=max_trials, patience=patience, verbose=verbose)
+    with ctx["run"].writing():
+        open_tuner(ctx)
+        _search(ctx, distributed=False, max_trials=max_trials, patience=patience, verbose=verbose)
+        return summarize(ctx, wall_time=time.time() - t0, baseline=baseline, verbose=verbose)
+
+
+def _search(ctx, *, distributed, max_trials, patience, verbose):
+    """The trials: KerasTuner's search with early stopping inside each trial."""
+    import keras
+
     tuner_obj, hm = ctx["tuner"], ctx["hypermodel"]
+    tuner, epochs, dataset = ctx["config"]["tuner"], ctx["config"]["epochs"], ctx["config"]["dataset"]
     if verbose and not distributed:
         done = sum(t.status in ("COMPLETED", "FAILED") for t in tuner_obj.oracle.trials.values())
         budget = f"max_trials={max_trials}"
@@ -279,134 +304,3 @@ def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, o
         if distributed:
             raise
         raise SearchFailedError(failure_message(tuner_obj)) from None
-    if distributed:
-        return None
-    return summarize(ctx, wall_time=time.time() - t0, baseline=baseline, verbose=verbose)
-
-
-def failure_message(tuner_obj):
-    trials = sorted(tuner_obj.oracle.trials.values(), key=lambda t: t.trial_id)
-    first = next((t for t in trials if t.status in ("FAILED", "INVALID")), None)
-    msg = (first.message or "").strip().splitlines() if first else []
-    last = msg[-1] if msg else "no error message recorded"
-    n = sum(t.status in ("FAILED", "INVALID") for t in trials)
-    return f"all {n} trial(s) of the search failed; trial {first.trial_id if first else '?'}: {last}"
-
-
-def trial_records(tuner_obj, objective):
-    """One dict per trial, in trial-id order: id, status, score, hyperparameters, best metrics."""
-    rows = []
-    for t in sorted(tuner_obj.oracle.trials.values(), key=lambda t: t.trial_id):
-        metrics = {}
-        for name in sorted(t.metrics.metrics):
-            try:
-                metrics[name] = float(t.metrics.get_best_value(name))
-            except Exception:  # noqa: BLE001  (metric without values)
-                pass
-        error = None
-        if t.message:
-            lines = t.message.strip().splitlines()
-            error = lines[-1] if lines else None
-        rows.append(dict(trial_id=t.trial_id, status=str(t.status),
-                         score=None if t.score is None or not math.isfinite(t.score) else float(t.score),
-                         hyperparameters=dict(t.hyperparameters.values), metrics=metrics, error=error))
-    return rows
-
-
-def format_table(records, objective, names):
-    """The trials as a fixed-width text table (best first is not assumed: trial order)."""
-    short = {"learning_rate": "lr", "weight_decay": "wd", "batch_size": "batch"}
-    cols = ["trial", "status", objective] + [short.get(n, n) for n in names]
-    body = []
-    for r in records:
-        hp = r["hyperparameters"]
-        body.append([r["trial_id"], r["status"], "-" if r["score"] is None else f"{r['score']:.4f}"]
-                    + [_fmt(hp.get(n, "")) for n in names])
-    widths = [max(len(str(c)), *(len(row[i]) for row in body)) if body else len(c) for i, c in enumerate(cols)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(cols, widths))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in body]
-    return "\n".join(lines)
-
-
-def _fmt(v):
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    return str(v)
-
-
-def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
-    """After the search: check something completed, then the table, best model, test metrics,
-    optional baseline (default hyperparameters), results.json, trials.csv and the plots."""
-    from zoo import io as zio
-    from zoo import plots
-
-    tuner_obj, hm, out, objective = ctx["tuner"], ctx["hypermodel"], ctx["out"], ctx["objective"]
-    records = trial_records(tuner_obj, objective)
-    completed = [r for r in records if r["status"] == "COMPLETED" and r["score"] is not None]
-    if not completed:
-        if records:
-            raise SearchFailedError(failure_message(tuner_obj))
-        raise SearchFailedError(f"the search in {out!r} ran no trial")
-    names = [s.name for s in hm.space]
-    table = format_table(records, objective, names)
-    best_trial = tuner_obj.oracle.get_best_trials(1)[0]
-    import warnings
-
-    with warnings.catch_warnings():  # the checkpoints hold no optimizer state on purpose
-        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        best_model = tuner_obj.get_best_models(1)[0]
-    best_model.optimizer.build(best_model.trainable_variables)  # saved with a complete optimizer: loads quietly
-    model_path = os.path.join(out, "best_model.keras")
-    zio.save_model(best_model, model_path)
-    xt, yt = hm.fit_data(best_model, *ctx["test"])
-    test_metrics = {k: float(v) for k, v in best_model.evaluate(xt, yt, verbose=0, return_dict=True).items()}
-    results = dict(
-        config=ctx["config"], objective=objective, direction=objective_direction(objective),
-        trials_completed=len(completed), trials_total=len(records),
-        best=dict(trial_id=best_trial.trial_id, score=float(best_trial.score),
-                  hyperparameters=dict(best_trial.hyperparameters.values)),
-        best_model=model_path, best_test_metrics=test_metrics,
-        default_hyperparameters=hm.default_values(), trials=records,
-        wall_time_s=None if wall_time is None else round(wall_time, 1),
-    )
-    if ctx["config"]["tuner"] == "hyperband":
-        results["hyperband"] = hyperband_plan(ctx["config"]["epochs"], ctx["config"]["max_trials"])
-    if baseline:
-        results["baseline"] = train_default(ctx)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["trial_id", "status", objective] + names)
-    for r in records:
-        writer.writerow([r["trial_id"], r["status"], r["score"]] + [r["hyperparameters"].get(n, "") for n in names])
-    zio.write_text(os.path.join(out, "trials.csv"), buf.getvalue())
-    results["plots"] = plots.plot_tuning_results(records, objective, os.path.join(out, "plots"),
-                                                 names=names, direction=objective_direction(objective))
-    zio.write_json(os.path.join(out, "results.json"), results)
-    if verbose:
-        print("\nTrials:\n" + table)
-        print(f"\nBest trial {best_trial.trial_id}: {objective} = {best_trial.score:.4f}")
-        for k in names:
-            if k in best_trial.hyperparameters.values:
-                print(f"  {k:>14}: {_fmt(best_trial.hyperparameters.values[k])}")
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in test_metrics.items())
-        print(f"Best model: {model_path} (test split: {shown})")
-        if baseline:
-            b = results["baseline"]
-            print(f"Untuned default: {objective} = {b['score']:.4f}")
-        print(f"Results: {os.path.join(out, 'results.json')}, plots in {os.path.join(out, 'plots')}")
-    return results
-
-
-def train_default(ctx):
-    """Trains the untuned default configuration with the search's budget (for comparison)."""
-    import keras_tuner as kt
-
-    hm, objective, epochs = ctx["hypermodel"], ctx["objective"], ctx["config"]["epochs"]
-    hp = kt.HyperParameters()
-    hm.values_of(hp)
-    model = hm.build(hp)
-    (x, y), (xv, yv) = ctx["train"], ctx["val"]
-    history = hm.fit(hp, model, x, y, validation_data=(xv, yv), epochs=epochs, verbose=0)
-    values = history.history[objective]
-    best = max(values) if objective_direction(objective) == "max" else min(values)
-    return dict(score=float(best), hyperparameters=dict(hp.values))

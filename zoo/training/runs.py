@@ -1,0 +1,251 @@
+"""One run folder for every kind of run: `zoo train`, `zoo demo`, `zoo transfer` and `zoo tune`.
+
+    config.json    the settings: "kind" (train | demo | transfer | tune), "model", "dataset", "task", then the
+                   kind's own; a rerun with the same settings resumes, other settings are refused
+    labels.json    class names (index = label)
+    history.csv    one row per finished epoch, the source of every curve
+    backup/        BackupAndRestore state while training (train, demo); kept by Ctrl-C and kill -9
+    best.keras     the network at its best val_loss (train, demo)
+    model.keras    the network after the last epoch (tune: best_model.keras)
+    metrics.json   METRIC_KEYS first, the same for every kind, then the kind's own keys
+
+The folder is created only once every check passed and the data loaded (`RunFolder.writing`); a
+command that fails before its first epoch removes what it created, so a refused command leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shlex
+import shutil
+import time
+from contextlib import contextmanager
+
+from zoo.io import write_json, write_text
+
+KINDS = ("train", "demo", "transfer", "tune")
+# Every metrics.json starts with these keys, in this order (None where a kind has no value).
+METRIC_KEYS = ("status", "kind", "model", "dataset", "task", "headline", "test", "epochs", "epochs_run",
+               "parameters", "images", "timings", "figures")
+FILES = {"config": "config.json", "labels": "labels.json", "history": "history.csv", "backup": "backup",
+         "best": "best.keras", "model": "model.keras", "metrics": "metrics.json"}
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; the message is one line with the command that resumes it."""
+
+
+def read_json_or_none(path):
+    """The JSON content of `path`, or None when it is missing or unreadable (e.g. cut by a kill)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        return None
+
+
+def read_csv_rows(path):
+    """Complete rows of a CSVLogger file (a row cut by a kill is dropped)."""
+    if not os.path.isfile(path):
+        return [], []
+    with open(path, newline="", encoding="utf-8") as f:
+        text = f.read()
+    lines = text.splitlines()
+    if not lines:
+        return [], []
+    if not text.endswith("\n"):
+        lines = lines[:-1]  # the last line was cut mid-write
+    reader = csv.reader(lines)
+    header = next(reader, [])
+    rows = [r for r in reader if len(r) == len(header)]
+    return header, rows
+
+
+def trim_history(path, finished_epochs):
+    """Keeps the rows of epochs < finished_epochs (the epochs the backup holds), atomically."""
+    header, rows = read_csv_rows(path)
+    if not header:
+        return []
+    seen, unique = set(), []
+    for r in rows:
+        e = int(float(r[header.index("epoch")]))
+        if e < finished_epochs and e not in seen:
+            seen.add(e)
+            unique.append(r)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(unique)
+    write_text(path, buf.getvalue())
+    return [dict(zip(header, r)) for r in unique]
+
+
+def backup_epoch(backup_dir):
+    """The number of finished epochs recorded in a BackupAndRestore folder (0 if none)."""
+    meta = read_json_or_none(os.path.join(backup_dir, "training_metadata.json"))
+    return int(meta.get("epoch", 0)) if meta else 0
+
+
+def check_out(out, *, arg="out"):
+    """Checks that `out` is, or can become, a writable folder, without creating anything."""
+    out = os.fspath(out)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise NotADirectoryError(f"`{arg}`={out!r} is a file, not a folder: pass a folder to write into")
+    parent = os.path.abspath(out)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"`{arg}`={out!r} cannot be created: {parent!r} is not a writable folder")
+    return out
+
+
+def command_line(*words, **flags):
+    """`zoo WORDS --flag value ...` (flags None / False left out, True as a bare flag), shell-quoted."""
+    parts = ["zoo", *map(str, words)]
+    for key, value in flags.items():
+        if value is None or value is False:
+            continue
+        parts.append("--" + key.replace("_", "-"))
+        if value is not True:
+            parts.append("x".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value))
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+class RunFolder:
+    """The run folder `out` of one command: the resume check, its creation, metrics, cleanup.
+
+    Args:
+        out: the folder.
+        config: the settings; must hold "kind", "model", "dataset" and "task".
+        resume_keys: the settings that must match for a rerun to resume (or return) the run in `out`.
+        command: the shell command that reruns (resumes) this run, for the Ctrl-C line.
+        started: callable(run) -> bool, whether `out` holds a run that counts (default: a backup
+            with a finished epoch, or a finished metrics.json).
+        progress: callable(run) -> bool, whether something worth keeping was written (default: a
+            finished epoch in backup/ or history.csv, or a model.keras).
+    """
+
+    def __init__(self, out, config, *, resume_keys, command, started=None, progress=None):
+        missing = [k for k in ("kind", "model", "dataset", "task") if k not in config]
+        if missing or config["kind"] not in KINDS:
+            raise ValueError(f"a run config needs kind (one of {', '.join(KINDS)}), model, dataset and task. "
+                             f"Received: config={config!r}")
+        self.out = check_out(out)
+        self.config = dict(config)
+        self.resume_keys = ("kind", *resume_keys)
+        self.command = command
+        self._started = started
+        self._progress = progress
+        self.mode, self.finished, self.old_metrics, self.old_config = "new", 0, None, None
+        self.t0 = time.time()
+
+    def path(self, name):
+        return os.path.join(self.out, FILES.get(name, name))
+
+    # ------------------------------------------------------------------ the resume check
+    def check(self, *, extend_key="epochs"):
+        """Compares `out` with the settings; sets and returns `mode`:
+
+        "new" (nothing to resume), "resume" (a backup holds `finished` epochs), "finished" (a
+        finished run with the same settings: nothing to do), "extend" (a finished run whose
+        `extend_key` grows: train the difference).
+
+        Raises:
+            ValueError: `out` holds a run with other settings.
+        """
+        old = read_json_or_none(self.path("config"))
+        if old is not None:
+            old.setdefault("kind", "train")  # run folders written before kinds existed
+        self.finished = backup_epoch(self.path("backup"))
+        metrics = read_json_or_none(self.path("metrics"))
+        done = bool(metrics and metrics.get("status") == "finished")
+        started = self._started(self) if self._started else bool(self.finished or done)
+        self.old_config, self.old_metrics = old, metrics
+        if old is not None and old["kind"] != self.config["kind"]:  # never write one kind over another
+            raise ValueError(f"`out` {self.out!r} holds a {old['kind']} run, not a {self.config['kind']} run: "
+                             "pass a new `out`")
+        if old is None or not started:
+            self.mode = "new"
+            return self.mode
+        extend = (done and not self.finished and extend_key is not None
+                  and isinstance(old.get(extend_key), int) and isinstance(self.config.get(extend_key), int)
+                  and self.config[extend_key] > old[extend_key])
+        diff = [f"{k}: {old.get(k)!r} in the run, {self.config.get(k)!r} now" for k in self.resume_keys
+                if _same(old.get(k)) != _same(self.config.get(k)) and not (extend and k == extend_key)]
+        if diff:
+            what = "another search" if self.config["kind"] == "tune" else "a run"
+            extra = ", or pass `overwrite` to start over" if self.config["kind"] == "tune" else ""
+            raise ValueError(
+                f"`out` {self.out!r} holds {what} with other settings ({'; '.join(diff)}). Rerun with the same "
+                f"settings to resume it{extra}, or pass a new `out`"
+            )
+        self.mode = "extend" if extend else "resume" if self.finished or not done else "finished"
+        return self.mode
+
+    # ------------------------------------------------------------------ writing
+    @contextmanager
+    def writing(self):
+        """Creates the folder and writes config.json; inside, the command trains and writes.
+
+        On an error or Ctrl-C before anything worth keeping was written, what this command
+        created is removed again. Ctrl-C raises `RunInterrupted`, whose message is one line
+        with the command that resumes the run.
+        """
+        created = not os.path.exists(self.out)
+        before = set() if created else set(os.listdir(self.out))
+        os.makedirs(self.out, exist_ok=True)
+        if self.mode == "new" and os.path.exists(self.path("history")):  # an attempt that never finished an epoch
+            os.replace(self.path("history"), os.path.join(self.out, f"history-{int(time.time())}.csv"))
+        if self.mode == "extend":  # the run is unfinished again until the extension ends
+            os.remove(self.path("metrics"))
+        write_json(self.path("config"), self.config)
+        try:
+            yield self
+        except BaseException as e:
+            kept = self.mode != "new" or self.progress()
+            if not kept:
+                if created:
+                    shutil.rmtree(self.out, ignore_errors=True)
+                else:
+                    for name in set(os.listdir(self.out)) - before:
+                        p = os.path.join(self.out, name)
+                        shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)
+            if isinstance(e, KeyboardInterrupt) and not isinstance(e, RunInterrupted):
+                kind = self.config["kind"]
+                if kept:
+                    raise RunInterrupted(f"zoo {kind}: interrupted; {self.out}/ keeps what finished; resume with: "
+                                         f"{self.command}") from None
+                raise RunInterrupted(f"zoo {kind}: interrupted before anything finished (nothing kept); "
+                                     f"start again with: {self.command}") from None
+            raise
+
+    def progress(self):
+        if self._progress is not None:
+            return bool(self._progress(self))
+        return bool(backup_epoch(self.path("backup")) or read_csv_rows(self.path("history"))[1]
+                    or os.path.exists(self.path("model")))
+
+    def write_labels(self, class_names):
+        write_json(self.path("labels"), [str(c) for c in class_names])
+
+    def write_metrics(self, **fields):
+        """metrics.json: METRIC_KEYS first (kind, model, dataset, task from the config; None where
+        not given), then the kind's own fields. Returns the dict."""
+        metrics = {k: None for k in METRIC_KEYS}
+        metrics.update({k: self.config[k] for k in ("kind", "model", "dataset", "task")})
+        metrics["epochs"] = self.config.get("epochs")
+        metrics.update(fields)
+        timings = dict(metrics.get("timings") or {})
+        timings.setdefault("wall_seconds", round(time.time() - self.t0, 1))
+        metrics["timings"] = timings
+        write_json(self.path("metrics"), metrics)
+        return metrics
+
+
+def _same(value):
+    """A value as it reads back from JSON (tuples become lists)."""
+    return json.loads(json.dumps(value))
