@@ -28,10 +28,14 @@ def write_digit_folder(root, per_class=12, seed=0, classes=(5, 6, 7, 8, 9)):
 
 
 def test_zoo_transfer_writes_a_run_folder_that_predicts(tmp_path):
+    import zoo
+
     data = write_digit_folder(str(tmp_path / "digits"))
     out = str(tmp_path / "run")
-    r = run_zoo("transfer", "--data", data, "--backbone", "lenet5", "--epochs", "3", "--fine-tune-epochs", "1",
-                "--batch-size", "16", "--lr", "3e-3", "--out", out)
+    weights = str(tmp_path / "lenet5.keras")  # stands for a pretrained file: the two-phase recipe
+    zoo.get_model("lenet5", classes=10).save(weights)
+    r = run_zoo("transfer", "--data", data, "--backbone", "lenet5", "--weights", weights, "--epochs", "3",
+                "--fine-tune-epochs", "1", "--batch-size", "16", "--lr", "3e-3", "--out", out)
     assert r.returncode == 0, r.stderr[-2000:]
     warn = [l for l in r.stderr.splitlines() if l.startswith("zoo: warning:")]
     assert len(warn) == 1 and "broken.png" in warn[0]
@@ -49,7 +53,6 @@ def test_zoo_transfer_writes_a_run_folder_that_predicts(tmp_path):
     assert len(metrics["skipped_files"]) == 1
     assert metrics["train_accuracy"] > 0.4  # 5 classes: chance is 0.2; a few epochs already learn
 
-    import zoo
     from zoo.transfer import predict_images
 
     model = zoo.load_model(out)
@@ -102,3 +105,25 @@ def test_learning_curves_mark_where_phase_2_starts(tmp_path):
     path = plot_learning_curves({"loss": [1.0, 0.9, 0.8, 0.7], "accuracy": [0.3, 0.5, 0.6, 0.7]}, str(tmp_path / "c.png"),
                                 marks={3: "phase 2"})
     assert os.path.getsize(path) > 1000
+
+
+def test_zoo_transfer_without_weights_trains_the_whole_network_and_announces_grey(tmp_path, capsys):
+    """No pretrained weights: freezing random features would train a head on noise, so the whole
+    network trains (one phase, every parameter trainable); colour photos for 1-channel LeNet-5 are
+    converted to grey, and the run says both."""
+    from zoo.transfer import run_transfer
+
+    root = tmp_path / "colour"
+    rng = np.random.default_rng(0)
+    for k, name in enumerate(("red", "blue")):
+        (root / name).mkdir(parents=True)
+        for i in range(10):
+            img = rng.integers(0, 60, (32, 32, 3), dtype=np.uint8)
+            img[8:24, 8:24, 2 * k] = 255  # a bright square, in the red or the blue channel
+            Image.fromarray(img, "RGB").save(root / name / f"{i}.png")
+    m = run_transfer(str(root), "lenet5", str(tmp_path / "run"), epochs=1, fine_tune_epochs=1, batch_size=8, verbose=0)
+    assert m["pretrained"] is False and [p["phase"] for p in m["phases"]] == [1] and m["epochs_run"] == 2
+    assert m["phases"][0]["trainable_params"] == m["parameters"] and m["phases"][0]["unfrozen_blocks"] == ["all"]
+    said = capsys.readouterr().out
+    assert "lenet5 takes 1 channel: colour images are converted to grayscale (20 of 20" in said
+    assert "no --weights, so lenet5 starts from random weights: the whole network trains for 2 epochs" in said

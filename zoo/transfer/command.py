@@ -105,13 +105,41 @@ def run_transfer(
         f"split {len(arrays['train'][1])} train / {len(arrays['val'][1])} val / {len(arrays['test'][1])} test",
         flush=True,
     )
-    model = new_head(net, len(scan.class_names), dropout, preprocessing=mode)
+    _announce_channels(scan.files, shape[-1], backbone)
+    scratch = weights is None  # random features: freezing them would train a head on noise
+    if scratch:
+        print(f"zoo transfer: no --weights, so {backbone} starts from random weights: the whole network trains "
+              f"for {epochs + fine_tune_epochs} epochs at lr {learning_rates[0]:g} (pass a pretrained --weights "
+              "file for the two-phase recipe: head first, then the top blocks)", flush=True)
+    model = new_head(net, len(scan.class_names), dropout, preprocessing=mode, backbone_training=scratch)
     with run.writing():
         run.write_labels(scan.class_names)
         result = fine_tune(model, *arrays["train"], validation_data=arrays["val"] if len(arrays["val"][1]) else None,
                            epochs=(epochs, fine_tune_epochs), learning_rates=learning_rates, unfreeze=unfreeze,
-                           batch_size=batch_size, verbose=verbose, callbacks=[_EpochLine()])
+                           batch_size=batch_size, verbose=verbose, callbacks=[_EpochLine()], from_scratch=scratch)
         return _finish(run, model, scan, arrays, result, mode=mode, shape=shape)
+
+
+def _announce_channels(files, channels, backbone, sample=32):
+    """One line when the folder's images are converted to the backbone's channels (colour photos to
+    grey for a 1-channel LeNet-5, grey scans to RGB for a 3-channel ResNet); judged on a sample."""
+    from PIL import Image
+
+    grey = 0
+    seen = files[:: max(1, len(files) // sample)][:sample]
+    for f in seen:
+        try:
+            with Image.open(f) as im:
+                grey += im.mode in ("1", "L", "LA", "I", "I;16", "F")
+        except OSError:
+            continue
+    colour = len(seen) - grey
+    if channels == 1 and colour:
+        print(f"zoo transfer: {backbone} takes 1 channel: colour images are converted to grayscale "
+              f"({colour} of {len(seen)} sampled files are colour)", flush=True)
+    elif channels == 3 and grey:
+        print(f"zoo transfer: {backbone} takes 3 channels: grayscale images are repeated to RGB "
+              f"({grey} of {len(seen)} sampled files are grayscale)", flush=True)
 
 
 def _scan(data):
@@ -152,7 +180,9 @@ def _finish(run, model, scan, arrays, result, *, mode, shape):
     split2 = result["phase"].count(1) + 1
     plots.plot_learning_curves(
         dict(result["history"]), os.path.join(run.out, "learning_curves.png"),
-        title=f"Transfer: {backbone} on {os.path.basename(os.path.normpath(scan.root))} (phase 2 from epoch {split2})",
+        title=f"Transfer: {backbone} on {os.path.basename(os.path.normpath(scan.root))}"
+        + (f" (phase 2 from epoch {split2})" if 2 in result["phase"] and 1 in result["phase"] else
+           " (from scratch)" if not run.config["weights"] else ""),
         marks={split2: "phase 2"} if 2 in result["phase"] and 1 in result["phase"] else None,
     )
     figures = ["learning_curves.png"]
@@ -163,12 +193,12 @@ def _finish(run, model, scan, arrays, result, *, mode, shape):
     test = {} if test_acc is None else {"accuracy": test_acc, "errors": int((y_pred != y_test).sum())}
     metrics = run.write_metrics(
         status="finished", headline={"accuracy": test_acc} if test else None, test=test,
-        epochs=run.config["epochs"] + (run.config["fine_tune_epochs"] if run.config["unfreeze"] else 0),
+        epochs=run.config["epochs"] + (run.config["fine_tune_epochs"] if run.config["unfreeze"] or not run.config["weights"] else 0),
         epochs_run=len(result["phase"]), parameters=int(model.count_params()),
         images={s: int(len(arrays[s][1])) for s in ("train", "val", "test")}, figures=figures,
         backbone=backbone, weights=run.config["weights"], preprocessing=mode, input_shape=list(shape), data=scan.root,
         classes=list(scan.class_names), skipped_files=[p for p, _ in scan.skipped], seed=run.config["seed"],
-        phases=result["phases"], train_accuracy=train_acc, val_accuracy=val_acc, test_accuracy=test_acc,
+        pretrained=bool(run.config["weights"]), phases=result["phases"], train_accuracy=train_acc, val_accuracy=val_acc, test_accuracy=test_acc,
     )
     rows = [
         [f"phase {p['phase']}", p["epochs"], f"{p['learning_rate']:g}", f"{p['trainable_params']:,}", f"{p.get('accuracy', float('nan')):.3f}", "-" if "val_accuracy" not in p else f"{p['val_accuracy']:.3f}", f"{p['seconds']:.1f}"]

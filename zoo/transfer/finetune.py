@@ -50,6 +50,7 @@ def fine_tune(
     callbacks=None,
     verbose=0,
     log=None,
+    from_scratch=False,
 ):
     """Two-phase fine-tuning of a `new_head` model.
 
@@ -66,6 +67,10 @@ def fine_tune(
         unfreeze: blocks of the backbone to unfreeze in phase 2 (0 = keep frozen; a large number = all).
         batch_size, callbacks, verbose: as in `model.fit`.
         log: a function taking one line of progress (default: print to stdout, flushed).
+        from_scratch: the backbone has random weights: one phase, `epochs[0] + epochs[1]` epochs
+            at `learning_rates[0]` with every layer trainable (BatchNormalization included; build
+            the model with `new_head(..., backbone_training=True)`). Freezing random features
+            first would train a head on noise.
 
     Returns:
         {"history": {metric: [per epoch over both phases]}, "phase": [1, 1, ..., 2, 2],
@@ -82,9 +87,18 @@ def fine_tune(
     history, phase_of, phases = {}, [], []
     done = 0
     for phase, (n_epochs, lr) in enumerate(zip(epochs, learning_rates), start=1):
-        if n_epochs == 0 or (phase == 2 and unfreeze == 0):
+        if not from_scratch and (n_epochs == 0 or (phase == 2 and unfreeze == 0)):
             continue
-        if phase == 1:
+        if from_scratch:
+            if phase == 2:
+                continue
+            n_epochs = sum(epochs)
+            backbone.trainable = True
+            for layer in backbone.layers:
+                layer.trainable = True
+            unfrozen = ["all"]
+            what = "whole network trainable (random init: nothing pretrained to freeze)"
+        elif phase == 1:
             freeze(backbone, None)
             unfrozen = []
             what = "head only, backbone frozen"
@@ -98,7 +112,7 @@ def fine_tune(
         )
         n_train = trainable_count(model)
         log(
-            f"phase {phase}/2: {what}; {n_train:,} of {model.count_params():,} parameters trainable; "
+            f"{'from scratch' if from_scratch else f'phase {phase}/2'}: {what}; {n_train:,} of {model.count_params():,} parameters trainable; "
             f"{n_epochs} epoch(s) at learning rate {lr:g}"
         )
         t0 = time.time()
@@ -130,5 +144,5 @@ def fine_tune(
             }
         )
         shown = ", ".join(f"{k} {v:.4f}" for k, v in last.items())
-        log(f"phase {phase}/2 done in {seconds:.1f} s: {shown}")
+        log(f"{'from scratch' if from_scratch else f'phase {phase}/2'} done in {seconds:.1f} s: {shown}")
     return {"history": history, "phase": phase_of, "phases": phases}

@@ -20,6 +20,7 @@ def new_head(
     pooling="auto",
     classifier_activation="softmax",
     normalize=False,
+    backbone_training=False,
     name=None,
 ):
     """A classifier on `backbone`: raw [0, 1] images -> preprocessing -> backbone (inference mode)
@@ -37,6 +38,8 @@ def new_head(
         normalize: put a BatchNormalization layer ("head_norm", momentum 0.9) in the head, before
             the Dense layer: it standardises each feature, as one would before a linear classifier.
             Features whose scale is arbitrary (an autoencoder's dense code) need it; default False.
+        backbone_training: call the backbone in training mode during fit (its BatchNormalization
+            learns batch statistics): for a backbone trained from random init, default False.
         name: model name; default "<backbone>_transfer".
 
     Returns:
@@ -52,7 +55,9 @@ def new_head(
     common.check_one_of("pooling", pooling, ("auto", "avg", "max", "flatten"))
     inputs = keras.Input(shape=backbone.input_shape[1:], name="image")
     x = inputs if preprocessing == "none" else ImagePreprocessing(preprocessing, name="preprocessing")(inputs)
-    x = backbone(x, training=False)  # BatchNormalization of the backbone: always inference mode
+    # BatchNormalization of a pretrained backbone stays in inference mode (its statistics are task A's);
+    # a backbone trained from random init normalises with batch statistics like any network.
+    x = backbone(x) if backbone_training else backbone(x, training=False)
     if len(x.shape) == 4:
         if pooling == "auto":
             size = None if None in x.shape[1:] else int(np.prod(x.shape[1:]))
