@@ -80,3 +80,29 @@ def test_convert_and_predict_print_class_names(lite0_weights, tmp_path, zoo_cli)
     assert r.returncode == 0, r.stderr
     path, label, prob = r.stdout.strip().split("\t")
     assert label in CATS and float(prob) > 0.5, r.stdout
+
+
+@pytest.mark.slow
+def test_pretrained_lite0_beats_training_from_scratch_on_a_few_real_textures(lite0_weights, tmp_path):
+    """`zoo transfer` on 60 crops of three real photos that scikit-image ships (grass, gravel, brick;
+    42 train / 6 val / 12 test): the real ImageNet weights with the two-phase recipe against the same
+    network from random init trained whole. Measured on 2 cores: 100 % vs 33 % (chance) held-out
+    accuracy, 31 s vs 73 s."""
+    from PIL import Image
+
+    from zoo.transfer import run_transfer
+
+    skimage_data = pytest.importorskip("skimage.data")
+    rng = np.random.default_rng(0)
+    for name in ("grass", "gravel", "brick"):
+        img = getattr(skimage_data, name)()
+        (tmp_path / "textures" / name).mkdir(parents=True)
+        for i in range(20):
+            s = int(rng.integers(96, 256))
+            y, x = rng.integers(0, img.shape[0] - s, 2)
+            Image.fromarray(img[y:y + s, x:x + s]).convert("RGB").resize((96, 96)).save(tmp_path / "textures" / name / f"{i:02d}.png")
+    kw = dict(image_size=96, epochs=4, fine_tune_epochs=2, batch_size=16, verbose=0)
+    pre = run_transfer(str(tmp_path / "textures"), "efficientnet_lite0", str(tmp_path / "pre"), weights=lite0_weights, **kw)
+    scratch = run_transfer(str(tmp_path / "textures"), "efficientnet_lite0", str(tmp_path / "scratch"), **kw)
+    assert pre["pretrained"] and not scratch["pretrained"]
+    assert pre["test_accuracy"] >= 0.9 and pre["test_accuracy"] >= scratch["test_accuracy"] + 0.3, (pre["test_accuracy"], scratch["test_accuracy"])
