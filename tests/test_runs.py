@@ -68,6 +68,9 @@ def test_every_kind_writes_the_same_keys_and_renders_a_report(runs, kind):
         assert f"<h2>{section}</h2>" in page, section
     images = re.findall(r"<img alt='([^']+)'", page)
     assert len(images) == len(set(images)) >= 2, images  # every figure once
+    # a number in a key/value table starts at the left: right-aligned under a wide sub-table it
+    # was pushed out of the window (seen in a transfer report's "Run" table)
+    assert "table.kv>tbody>tr>td.n{text-align:left}" in page and "<table class='kv'><tr><th>epochs</th>" in page
     for number in re.findall(r"(?<![\w.])\d*\.\d+", text):  # rounded to 4 significant digits
         assert len(number.replace(".", "").lstrip("0")) <= 4, number
     if kind == "tune":

@@ -46,6 +46,8 @@ STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
     "table{border-collapse:collapse;margin:.4em 0 1.2em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;"
     "font-size:14px;vertical-align:top}th{background:#f4f4f4}td table{margin:0}td.n{text-align:right}"
+    # a key/value table's value column is as wide as its widest sub-table: numbers there start at the left
+    "table.kv>tbody>tr>td.n{text-align:left}"
     "img{max-width:100%;border:1px solid #eee}figure{margin:1.2em 0}figcaption{color:#555;font-size:14px}"
     ".headline{font-size:1.4em;margin:.3em 0 1em}code{background:#f4f4f4;padding:2px 4px}"
 )
@@ -71,7 +73,7 @@ def table(d, header=None):
         return f"<p>{NONE}</p>"
     rows = "".join(f"<tr><th>{html.escape(str(k))}</th>{_cell(v)}</tr>" for k, v in d.items())
     head = f"<tr><th>{html.escape(header[0])}</th><th>{html.escape(header[1])}</th></tr>" if header else ""
-    return f"<table>{head}{rows}</table>"
+    return f"<table class='kv'>{head}{rows}</table>"
 
 
 def grid(rows, columns):
