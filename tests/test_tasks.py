@@ -99,6 +99,21 @@ def test_zoo_train_refuses_a_dataset_of_another_task_in_one_sentence_and_writes_
     assert not (tmp_path / "run").exists()
 
 
+def test_tune_compare_and_check_refuse_a_dataset_of_another_task_the_same_way(tmp_path):
+    from zoo.training.compare import compare_optimizers
+    from zoo.training.recipe import run_checks
+    from zoo.tuning.search import run_search
+
+    sentence = "'unet' is a segmentation model and dataset 'digits' is a classification dataset"
+    with pytest.raises(ValueError, match=sentence):
+        run_search("unet", "digits", "random", str(tmp_path / "tune"), max_trials=1, epochs=1)
+    with pytest.raises(ValueError, match=sentence):
+        compare_optimizers("unet", "digits", out=str(tmp_path / "cmp"), optimizers=["adam"], epochs=1)
+    with pytest.raises(ValueError, match="'lenet5' is a classification model and dataset 'shapes' is a segmentation dataset"):
+        run_checks("lenet5", "shapes", out=str(tmp_path / "chk"))
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.slow
 def test_zoo_train_unet_on_digits_says_so_on_the_command_line(tmp_path):
     r = run_zoo("train", "unet", "--dataset", "digits", "--out", str(tmp_path / "run"))

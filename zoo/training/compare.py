@@ -24,7 +24,7 @@ def compare_optimizers(model, dataset, *, out="runs/compare-optimizers", optimiz
     from zoo import get_model, plots
     from zoo.io import ensure_out_dir, write_json
     from zoo.training.optimizers import DEFAULT_LR, OPTIMIZERS, make_optimizer
-    from zoo.tasks import get_task
+    from zoo.tasks import check_dataset, get_task
     from zoo.training.train import load_splits
 
     optimizers = list(optimizers or OPTIMIZERS)
@@ -32,11 +32,13 @@ def compare_optimizers(model, dataset, *, out="runs/compare-optimizers", optimiz
     if bad or not optimizers:
         raise ValueError(f"--optimizers must name some of {', '.join(OPTIMIZERS)}. Received: {bad or optimizers!r}")
     spec = registry.get_spec(model)
+    tasks = get_task(spec.task)
+    check_dataset(tasks, dataset if datasets is None else datasets[0], model=spec.name)
     if datasets is None:
         ds, ds_val = load_splits(dataset, spec, seed=seed, splits=("train", "val"))
+        check_dataset(tasks, ds, model=spec.name)
     else:
         ds, ds_val = datasets
-    tasks = get_task(spec.task)
     out = ensure_out_dir(out)  # only once the data loaded: a refused command writes nothing
     keras.utils.set_random_seed(seed)
     net = get_model(spec.name, input_shape=tuple(ds.x.shape[1:]), classes=ds.classes)

@@ -20,6 +20,8 @@ import tempfile
 
 import numpy as np
 
+from zoo.tasks import check_dataset
+
 STATUSES = ("pass", "warn", "fail")
 
 
@@ -286,6 +288,7 @@ def run_checks(model, dataset, *, out=None, batch_size=32, seed=0, data_dir=None
         spec = registry.get_spec(model)
         if spec.task != "classification":
             raise ValueError(f"zoo check covers classifiers; {spec.name} is a {spec.task} model")
+        check_dataset(spec.task, dataset, model=spec.name)
         if isinstance(dataset, str):
             from zoo.training.train import load_splits
 

@@ -14,6 +14,7 @@ import json
 import os
 import time
 
+from zoo.tasks import check_dataset
 from zoo.training.runs import RunFolder
 from zoo.tuning.results import (  # noqa: F401  (public names of zoo.tuning.search)
     HYPERBAND_FACTOR,
@@ -185,6 +186,7 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
         if v is not None:
             check_positive(arg, v)
     spec = registry.get_spec(model)
+    check_dataset(spec.task, dataset, model=spec.name)  # before anything is written
     objective = objective or default_objective(spec.task)
     config = dict(kind="tune", model=spec.name, dataset=dataset, task=spec.task, tuner=tuner, seed=seed, epochs=epochs,
                   objective=objective, image_size=image_size, space=space or {}, train_size=train_size,
@@ -196,6 +198,7 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
     out = run.out
     (x, y), (xv, yv), (xt, yt), train_ds = load_data(dataset, spec, image_size=image_size, seed=seed,
                                                          train_size=train_size)
+    check_dataset(spec.task, train_ds, model=spec.name)  # a tfds name whose task shows only once loaded
     classes = train_ds.classes
     hypermodel = get_hypermodel(spec.name, input_shape=tuple(x.shape[1:]), classes=classes, epochs=epochs,
                                 train_size=len(x), space=space, seed=seed, dataset=train_ds)
