@@ -234,6 +234,19 @@ def test_a_failure_before_the_first_epoch_removes_what_the_command_wrote(tmp_pat
     assert os.listdir(tmp_path) == ["mine"] and os.listdir(tmp_path / "mine") == []
 
 
+def test_evaluate_that_fails_drawing_a_figure_removes_the_folder_it_made(runs, tmp_path, monkeypatch):
+    from zoo import tasks
+    from zoo.training.evaluate import evaluate_path
+
+    def broken_figures(*a, **k):
+        raise RuntimeError("figure failed")
+
+    monkeypatch.setattr(tasks.get_task("classification"), "figures", broken_figures)
+    with pytest.raises(RuntimeError, match="figure failed"):
+        evaluate_path(str(runs("train") / "model.keras"), "digits", out=str(tmp_path / "eval"))
+    assert not (tmp_path / "eval").exists()
+
+
 def test_refused_cli_commands_leave_nothing(tmp_path, capsys):
     """The CLI maps the refusals to one line and exit 2; nothing is written."""
     from zoo import cli

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 from zoo import registry
 from zoo.data import load
@@ -94,12 +95,19 @@ def evaluate_path(path, dataset, *, out=None, split="test", data_dir=None, seed=
     if task.name == "classification":
         names = class_names_for(run_dir, model.output_shape[-1], model)
         ds.class_names = names if len(names) >= ds.classes else ds.class_names
-    out = ensure_out_dir(out or run_dir or os.path.dirname(os.path.abspath(path)))
     metrics = task.evaluate(model, ds)
-    figures = task.figures(model, ds, out, prefix="eval_")
-    result = {"model": model.name, "dataset": dataset, "split": split, "task": task.name, "images": int(len(ds)),
-              "metrics": metrics, "figures": figures, "folder": out}
-    write_json(os.path.join(out, "evaluation.json"), result)
+    target = out or run_dir or os.path.dirname(os.path.abspath(path))
+    existed = os.path.isdir(target)
+    out = ensure_out_dir(target)
+    try:
+        figures = task.figures(model, ds, out, prefix="eval_")
+        result = {"model": model.name, "dataset": dataset, "split": split, "task": task.name, "images": int(len(ds)),
+                  "metrics": metrics, "figures": figures, "folder": out}
+        write_json(os.path.join(out, "evaluation.json"), result)
+    except BaseException:
+        if not existed:  # nothing half-written: a folder this call made goes with its failure
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     return result
 
 
