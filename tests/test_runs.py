@@ -241,9 +241,10 @@ def test_evaluate_that_fails_drawing_a_figure_removes_the_folder_it_made(runs, t
     def broken_figures(*a, **k):
         raise RuntimeError("figure failed")
 
+    model = str(runs("train") / "model.keras")  # made before figures break
     monkeypatch.setattr(tasks.get_task("classification"), "figures", broken_figures)
     with pytest.raises(RuntimeError, match="figure failed"):
-        evaluate_path(str(runs("train") / "model.keras"), "digits", out=str(tmp_path / "eval"))
+        evaluate_path(model, "digits", out=str(tmp_path / "eval"))
     assert not (tmp_path / "eval").exists()
 
 
