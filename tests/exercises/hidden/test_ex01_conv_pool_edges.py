@@ -1,24 +1,14 @@
 """Graded edge cases of exercise 1: non-square inputs, overlapping pooling windows, pools of
-another size than 2, output sizes that do not divide evenly (references computed here)."""
+another size than 2, output sizes that do not divide evenly (references from the visible tests)."""
 
 import numpy as np
 import pytest
 
 from zoo.grading.checks import expect_array, expect_equal
+from test_ex01_conv_pool import ref_conv, ref_pool  # the visible file's references
 
 MODULE = "ex01_conv_pool"
 X = np.arange(35, dtype=float).reshape(5, 7) % 11 - 4.0
-
-
-def ref_conv(x, k, stride=1, padding=0):
-    x = np.pad(np.asarray(x, float), padding)
-    win = np.lib.stride_tricks.sliding_window_view(x, k.shape)[::stride, ::stride]
-    return np.einsum("ijkl,kl->ij", win, k)
-
-
-def ref_pool(x, size, stride, op):
-    win = np.lib.stride_tricks.sliding_window_view(np.asarray(x, float), (size, size))[::stride, ::stride]
-    return op(win, axis=(2, 3))
 
 
 @pytest.mark.points(1)
