@@ -174,6 +174,29 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _start_processes(outs, epochs):
+    """`zoo train lenet5 --distribute data` as process 0 and 1 on 127.0.0.1, writing `outs[i]`."""
+    port, procs = _free_port(), []
+    for pid in (0, 1):
+        env = _jax_env(KERAS_DISTRIBUTION_JOB_ADDRESSES=f"127.0.0.1:{port}", KERAS_DISTRIBUTION_NUM_PROCESSES="2",
+                       KERAS_DISTRIBUTION_PROCESS_ID=str(pid))
+        cmd = [sys.executable, "-m", "zoo", "train", "lenet5", "--dataset", "digits", "--epochs", str(epochs),
+               "--batch-size", "32", "--distribute", "data", "--out", str(outs[pid])]
+        procs.append(subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    return procs
+
+
+def _finish(procs):
+    texts = []
+    try:
+        for p in procs:
+            texts.append(p.communicate(timeout=600)[0])
+    finally:
+        for p in procs:
+            p.kill()
+    return texts
+
+
 @pytest.mark.portable
 @jax_pass
 def test_train_distribute_data_with_two_processes_on_localhost(tmp_path):
@@ -182,22 +205,9 @@ def test_train_distribute_data_with_two_processes_on_localhost(tmp_path):
     given a folder of its own here to show that it writes nothing (a real cluster shares one)."""
     import json
 
-    port = _free_port()
     outs = [tmp_path / "run", tmp_path / "process1"]
-    procs = []
-    for pid in (0, 1):
-        env = _jax_env(KERAS_DISTRIBUTION_JOB_ADDRESSES=f"127.0.0.1:{port}", KERAS_DISTRIBUTION_NUM_PROCESSES="2",
-                       KERAS_DISTRIBUTION_PROCESS_ID=str(pid))
-        cmd = [sys.executable, "-m", "zoo", "train", "lenet5", "--dataset", "digits", "--epochs", "2",
-               "--batch-size", "32", "--distribute", "data", "--out", str(outs[pid])]
-        procs.append(subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-    texts = []
-    try:
-        for p in procs:
-            texts.append(p.communicate(timeout=600)[0])
-    finally:
-        for p in procs:
-            p.kill()
+    procs = _start_processes(outs, epochs=2)
+    texts = _finish(procs)
     assert [p.returncode for p in procs] == [0, 0], "\n---\n".join(t[-3000:] for t in texts)
     assert "zoo train: data-parallel over 2 device(s) (2 processes x 1; this is process 0): batch 32 = 2 x 16" in texts[0]
     assert "(2 processes x 1; this is process 1): 646 train images in this shard" in texts[1]
@@ -218,3 +228,42 @@ def test_train_distribute_refuses_the_tensorflow_backend(tmp_path):
     assert r.stderr == ("zoo: error: --distribute 'data' needs the JAX backend: run with KERAS_BACKEND=jax "
                         "(Keras runs on tensorflow here). Received: --distribute 'data'\n")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.portable
+@jax_pass
+def test_two_processes_resume_after_kill_9_from_the_shared_folder(tmp_path):
+    """Both processes killed -9 after process 0 wrote epoch 1's backup; the same two commands
+    resume (process 1 reads the backup too). A process 1 pointed at another folder is refused:
+    it would start from scratch while process 0 resumes."""
+    import json
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    procs = _start_processes([out, out], epochs=3)
+    meta = out / "backup" / "training_metadata.json"
+    t0 = time.time()
+    while not (meta.exists() and json.load(open(meta))["epoch"] >= 1):
+        assert time.time() - t0 < 600 and all(p.poll() is None for p in procs), "no backup written"
+        time.sleep(0.1)
+    for p in procs:
+        os.kill(p.pid, signal.SIGKILL)
+    _finish(procs)
+    finished = json.load(open(meta))["epoch"]
+
+    procs = _start_processes([out, tmp_path / "elsewhere"], epochs=3)
+    texts = _finish(procs)
+    assert [p.returncode for p in procs] == [2, 2], texts
+    assert "zoo: error: the run folder" in texts[0] and "reads differently on process 1" in texts[0]
+    assert not (tmp_path / "elsewhere").exists()
+
+    procs = _start_processes([out, out], epochs=3)
+    texts = _finish(procs)
+    assert [p.returncode for p in procs] == [0, 0], "\n---\n".join(t[-3000:] for t in texts)
+    assert f"zoo train: resuming {out} after epoch {finished} of 3" in texts[0]
+    metrics = json.load(open(out / "metrics.json"))
+    assert metrics["status"] == "finished" and metrics["epochs_run"] == 3 and metrics["resumed_after_epoch"] == finished
+    history = (out / "history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history[1:]] == ["0", "1", "2"]

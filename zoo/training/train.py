@@ -168,8 +168,9 @@ def train(
         "l2": l2, "weight_decay": weight_decay, "patience": patience, "distribute": topo.config(),
     }
     run = RunFolder(out, config, resume_keys=RESUME_KEYS, command=rerun_command(config, out, data_dir=data_dir))
-    dist.agree((("new", "resume", "finished", "extend").index(run.check()), run.finished), topo,
-               f"the run folder {run.out!r}")
+    modes = ("new", "resume", "finished", "extend")
+    dist.agree((modes.index(run.check()), run.finished), topo, f"the run folder {run.out!r}",
+               lambda v: f"{modes[v[0]]} run" + (f" after epoch {v[1]}" if v[1] else ""))
     if run.mode == "finished":
         print(f"zoo {kind}: {run.out} holds a finished run of {epochs} epochs; metrics.json unchanged "
               "(pass more epochs to train on)", flush=True)
