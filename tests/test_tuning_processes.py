@@ -150,7 +150,9 @@ def test_search_across_machines_from_kerastuner_variables_only(tmp_path):
             p.kill()
     print(f"chief + 2 workers by hand, 2 trials: {time.time() - t0:.1f} s wall")
     assert {k: p.returncode for k, p in procs.items()} == {"chief": 0, "tuner0": 0, "tuner1": 0}, texts
+    assert f"chief (the oracle) serving on 127.0.0.1:{port}; it ends when every worker is done" in texts["chief"]
     for worker in ("tuner0", "tuner1"):
+        assert f"worker {worker} of the chief at 127.0.0.1:{port}" in texts[worker]
         assert "val_loss" in texts[worker], texts[worker][-2000:]  # it trained its trial's epoch
     res = _json(os.path.join(out, "results.json"))  # written by the chief
     assert res["trials_completed"] == 2 and res["trials_total"] == 2

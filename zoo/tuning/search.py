@@ -306,6 +306,12 @@ def _search(ctx, *, distributed, max_trials, patience, verbose):
     (x, y), (xv, yv) = ctx["train"], ctx["val"]
     stop = keras.callbacks.EarlyStopping(monitor=ctx["objective"], mode=objective_direction(ctx["objective"]),
                                          patience=patience, restore_best_weights=False)
+    if verbose and distributed:
+        where = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
+        role = (f"chief (the oracle) serving on {where}; it ends when every worker is done" if dist_utils.is_chief_oracle()
+                else f"worker {os.environ['KERASTUNER_TUNER_ID']} of the chief at {where}")
+        print(f"zoo tune: {ctx['spec'].name} on {dataset}, {tuner} search, max_trials={max_trials}: {role}; "
+              f"shared folder {ctx['out']}", flush=True)
     if distributed and dist_utils.is_chief_oracle():  # what tuner.search does on the chief, ending sooner
         from zoo.tuning.distributed import serve
 
