@@ -87,6 +87,10 @@ def _env_processes():
     if missing:
         raise ValueError(f"multi-process training needs {', '.join(ENV)}; {', '.join(missing)} not set. "
                          f"Received: {', '.join(f'{k}={os.environ[k]!r}' for k in set_)}")
+    for k in ENV[1:]:
+        if not os.environ[k].isdigit():
+            raise ValueError(f"{k} must be a whole number (the process count, the process id from 0). "
+                             f"Received: {k}={os.environ[k]!r}")
     return int(os.environ["KERAS_DISTRIBUTION_NUM_PROCESSES"])
 
 
@@ -128,8 +132,8 @@ def shard(data, topo):
     """This process's share of `data` (an array, or a tuple / dict of arrays with one first axis).
 
     The last `len % devices` samples are dropped so that every process gets as many samples and
-    every batch divides over the devices; process p takes samples p, p + P, p + 2P, ... so that,
-    unshuffled, the global batch t holds the samples of batch t of one process."""
+    every batch divides over the devices; process p of P takes samples p, p + P, p + 2P, ... so
+    that, unshuffled, global batch t holds the same samples as batch t of a one-process run."""
     import keras
 
     if topo.distribution is None:
