@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from zoo import distribute as dist
 from zoo.checks import check_int, check_one_of
 from zoo.tasks import check_dataset, get_task
 from zoo.training.runs import (  # noqa: F401
@@ -158,8 +159,6 @@ def train(
         raise ValueError(
             f"--augment is for classifiers; {model} is a {spec.task} model (its masks/boxes would have to move with the image)"
         )
-    from zoo import distribute as dist
-
     topo = dist.setup(distribute, batch_size=batch_size) if distribute is not None else dist.LOCAL
     config = {
         "kind": kind, "model": spec.name, "dataset": dataset, "task": spec.task, "epochs": epochs,
@@ -249,7 +248,6 @@ def _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch
     evaluates and draws with the saved model.keras on its own (one device, no other process)."""
     import keras
 
-    from zoo import distribute as dist
     from zoo import plots
     from zoo.io import save_model
     from zoo.models import load_model

@@ -9,7 +9,7 @@ the `--out` folder. KerasTuner leaves two gaps this launcher closes:
   launcher restarts a dead worker with the same KERASTUNER_TUNER_ID, and the chief hands it
   its trial back (`Oracle.create_trial` returns the ongoing trial of a known tuner id);
 * the chief polls every 20 s for the end and nothing bounds the whole run; the chief's loop
-  here (`serve`) polls every 0.5 s, the launcher stops the chief as soon as every worker has
+  here (`search.serve`) polls every 0.5 s, the launcher stops the chief as soon as every worker has
   finished (all state is on disk by then) and kills everything after `timeout` seconds.
 
 Started by hand on several machines (the same variables, a shared `--out`), the chief writes
@@ -142,7 +142,7 @@ def launch(child_args, *, workers, out, timeout=6 * 3600, max_restarts=3, python
                 total = expected_trials or done[1]
                 log(f"[{now - t0:6.0f}s] {done[0]}/{total} trials finished, {done[1] - done[0]} running")
             chief_rc = procs["chief"].poll()
-            # exit code 0: the chief saw every worker stopped and every trial ended (`serve`)
+            # exit code 0: the chief saw every worker stopped and every trial ended (`search.serve`)
             if chief_rc not in (None, 0) and len(finished) < workers:
                 raise LaunchError(
                     f"the chief (oracle server) exited with code {chief_rc} before the workers finished; "
@@ -186,28 +186,6 @@ def launch(child_args, *, workers, out, timeout=6 * 3600, max_restarts=3, python
     return dict(wall_time_s=round(wall, 1), restarts=restarts, port=port)
 
 
-def serve(oracle, poll=0.5):
-    """The chief: KerasTuner's oracle server (`oracle_chief.start_server`) on
-    KERASTUNER_ORACLE_IP:KERASTUNER_ORACLE_PORT until every worker got STOPPED and no trial runs.
-    KerasTuner's own loop looks for that end every 20 s; this one every `poll` s."""
-    from concurrent import futures
-
-    import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute import oracle_chief
-
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-    servicer = oracle_chief.OracleServicer(oracle)
-    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
-    server.add_insecure_port(f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}")
-    server.start()
-    try:
-        while not (servicer.stop_triggered and oracle_chief.exit_chief(oracle)):
-            time.sleep(poll)
-    finally:
-        server.stop(grace=1)
-
-
 def _write_pids(logs, procs, port):
     """logs/processes.json: {tuner_id: pid} of the live processes (for people and tests)."""
     from zoo.io import write_json
@@ -224,7 +202,7 @@ def trial_run_counts(out):
     return {k: int(v) for k, v in state.get("run_times", {}).items()}
 
 
-__all__ = ["launch", "serve", "free_port", "trial_run_counts", "LaunchError", "HOST"]
+__all__ = ["launch", "free_port", "trial_run_counts", "LaunchError", "HOST"]
 
 
 def search_distributed(model, dataset, tuner, out, *, workers, space_args=(), timeout=6 * 3600, overwrite=False,

@@ -286,6 +286,28 @@ def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, o
         return summarize(ctx, wall_time=time.time() - t0, baseline=baseline, verbose=verbose)
 
 
+def serve(oracle, poll=0.5):
+    """The chief: KerasTuner's oracle server (`oracle_chief.start_server`) on
+    KERASTUNER_ORACLE_IP:KERASTUNER_ORACLE_PORT until every worker got STOPPED and no trial runs.
+    KerasTuner's own loop looks for that end every 20 s; this one every `poll` s."""
+    from concurrent import futures
+
+    import grpc
+    from keras_tuner.src import protos
+    from keras_tuner.src.distribute import oracle_chief
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    servicer = oracle_chief.OracleServicer(oracle)
+    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
+    server.add_insecure_port(f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}")
+    server.start()
+    try:
+        while not (servicer.stop_triggered and oracle_chief.exit_chief(oracle)):
+            time.sleep(poll)
+    finally:
+        server.stop(grace=1)
+
+
 def _search(ctx, *, distributed, max_trials, patience, verbose):
     """The trials: KerasTuner's search with early stopping inside each trial."""
     import keras
@@ -313,8 +335,6 @@ def _search(ctx, *, distributed, max_trials, patience, verbose):
         print(f"zoo tune: {ctx['spec'].name} on {dataset}, {tuner} search, max_trials={max_trials}: {role}; "
               f"shared folder {ctx['out']}", flush=True)
     if distributed and dist_utils.is_chief_oracle():  # what tuner.search does on the chief, ending sooner
-        from zoo.tuning.distributed import serve
-
         tuner_obj.oracle.verbose = 2 if verbose else 0
         tuner_obj.save()
         serve(tuner_obj.oracle)
