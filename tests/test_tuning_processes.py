@@ -14,8 +14,8 @@ TINY = ["--image-size", "16", "--train-size", "96", "--epochs", "1"]
 LIMIT = 600  # seconds: nothing may hang longer
 
 
-def _popen(args):
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def _popen(args, **env):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), **env)
     return subprocess.Popen([sys.executable, "-m", "zoo", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -109,3 +109,53 @@ def test_distributed_search_with_two_workers_survives_a_killed_worker(tmp_path):
     assert "val_loss" in log0.split("start tuner0")[-1]  # an epoch's progress line after the restart
     for p in _json(os.path.join(out, "logs", "processes.json"))["pids"].values():
         assert not os.path.exists(f"/proc/{p}"), f"process {p} still runs"
+
+
+def test_search_across_machines_from_kerastuner_variables_only(tmp_path):
+    """The several-machines recipe on 127.0.0.1: a chief and two workers started by hand with
+    only KerasTuner's variables and a shared --out; each worker runs a trial, the chief ends
+    with the last worker and writes the results of every trial."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = str(tmp_path / "shared")
+    args = ["tune", "lenet5", "--dataset", "digits", "--tuner", "random", "--max-trials", "2", "--seed", "2",
+            *TINY, "--out", out]
+    t0 = time.time()
+    procs = {}
+    for tuner_id in ("chief", "tuner0", "tuner1"):
+        procs[tuner_id] = _popen(args, KERASTUNER_TUNER_ID=tuner_id, KERASTUNER_ORACLE_IP="127.0.0.1",
+                                 KERASTUNER_ORACLE_PORT=str(port))
+
+    def ongoing(tuner_id):
+        state = _json(os.path.join(out, "search", "oracle.json"))
+        return state and tuner_id in state.get("ongoing_trials", {})
+
+    texts = {}
+    try:
+        # Hold tuner0 in its trial until tuner1 has one too, so that each worker runs a trial
+        # whichever process starts faster.
+        _wait_for(lambda: ongoing("tuner0"), procs["tuner0"], "tuner0 in a trial")
+        os.kill(procs["tuner0"].pid, signal.SIGSTOP)
+        try:
+            _wait_for(lambda: ongoing("tuner1"), procs["tuner1"], "tuner1 in a trial")
+        finally:
+            os.kill(procs["tuner0"].pid, signal.SIGCONT)
+        for tuner_id, p in procs.items():
+            texts[tuner_id] = p.communicate(timeout=LIMIT)[0]
+    finally:
+        for p in procs.values():
+            p.kill()
+    print(f"chief + 2 workers by hand, 2 trials: {time.time() - t0:.1f} s wall")
+    assert {k: p.returncode for k, p in procs.items()} == {"chief": 0, "tuner0": 0, "tuner1": 0}, texts
+    assert f"chief (the oracle) serving on 127.0.0.1:{port}; it ends when every worker is done" in texts["chief"]
+    for worker in ("tuner0", "tuner1"):
+        assert f"worker {worker} of the chief at 127.0.0.1:{port}" in texts[worker]
+        assert "val_loss" in texts[worker], texts[worker][-2000:]  # it trained its trial's epoch
+    res = _json(os.path.join(out, "results.json"))  # written by the chief
+    assert res["trials_completed"] == 2 and res["trials_total"] == 2
+    assert [t["status"] for t in res["trials"]] == ["COMPLETED", "COMPLETED"]
+    assert os.path.isfile(os.path.join(out, "best_model.keras"))
+    assert _json(os.path.join(out, "search", "oracle.json"))["run_times"] == {"0": 1, "1": 1}

@@ -40,6 +40,11 @@ def register(sub):
     p.add_argument("--l2", type=positive_float, default=None, help="L2 penalty on every kernel")
     p.add_argument("--weight-decay", type=positive_float, default=None, help="decoupled weight decay")
     p.add_argument("--patience", type=positive_int, default=None, help="early stopping after N epochs without val_loss gain")
+    p.add_argument("--distribute", choices=("data",), default=None,
+                   help="data: data-parallel over every device (KERAS_BACKEND=jax); the --batch-size is the global batch, "
+                   "split over the devices. Several processes or hosts join from KERAS_DISTRIBUTION_JOB_ADDRESSES "
+                   "(process 0's host:port), KERAS_DISTRIBUTION_NUM_PROCESSES and KERAS_DISTRIBUTION_PROCESS_ID; "
+                   "--out must be a folder they share, and process 0 writes it")
     p.set_defaults(func=run_train)
 
     p = sub.add_parser("evaluate", help="metrics of a run folder or .keras file on a dataset")
@@ -96,7 +101,7 @@ def run_train(args):
     return training_command(train, args.model, args.dataset, args.out, epochs=args.epochs, batch_size=args.batch_size,
                          optimizer=args.optimizer, lr=args.lr, schedule=args.schedule, augment=args.augment,
                          seed=args.seed, image_size=args.image_size, data_dir=args.data_dir, l2=args.l2,
-                         weight_decay=args.weight_decay, patience=args.patience)
+                         weight_decay=args.weight_decay, patience=args.patience, distribute=args.distribute)
 
 
 def training_command(fn, *args, **kwargs):

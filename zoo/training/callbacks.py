@@ -11,6 +11,8 @@ import time
 import keras
 import numpy as np
 
+from zoo.distribute import outside
+
 NAN_CAUSES = (
     "the learning rate is too high (try --lr 10x smaller, or a warm-up schedule); "
     "the inputs contain NaN/inf or are not scaled (expected floats in [0, 1]); "
@@ -26,12 +28,24 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)
         tmp = os.path.join(self.backup_dir, ".tmp.latest.weights.h5")
-        self.model.save_weights(tmp, overwrite=True)
+        with outside():  # process 0 alone saves a distributed run
+            self.model.save_weights(tmp, overwrite=True)
         os.replace(tmp, self._weights_path)
         tmp_meta = self._training_metadata_path + ".tmp"
         with open(tmp_meta, "w") as f:
             json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
         os.replace(tmp_meta, self._training_metadata_path)
+
+
+class RestoreOnly(AtomicBackupAndRestore):
+    """The backup's reading half, for the processes of a distributed run other than process 0:
+    they resume from the backup process 0 writes and never write or delete it themselves."""
+
+    def __init__(self, backup_dir):
+        super().__init__(backup_dir, double_checkpoint=False, delete_checkpoint=False)
+
+    def _save_model(self):
+        pass
 
 
 def backup_epoch(backup_dir):
@@ -63,7 +77,8 @@ class BestModel(keras.callbacks.Callback):
             from zoo.io import save_model
 
             self.best, self.best_epoch = float(value), epoch
-            save_model(self.net, self.path)
+            with outside():  # process 0 alone saves a distributed run
+                save_model(self.net, self.path)
 
 
 class NaNGuard(keras.callbacks.Callback):

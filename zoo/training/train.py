@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from zoo import distribute as dist
 from zoo.checks import check_int, check_one_of
 from zoo.tasks import check_dataset, get_task
 from zoo.training.runs import (  # noqa: F401
@@ -117,6 +118,7 @@ def train(
     verbose=None,
     datasets=None,
     kind="train",
+    distribute=None,
 ):
     """Trains registered model `model` on `dataset`, writing the run folder `out` (`zoo.training.runs`);
     returns its metrics.
@@ -129,6 +131,12 @@ def train(
     returns the metrics unchanged, and with more `epochs` it trains the missing ones. `datasets`
     may pass pre-loaded (train, val, test) ArrayDatasets (tests, notebooks); `dataset` then only
     names them. `kind` is the run folder's kind ("demo" when `zoo demo` calls).
+
+    `distribute="data"` (JAX) trains data-parallel over every device of every process
+    (`zoo.distribute.setup`; several processes from the KERAS_DISTRIBUTION_* variables): the
+    global `batch_size` is split over the devices, each process fits its shard of the data, and
+    only process 0 writes the run folder, evaluates and draws; it returns the metrics, the other
+    processes return None.
 
     Raises:
         ValueError: bad argument, or `out` holds a run with other settings.
@@ -151,19 +159,23 @@ def train(
         raise ValueError(
             f"--augment is for classifiers; {model} is a {spec.task} model (its masks/boxes would have to move with the image)"
         )
+    topo = dist.setup(distribute, batch_size=batch_size) if distribute is not None else dist.LOCAL
     config = {
         "kind": kind, "model": spec.name, "dataset": dataset, "task": spec.task, "epochs": epochs,
         "batch_size": batch_size, "optimizer": optimizer, "lr": lr, "schedule": schedule, "augment": bool(augment),
         "seed": seed, "image_size": list(image_size) if isinstance(image_size, (tuple, list)) else image_size,
-        "l2": l2, "weight_decay": weight_decay, "patience": patience,
+        "l2": l2, "weight_decay": weight_decay, "patience": patience, "distribute": topo.config(),
     }
     run = RunFolder(out, config, resume_keys=RESUME_KEYS, command=rerun_command(config, out, data_dir=data_dir))
-    if run.check() == "finished":
+    modes = ("new", "resume", "finished", "extend")
+    dist.agree((modes.index(run.check()), run.finished), topo, f"the run folder {run.out!r}",
+               lambda v: f"{modes[v[0]]} run" + (f" after epoch {v[1]}" if v[1] else ""))
+    if run.mode == "finished":
         print(f"zoo {kind}: {run.out} holds a finished run of {epochs} epochs; metrics.json unchanged "
               "(pass more epochs to train on)", flush=True)
         return run.old_metrics
     note = _recipe_note(spec, settings, sources, kind)
-    if note:
+    if note and topo.writer:
         print(note, flush=True)
 
     import keras
@@ -177,7 +189,8 @@ def train(
     else:
         splits = [d.check_finite() for d in datasets]
     ds_train = splits[0]
-    net, trainer, opt, steps_per_epoch = _build(spec, ds_train, config, tasks)
+    with topo.scope():
+        net, trainer, opt, steps_per_epoch = _build(spec, ds_train, config, tasks, devices=topo.devices)
     initial_epoch = 0
     if run.mode == "extend":  # a finished run with more epochs now: go on from its last network
         from zoo.models import load_model
@@ -185,9 +198,11 @@ def train(
         net.set_weights(load_model(run.path("model")).get_weights())
         initial_epoch = len(read_csv_rows(run.path("history"))[1])
         opt.iterations.assign(initial_epoch * steps_per_epoch)  # the schedule goes on where it stopped
+    if not topo.writer:
+        return _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, 0, topo)
     with run.writing():
         run.write_labels(ds_train.class_names)
-        return _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, verbose)
+        return _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, verbose, topo)
 
 
 def rerun_command(config, out, *, data_dir=None):
@@ -197,11 +212,13 @@ def rerun_command(config, out, *, data_dir=None):
     flags = {k: config[k] for k in ("epochs", "batch_size", "optimizer", "lr", "schedule", "augment", "seed")}
     return command_line("train", config["model"], dataset=config["dataset"], **flags, out=out,
                         image_size=config["image_size"], data_dir=data_dir, l2=config["l2"],
-                        weight_decay=config["weight_decay"], patience=config["patience"])
+                        weight_decay=config["weight_decay"], patience=config["patience"],
+                        distribute=(config.get("distribute") or {}).get("strategy"))
 
 
-def _build(spec, ds_train, config, tasks):
-    """(network, what fits — the network behind augmentation if any —, optimizer, steps per epoch), compiled."""
+def _build(spec, ds_train, config, tasks, devices=1):
+    """(network, what fits — the network behind augmentation if any —, optimizer, steps per epoch), compiled.
+    Over several `devices` the last len % devices samples are left out (`zoo.distribute.shard`)."""
     import keras
 
     from zoo import get_model
@@ -217,62 +234,85 @@ def _build(spec, ds_train, config, tasks):
 
         aug = augmentation(default_kinds(config["dataset"]), image_shape=shape, seed=config["seed"])
         trainer = keras.Sequential([keras.Input(shape), aug, net], name=f"{net.name}_augmented")
-    steps = int(math.ceil(len(ds_train) / config["batch_size"]))
+    steps = int(math.ceil((len(ds_train) - len(ds_train) % devices) / config["batch_size"]))
     opt = make_optimizer(config["optimizer"], config["lr"], schedule=config["schedule"], total_steps=config["epochs"] * steps,
                          steps_per_epoch=steps, weight_decay=config["weight_decay"])
     trainer.compile(optimizer=opt, **tasks.compile_args(net, ds_train))
     return net, trainer, opt, steps
 
 
-def _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, verbose):
-    """Fits (resuming from backup/ when it holds epochs), then saves, evaluates, draws and writes metrics.json."""
+def _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, verbose, topo):
+    """Fits (resuming from backup/ when it holds epochs), then saves, evaluates, draws and writes metrics.json.
+
+    Under a distribution (`topo`) every process fits its shard; process 0 alone writes, then
+    evaluates and draws with the saved model.keras on its own (one device, no other process)."""
     import keras
 
     from zoo import plots
     from zoo.io import save_model
+    from zoo.models import load_model
     from zoo.training import callbacks as cb
     from zoo.training.optimizers import plateau_callback
 
     config, t0 = run.config, time.time()
     ds_train, ds_val, ds_test = splits
-    x, y = tasks.fit_data(net, ds_train)
-    val = tasks.fit_data(net, ds_val) if len(ds_val) else None
-    if run.mode == "resume":
+    x, y = dist.shard(tasks.fit_data(net, ds_train), topo)
+    val = dist.shard(tasks.fit_data(net, ds_val), topo) if len(ds_val) >= topo.devices else None
+    writer = topo.writer  # the other processes of a distributed run fit their shard and write nothing
+    rows = []
+    if writer and run.mode == "resume":
         rows = trim_history(run.path("history"), run.finished)
-    else:  # new (no history) or extend (all of it)
+    elif writer:  # new (no history) or extend (all of it)
         header, raw = read_csv_rows(run.path("history"))
         rows = [dict(zip(header, r)) for r in raw]
     best_so_far = min((float(r["val_loss"]) for r in rows if r.get("val_loss") not in (None, "", "nan")), default=None)
     nan_guard, timer = cb.NaNGuard(), cb.EpochTimer()
-    callbacks = [nan_guard, timer, keras.callbacks.CSVLogger(run.path("history"), append=True),
-                 cb.BestModel(net, run.path("best"), best=best_so_far)]
+    callbacks = [nan_guard, timer]
+    if writer:
+        callbacks += [keras.callbacks.CSVLogger(run.path("history"), append=True),
+                      cb.BestModel(net, run.path("best"), best=best_so_far)]
     if config["schedule"] == "plateau":
         callbacks.append(plateau_callback(opt))
     if config["patience"]:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=config["patience"], verbose=1))
-    tb_note = _tensorboard(callbacks, os.path.join(run.out, "tensorboard"))
-    callbacks.append(cb.AtomicBackupAndRestore(run.path("backup"), double_checkpoint=False))
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=config["patience"], verbose=int(writer)))
+    tb_note = _tensorboard(callbacks, os.path.join(run.out, "tensorboard")) if writer else ""
+    callbacks.append(cb.AtomicBackupAndRestore(run.path("backup"), double_checkpoint=False) if writer
+                     else cb.RestoreOnly(run.path("backup")))
     n_params, kind = int(net.count_params()), config["kind"]
     lr = config["lr"] if config["lr"] is not None else "default"
-    print(
-        f"zoo {kind}: {spec.name} ({n_params:,} parameters) on {config['dataset']}: {len(ds_train)} train / {len(ds_val)} val / "
-        f"{len(ds_test)} test images {tuple(ds_train.x.shape[1:])}, {config['epochs']} epochs, batch {config['batch_size']}, "
-        f"{config['optimizer']} lr {lr} ({config['schedule']}){', augmented' if config['augment'] else ''}, seed {config['seed']}; {tb_note}",
-        flush=True,
-    )
-    if run.mode == "resume":
+    if writer:
+        print(
+            f"zoo {kind}: {spec.name} ({n_params:,} parameters) on {config['dataset']}: {len(ds_train)} train / {len(ds_val)} val / "
+            f"{len(ds_test)} test images {tuple(ds_train.x.shape[1:])}, {config['epochs']} epochs, batch {config['batch_size']}, "
+            f"{config['optimizer']} lr {lr} ({config['schedule']}){', augmented' if config['augment'] else ''}, seed {config['seed']}; {tb_note}",
+            flush=True,
+        )
+    if writer and topo.distribution is not None:
+        print(f"zoo {kind}: {topo.describe()}: batch {config['batch_size']} = {topo.devices} x "
+              f"{config['batch_size'] // topo.devices} per device; {len(ds_train) % topo.devices} train image(s) left out "
+              "to split evenly; process 0 writes the run folder", flush=True)
+    if writer and run.mode == "resume":
         print(f"zoo {kind}: resuming {run.out} after epoch {run.finished} of {config['epochs']} (from {run.path('backup')}/); "
               f"best val_loss so far {best_so_far}", flush=True)
-    elif run.mode == "extend":
+    elif writer and run.mode == "extend":
         print(f"zoo {kind}: extending the finished run in {run.out} from {initial_epoch} to {config['epochs']} epochs", flush=True)
-    trainer.fit(x, y, validation_data=val, epochs=config["epochs"], initial_epoch=initial_epoch,
-                batch_size=config["batch_size"], shuffle=True, verbose=verbose, callbacks=callbacks)
+    elif not writer:
+        print(f"zoo {kind}: {topo.describe()}: {len(x)} train images in this shard; process 0 writes {run.out}/", flush=True)
+    with topo.scope():
+        trainer.fit(x, y, validation_data=val, epochs=config["epochs"], initial_epoch=initial_epoch,
+                    batch_size=config["batch_size"] // topo.processes, shuffle=True, verbose=verbose, callbacks=callbacks)
     if nan_guard.nan_at is not None:
         msg = cb.nan_message(getattr(nan_guard, "epoch", 0), nan_guard.nan_at)
-        run.write_metrics(status="diverged", message=msg, parameters=n_params)
+        if writer:
+            run.write_metrics(status="diverged", message=msg, parameters=n_params)
         raise cb.TrainingDiverged(msg)
+    if not writer:
+        print(f"zoo {kind}: process {topo.process_id} finished its {config['epochs']} epochs", flush=True)
+        return None
     train_seconds = time.time() - t0
     save_model(net, run.path("model"))
+    if topo.distribution is not None:  # evaluate and draw here alone: the other processes are done
+        net = load_model(run.path("model"))
     test = tasks.evaluate(net, ds_test)
     figures = _figures(run, spec, tasks, net, ds_test)
     history = plots.read_history_csv(run.path("history")) if read_csv_rows(run.path("history"))[1] else {}
@@ -288,6 +328,7 @@ def _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch
         figures=figures, resumed_after_epoch=run.finished or None,
         extended_from_epoch=initial_epoch or None, best_epoch=best_epoch,
         best_val_loss=float(np.nanmin(val_losses)) if best_epoch else None, backend=keras.backend.backend(),
+        distribute=topo.config(),
     )
     print(
         f"zoo {kind}: test {headline} {test[headline]:.4f}" + (f", best val_loss at epoch {best_epoch}" if best_epoch else "")

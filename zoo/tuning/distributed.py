@@ -1,4 +1,4 @@
-"""Distributed search on one machine: one chief (KerasTuner's oracle server) and K workers.
+"""Distributed search: one chief (KerasTuner's oracle server) and K workers, on one machine or several.
 
 KerasTuner's own mechanism: every process runs the same `zoo tune` command with
 `KERASTUNER_ORACLE_IP`/`KERASTUNER_ORACLE_PORT` pointing at the chief and its own
@@ -8,12 +8,15 @@ the `--out` folder. KerasTuner leaves two gaps this launcher closes:
 * a worker killed mid-trial leaves its trial RUNNING and the chief waits for it forever; the
   launcher restarts a dead worker with the same KERASTUNER_TUNER_ID, and the chief hands it
   its trial back (`Oracle.create_trial` returns the ongoing trial of a known tuner id);
-* the chief polls every 20 s for the end and nothing bounds the whole run; the launcher stops
-  the chief as soon as every worker has finished (all state is on disk by then) and kills
-  everything after `timeout` seconds.
+* the chief polls every 20 s for the end and nothing bounds the whole run; the chief's loop
+  here (`search.serve`) polls every 0.5 s, the launcher stops the chief as soon as every worker has
+  finished (all state is on disk by then) and kills everything after `timeout` seconds.
 
-Only 127.0.0.1 is used here; README "Tuning on several machines" shows the same variables
-set by hand across hosts.
+Started by hand on several machines (the same variables, a shared `--out`), the chief writes
+the results when the last worker is done.
+
+The launcher uses 127.0.0.1 only; README "Scaling out" shows the same variables set by hand
+across hosts.
 """
 
 from __future__ import annotations
@@ -101,7 +104,7 @@ def launch(child_args, *, workers, out, timeout=6 * 3600, max_restarts=3, python
     logs = os.path.join(out, "logs")
     os.makedirs(logs, exist_ok=True)
     port = free_port()
-    base_env = dict(os.environ, KERASTUNER_ORACLE_IP=HOST, KERASTUNER_ORACLE_PORT=str(port))
+    base_env = dict(os.environ, KERASTUNER_ORACLE_IP=HOST, KERASTUNER_ORACLE_PORT=str(port), **{search.LAUNCHED_ENV: "1"})
     cmd = [python, "-m", "zoo", *child_args]
     t0 = time.time()
     deadline = t0 + timeout
@@ -139,7 +142,8 @@ def launch(child_args, *, workers, out, timeout=6 * 3600, max_restarts=3, python
                 total = expected_trials or done[1]
                 log(f"[{now - t0:6.0f}s] {done[0]}/{total} trials finished, {done[1] - done[0]} running")
             chief_rc = procs["chief"].poll()
-            if chief_rc is not None and len(finished) < workers:
+            # exit code 0: the chief saw every worker stopped and every trial ended (`search.serve`)
+            if chief_rc not in (None, 0) and len(finished) < workers:
                 raise LaunchError(
                     f"the chief (oracle server) exited with code {chief_rc} before the workers finished; "
                     f"its log {os.path.join(logs, 'chief.log')} ends:\n{_tail(os.path.join(logs, 'chief.log'))}"
@@ -150,7 +154,7 @@ def launch(child_args, *, workers, out, timeout=6 * 3600, max_restarts=3, python
                 rc = procs[w].poll()
                 if rc is None:
                     continue
-                if rc == 0:
+                if rc == 0 or chief_rc == 0:  # after the chief's end there is nothing left to resume
                     finished.add(w)
                     continue
                 how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"

@@ -32,6 +32,8 @@ TUNERS = ("random", "grid", "bayesian", "hyperband")
 PROJECT = "search"
 CONFIG_FILE = "config.json"
 # Fields of a search that must match to resume it (the rest, e.g. --max-trials, may grow).
+# Set by `zoo tune --workers K` in its children: their chief leaves the results to the launcher.
+LAUNCHED_ENV = "ZOO_TUNE_LAUNCHED"
 RESUME_KEYS = ("model", "dataset", "tuner", "seed", "epochs", "objective", "image_size", "space", "train_size")
 
 
@@ -262,8 +264,10 @@ def _completed_trial(run):
 def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, objective=None,
                overwrite=False, image_size=None, space=None, train_size=None, patience=3, verbose=1,
                baseline=False):
-    """Runs (or resumes) a search; as a distributed chief or worker (KERASTUNER_* set) it only
-    serves or runs trials and returns None, otherwise it returns the results dict."""
+    """Runs (or resumes) a search and returns the results dict. As a distributed worker
+    (KERASTUNER_* set) it only runs trials and returns None; the chief serves the oracle until
+    every worker is done, then writes the results (returns None under `zoo tune --workers K`,
+    whose launcher writes them)."""
     from keras_tuner.src.distribute import utils as dist_utils
 
     t0 = time.time()
@@ -272,16 +276,42 @@ def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, o
                   objective=objective, overwrite=overwrite and not distributed, image_size=image_size,
                   space=space, train_size=train_size, check_metrics=not distributed, open_now=distributed)
     if distributed:
-        return _search(ctx, distributed=True, max_trials=max_trials, patience=patience, verbose=verbose)
+        _search(ctx, distributed=True, max_trials=max_trials, patience=patience, verbose=verbose)
+        if dist_utils.is_chief_oracle() and not os.environ.get(LAUNCHED_ENV):  # across machines: nobody else will
+            return summarize(ctx, wall_time=time.time() - t0, baseline=baseline, verbose=verbose)
+        return None
     with ctx["run"].writing():
         open_tuner(ctx)
         _search(ctx, distributed=False, max_trials=max_trials, patience=patience, verbose=verbose)
         return summarize(ctx, wall_time=time.time() - t0, baseline=baseline, verbose=verbose)
 
 
+def serve(oracle, poll=0.5):
+    """The chief: KerasTuner's oracle server (`oracle_chief.start_server`) on
+    KERASTUNER_ORACLE_IP:KERASTUNER_ORACLE_PORT until every worker got STOPPED and no trial runs.
+    KerasTuner's own loop looks for that end every 20 s; this one every `poll` s."""
+    from concurrent import futures
+
+    import grpc
+    from keras_tuner.src import protos
+    from keras_tuner.src.distribute import oracle_chief
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    servicer = oracle_chief.OracleServicer(oracle)
+    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
+    server.add_insecure_port(f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}")
+    server.start()
+    try:
+        while not (servicer.stop_triggered and oracle_chief.exit_chief(oracle)):
+            time.sleep(poll)
+    finally:
+        server.stop(grace=1)
+
+
 def _search(ctx, *, distributed, max_trials, patience, verbose):
     """The trials: KerasTuner's search with early stopping inside each trial."""
     import keras
+    from keras_tuner.src.distribute import utils as dist_utils
 
     tuner_obj, hm = ctx["tuner"], ctx["hypermodel"]
     tuner, epochs, dataset = ctx["config"]["tuner"], ctx["config"]["epochs"], ctx["config"]["dataset"]
@@ -298,6 +328,17 @@ def _search(ctx, *, distributed, max_trials, patience, verbose):
     (x, y), (xv, yv) = ctx["train"], ctx["val"]
     stop = keras.callbacks.EarlyStopping(monitor=ctx["objective"], mode=objective_direction(ctx["objective"]),
                                          patience=patience, restore_best_weights=False)
+    if verbose and distributed:
+        where = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
+        role = (f"chief (the oracle) serving on {where}; it ends when every worker is done" if dist_utils.is_chief_oracle()
+                else f"worker {os.environ['KERASTUNER_TUNER_ID']} of the chief at {where}")
+        print(f"zoo tune: {ctx['spec'].name} on {dataset}, {tuner} search, max_trials={max_trials}: {role}; "
+              f"shared folder {ctx['out']}", flush=True)
+    if distributed and dist_utils.is_chief_oracle():  # what tuner.search does on the chief, ending sooner
+        tuner_obj.oracle.verbose = 2 if verbose else 0
+        tuner_obj.save()
+        serve(tuner_obj.oracle)
+        return
     try:
         tuner_obj.search(x, y, validation_data=(xv, yv), epochs=epochs, callbacks=[stop],
                          verbose=2 if verbose else 0)
