@@ -325,6 +325,27 @@ def bootstrap(req_fd, rep_fd, site_dirs, work_dir, ident=None, tmpdir=None):
     main(req_fd, rep_fd)
 
 
+# ----------------------------------------------------------------------------- describer
+def describer(req_fd, rep_fd, source, env):
+    """Runs describer.py's `serve` (its source comes from the trusted process): a process that
+    rebuilds models from their plain-data descriptions for the trusted side, which never
+    imports Keras. It never runs submission code: it is forked from the fork server (or started
+    alone, `describer_bootstrap`), never from an exercise's child."""
+    os.environ.update(env)
+    namespace = {"__name__": "zoo_grading_describer"}
+    exec(compile(source, "describer.py", "exec"), namespace)
+    namespace["serve"](req_fd, rep_fd, read_message, write_message, encode, decode)
+    os._exit(0)
+
+
+def describer_bootstrap(req_fd, rep_fd, site_dirs, source, env):
+    """Entry point run by `python -I -S -c` where the grader uses no fork server."""
+    sys.path[:] = [p for p in sys.path if p and os.path.isdir(p)] + list(site_dirs)
+    _prctl(4, 0)  # PR_SET_DUMPABLE 0: no process of the same user can trace or read it
+    die_with_parent()
+    describer(req_fd, rep_fd, source, env)
+
+
 # ----------------------------------------------------------------------------- fork server
 def die_with_parent():
     """Linux: this process gets SIGKILL when its parent ends (PR_SET_PDEATHSIG), so an
@@ -378,6 +399,8 @@ def zygote(sock_fd, site_dirs, preload):
                 devnull = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(devnull, 0)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                if req.get("role") == "describer":  # the grader's own: keeps the server's identity
+                    describer(req_r, rep_w, req["source"], req.get("env", {}))
                 become_submission(req.get("ident"))
                 os.environ["TMPDIR"] = req.get("tmpdir") or os.path.dirname(req["work_dir"])
                 import tempfile
