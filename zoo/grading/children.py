@@ -8,8 +8,10 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import resource
 import shutil
 import signal
+import site
 import socket
 import subprocess
 import sys
@@ -36,8 +38,6 @@ def site_dirs(exclude=()):
     Folders on $PYTHONPATH outside the `exclude` folders (neither one of them, inside one, nor
     above one) come after them: packages installed with `pip install --target` (`make gpu-test`
     puts keras & co. in /tmp/site that way)."""
-    import site
-
     excluded = [os.path.realpath(e) for e in exclude]
     dirs = []
     for d in list(site.getsitepackages()) + [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]:
@@ -65,8 +65,6 @@ def memory_rlimit(backend):
     any sensible limit when it starts (an address-space limit makes it fail, and JAX would
     fall back to the CPU), while RLIMIT_DATA counts what a process allocates and writes (heap,
     arrays), so a 20 GB allocation still fails."""
-    import resource
-
     return resource.RLIMIT_DATA if backend == "jax" and has_gpu() else resource.RLIMIT_AS
 
 
@@ -76,24 +74,15 @@ def _limit_memory(limit, backend="tensorflow", cgroup=None):
 
     def apply():
         os.setsid()
-        try:  # the child dies with the trusted run (Ctrl-C, kill): no orphan keeps running
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
+        sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)  # the child dies with the trusted run: no orphan keeps running
         if procs:  # before exec: the sandbox's first process, and all it starts, are in the cgroup
             with open(procs, "w") as f:
                 f.write(str(os.getpid()))
         if limit:
-            import resource
-
             resource.setrlimit(which, (limit, limit))
         try:
-            import resource
-
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        except (ImportError, ValueError, OSError):
+        except (ValueError, OSError):
             pass
 
     return apply
@@ -136,8 +125,6 @@ class ForkServer:
     def spawn(self, request, fds, timeout=SPAWN_TIMEOUT):
         """Forks a child serving on fds (req_r, rep_w, log); returns its pid. A server that does
         not answer within `timeout` (stopped, hung) is killed: OSError."""
-        import socket
-
         try:
             self.sock.settimeout(timeout)
             socket.send_fds(self.sock, [json.dumps(request).encode()], list(fds))
@@ -223,12 +210,7 @@ def needs_keras(path):
 def harden_current_process():
     """Makes this (trusted) process's /proc entries (cwd, environ, fds, memory) unreadable to
     the submission's children, which run as the same user (Linux PR_SET_DUMPABLE = 0)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
-    except (OSError, AttributeError):
-        pass
+    sandbox.prctl(sandbox.PR_SET_DUMPABLE, 0)
     sandbox.make_subreaper()  # an orphan of a child comes back here, where the reaper finds it
 
 

@@ -78,8 +78,7 @@ class Describer:
                     self.close()
                     raise ProbeError(f"the grader could not describe the model: {e}") from None
             try:
-                wire.send(self.req_w, request)
-                reply = wire.receive(self.rep_r, deadline)
+                reply = wire.receive(self.rep_r, deadline) if wire.send(self.req_w, request, deadline) else None
             except OSError:
                 reply = None
             except wire.ReplyError as e:
@@ -109,8 +108,8 @@ class Describer:
                     pass
         self.req_w = self.rep_r = None
         if self.pid is not None:
-            proc = sandbox.processes().get(self.pid)  # the fork server reaps it: its pid may be reused
-            mine = self.proc is not None or (proc is not None and proc.ppid == self.parent)
+            # forked, it is reaped by the fork server: its pid may be reused once it is gone
+            mine = self.proc is not None or self.pid in sandbox.descendants([self.parent])
             try:
                 if mine:
                     sandbox.kill_all(roots=[self.pid])

@@ -217,11 +217,13 @@ class ExerciseWorker:
             raise SubmissionError(f"the result could not be read: {e}") from None
 
     def _exchange(self, request, timeout):
+        deadline = time.monotonic() + timeout
         try:
-            wire.send(self.req_w, request)
+            sent = wire.send(self.req_w, request, deadline, idle=self._watch)
         except OSError:
             return self._died("before the call")
-        deadline = time.monotonic() + timeout
+        if not sent:
+            return self._timeout_or_death(deadline, timeout, request.get("op"))
         try:
             reply = wire.receive(self.rep_r, deadline, idle=self._watch)
         except wire.ReplyError as e:

@@ -79,12 +79,30 @@ def encode(obj):
 
 
 
-def send(fd, obj):
-    """Writes one framed message (OSError when the reader is gone)."""
+def send(fd, obj, deadline=None, idle=None):
+    """Writes one framed message; False when `deadline` (time.monotonic) passed first (a reader
+    that stopped reading: a large request would otherwise block forever). `idle()` is called
+    every POLL seconds while the pipe is full; OSError when the reader is gone."""
     body = json.dumps(obj).encode()
     view = memoryview(struct.pack("<Q", len(body)) + body)
-    while view:
-        view = view[os.write(fd, view):]
+    blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)
+    try:
+        while view:
+            left = POLL if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if not select.select([], [fd], [], min(left, POLL))[1]:
+                if idle is not None:
+                    idle()
+                continue
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                continue
+        return True
+    finally:
+        os.set_blocking(fd, blocking)
 
 
 def receive(fd, deadline, idle=None):
