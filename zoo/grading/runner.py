@@ -18,7 +18,12 @@ the submission's `module.py` in a persistent child that serves every call of tha
 * returns plain data only, framed JSON on a private pipe, decoded strictly (no pickle).
 
 Assertions and scores stay in the trusted process: a child can print, write files or patch
-pytest in its own interpreter, and none of that reaches the results.
+pytest in its own interpreter, and none of that reaches the results. A model the child returns
+is described by the describer (zoo.grading.probes), so this process never imports Keras.
+
+This module holds the exercise's child and the submission; the wire format is in
+zoo.grading.wire, how processes start (environment, memory limit, box, fork server) in
+zoo.grading.children; their public names are importable from here too.
 """
 
 from __future__ import annotations
