@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from zoo.grading import runner
+from zoo.grading import children, runner
 from zoo.grading.build import ROOT
 from zoo.grading.grade import grade_submission
 
@@ -62,9 +62,9 @@ def test_children_find_packages_installed_with_target(tmp_path, monkeypatch):
 def test_memory_limit_lets_cuda_start_on_a_gpu_machine(monkeypatch):
     import resource
 
-    monkeypatch.setattr(runner, "has_gpu", lambda: False)
+    monkeypatch.setattr(children, "has_gpu", lambda: False)  # where memory_rlimit looks it up
     assert runner.memory_rlimit("jax") == runner.memory_rlimit("tensorflow") == resource.RLIMIT_AS
-    monkeypatch.setattr(runner, "has_gpu", lambda: True)
+    monkeypatch.setattr(children, "has_gpu", lambda: True)
     assert runner.memory_rlimit("jax") == resource.RLIMIT_DATA  # CUDA reserves address space at start
     assert runner.memory_rlimit("tensorflow") == resource.RLIMIT_AS
 

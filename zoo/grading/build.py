@@ -14,6 +14,7 @@ package: an instructor's clone, a student release, or the Gradescope bundle's so
 
 from __future__ import annotations
 
+import ast
 import configparser
 import glob
 import hashlib
@@ -22,6 +23,7 @@ import os
 import zipfile
 
 from zoo.grading.markers import strip_solutions
+from zoo.io import atomic_path, ensure_out_dir, write_json, write_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXERCISE_GLOB = "ex[0-9][0-9]_*.py"
@@ -135,8 +137,6 @@ def build(root=ROOT, out_dir=None, force=False):
     A file that differs both from the new stub and from what `build` last wrote there (a
     student's work, or a hand edit) is neither overwritten nor removed: EditedFileError names
     it, unless `force`."""
-    from zoo.io import ensure_out_dir, write_json, write_text
-
     if not solution_files(root):
         raise FileNotFoundError(f"no solutions/exNN_*.py under {root!r}: `zoo exercises build` makes the stubs from them "
                                 f"(run it in the instructor's course repository)")
@@ -191,9 +191,7 @@ def notebook_json(py_text):
     """The .ipynb text of an exercise file (jupytext percent format: one cell per `# %%`; the
     module docstring becomes a markdown cell), with a Python 3 kernel so that Jupyter and
     Colab open it ready to run."""
-    import ast
-
-    import jupytext
+    import jupytext  # notebooks only: grading never pays its import (0.25 s)
     from nbformat.v4 import new_code_cell, new_markdown_cell
 
     nb = jupytext.reads(py_text, fmt="py:percent")
@@ -212,7 +210,7 @@ def notebook_json(py_text):
 def notebook_to_py(ipynb_text):
     """An .ipynb submission back to the exercise's Python source (code cells in order; the
     markdown and outputs dropped), so that a notebook grades exactly as its .py."""
-    import jupytext
+    import jupytext  # notebook submissions only: a .py submission never pays its import
 
     nb = jupytext.reads(ipynb_text, fmt="ipynb")
     nb.cells = [c for c in nb.cells if c.cell_type == "code"]
@@ -236,8 +234,6 @@ def _walk(root, top, skip=()):
 def _zip(out, members):
     """Writes `members` [(archive name, text or bytes or ("file", path), executable)] to the
     zip `out` atomically; returns the archive names."""
-    from zoo.io import atomic_path
-
     out = os.fspath(out)
     if not out.endswith(".zip"):
         raise ValueError(f"--out must name a .zip file. Received: --out={out!r}")

@@ -10,6 +10,7 @@ results are written, atomically, here."""
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import shutil
@@ -213,8 +214,6 @@ def _orphans(token):
 
 def _heartbeat(beat):
     """What the trusted run's last heartbeat said: the uids and folders of its boxes."""
-    import json
-
     try:
         with open(beat, encoding="utf-8") as f:
             data = json.load(f)

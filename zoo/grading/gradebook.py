@@ -26,6 +26,7 @@ from zoo.grading.build import ROOT, exercise_names, resolve_exercise
 from zoo.grading.grade import grade_submission
 from zoo.grading.intake import collect
 from zoo.grading.results import Results
+from zoo.io import write_json, write_text
 
 
 def fingerprint(folder):
@@ -71,8 +72,6 @@ def _row(student, res, exercises, missing=""):
 
 
 def write_csv(path, rows, exercises):
-    from zoo.io import write_text
-
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=["student", "score", "max_score", "percent", *exercises, "seconds", "status"])
     w.writeheader()
@@ -129,8 +128,6 @@ def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeo
                 fp, res, missing = "", Results.failed(f"{type(e).__name__}: {e}"), ""
             row = _row(name, res, ex_cols, missing)
             rows_by[name] = row
-            from zoo.io import write_json, write_text
-
             os.makedirs(os.path.join(feedback, name), exist_ok=True)
             res.write(os.path.join(feedback, name, "results.json"))
             write_text(os.path.join(feedback, name, "feedback.txt"), res.table(width=100) + "\n")

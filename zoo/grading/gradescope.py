@@ -16,11 +16,14 @@ import sys
 import tempfile
 import traceback
 
+from zoo.grading.build import exercise_names
+from zoo.grading.grade import grade_submission, tests_for
+from zoo.grading.intake import collect
+from zoo.grading.results import Results
+
 
 def assignment_exercises(root):
     """The exercises of this assignment (assignment.json, written by `zoo exercises pack`)."""
-    from zoo.grading.build import exercise_names
-
     path = os.path.join(root, "assignment.json")
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
@@ -30,9 +33,6 @@ def assignment_exercises(root):
 
 def grade(submission, results, root):
     """Grades `submission` into `results` (Gradescope's results.json); returns the Results."""
-    from zoo.grading.grade import grade_submission
-    from zoo.grading.intake import collect
-
     exercises = assignment_exercises(root)
     with tempfile.TemporaryDirectory(prefix="zoo-intake-") as tmp:
         intake = collect(submission, exercises, os.path.join(tmp, "submission"))
@@ -44,12 +44,11 @@ def grade(submission, results, root):
 
 def self_check(root):
     """What run_autograder needs is importable and every graded test file is there."""
+    # imported here, to check they are installed: grading itself never imports Keras in this process
     import jupytext  # noqa: F401  (notebook submissions)
     import keras  # noqa: F401
     import numpy  # noqa: F401
     import pytest  # noqa: F401
-
-    from zoo.grading.grade import tests_for
 
     files = tests_for(assignment_exercises(root), root)
     print(f"zoo autograder ready: {len(files)} graded test files, keras {keras.__version__}")
@@ -68,8 +67,6 @@ def main(argv=None):
     try:
         res = grade(args.submission, args.results, args.root)
     except BaseException as e:  # noqa: BLE001 - whatever it is, the student must see a result
-        from zoo.grading.results import Results
-
         Results.failed(f"{type(e).__name__}: {e}", traceback.format_exc()).write(args.results)
         print(f"grading failed: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

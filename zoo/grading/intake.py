@@ -16,6 +16,8 @@ import re
 import shutil
 import zipfile
 
+from zoo.grading.build import notebook_to_py
+
 SUFFIX = re.compile(r"^(?P<stem>.+?)(?P<copy>\s*\(\d+\))?(?P<ext>\.py|\.ipynb)$", re.IGNORECASE)
 MAX_DEPTH = 3
 MAX_UNZIPPED = 64 * 1024 * 1024
@@ -86,8 +88,6 @@ def _unzip(path, dest):
 def collect(submission, exercises, dest):
     """Finds each module of `exercises` in the folder `submission` and writes it to
     dest/<module>.py; returns an Intake. `dest` must not exist yet."""
-    from zoo.grading.build import notebook_to_py
-
     submission = os.fspath(submission)
     if not os.path.isdir(submission):
         raise NotADirectoryError(f"SUBMISSION_DIR={submission!r} is not a folder: pass the folder holding exNN_*.py files")

@@ -9,12 +9,15 @@ from __future__ import annotations
 import glob
 import json
 import os
+import signal
 import threading
 import time
 
 import pytest
 
 import zoo.io  # noqa: F401  (everything the trusted side writes with is imported before any child starts)
+from zoo.grading import sandbox
+from zoo.grading.children import LIVE_BOXES, LIVE_UIDS, harden_current_process
 from zoo.grading.results import Results, TestResult
 
 _STATE = {}
@@ -39,8 +42,6 @@ def pytest_configure(config):
     _STATE.update(start=time.monotonic(), results={}, order=[], meta={}, collect_errors=[],
                   results_path=None if hasattr(config, "workerinput") else config.getoption("--results-json"))
     if config.getoption("--submission"):
-        from zoo.grading.runner import harden_current_process
-
         harden_current_process()
     if config.getoption("--progress-fd") is not None:  # run by zoo: stop (cleanly) when zoo ends
         _interrupt_when_parent_ends()
@@ -52,23 +53,14 @@ def pytest_configure(config):
 def _interrupt_when_parent_ends():
     """Linux: SIGINT when the zoo process that started this run ends (killed, closed
     terminal), so pytest tears down and kills the submission's children: nothing keeps running."""
-    import signal
-
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even where the launcher ignored SIGINT (a `cmd &` job)
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGINT), 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
+    sandbox.prctl(sandbox.PR_SET_PDEATHSIG, int(signal.SIGINT))
     if os.getppid() == 1:  # zoo already ended before the line above
         raise KeyboardInterrupt
 
 
 def _heartbeat(path):
     """Every second: the time, the uids and folders of the submission's boxes, written atomically."""
-    from zoo.grading.runner import LIVE_BOXES, LIVE_UIDS
-
     while True:
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
@@ -106,13 +98,6 @@ def exercise_of(nodeid):
 
 
 def pytest_collection_finish(session):
-    files = {str(item.fspath) for item in session.items}
-    if session.config.getoption("--submission") and any("probe=" in _read(f) for f in files):
-        # the trusted side describes models itself: Keras is imported before the tests start,
-        # in a thread, overlapping the fork server's import
-        from zoo.grading import probes
-
-        threading.Thread(target=probes.preload, daemon=True, name="zoo-grade-keras-import").start()
     for seq, item in enumerate(session.items):  # after deselection (-m "not hidden", -k)
         vis = "after_published" if is_hidden(item) else "visible"
         doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines() if getattr(item, "obj", None) else []
@@ -129,14 +114,6 @@ def _add(nodeid, meta):
     _STATE["results"][nodeid] = TestResult(name, 0.0, max_score, "failed", "not run", vis, exercise)
     _STATE.setdefault("meta", {})[nodeid] = meta
     _STATE["order"].append(nodeid)
-
-
-def _read(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except OSError:
-        return ""
 
 
 def _message(report):

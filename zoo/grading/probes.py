@@ -1,185 +1,122 @@
-"""Trusted probes: a model the submission built is described here, in the trusted process,
-from the plain data its child sent (Keras config as JSON text + weights, `worker.export_model`),
-rebuilt with `safe_mode` (no Lambda layers, no code from the child). Summaries, parameter
-counts, layer kinds and outputs are computed from that rebuilt model, so a child that forges
-a summary gets nothing: it can only send a model, and the model is what gets graded."""
+"""Trusted probes: a model the submission built is described from the plain data its child sent
+(Keras config as JSON text + weights, `worker.export_model`), never from what the child says
+about it. The rebuild (`safe_mode`, built-in Keras classes only) and the description
+(summaries, parameter counts, layer kinds, outputs) happen in the describer (describer.py): a
+process forked from the fork server, which has Keras imported and has never run submission
+code. It runs with the grader's identity, answers plain data, and every wait on it has a
+timeout; the trusted process itself never imports Keras (its start and its memory stay small)."""
 
 from __future__ import annotations
 
-import json
 import os
-import sys
+import shutil
+import tempfile
+import time
 
-TRUSTED_KWARGS = ("x", "training_too")  # applied here; the other probe arguments go to the child
+from zoo.grading import sandbox, wire
+from zoo.grading.children import (
+    CPU_XLA_FLAGS, SPAWN_TIMEOUT, ForkServer, child_env, site_dirs, start_python, use_fork_server)
+
+TRUSTED_KWARGS = ("x", "training_too")  # applied by the describer; the other probe arguments go to the child
+DESCRIBER_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "describer.py")
+# the describer computes on the CPU (on a GPU machine the GPU's memory is the children's), with
+# XLA at the children's low CPU optimisation level
+DESCRIBER_ENV = {"JAX_PLATFORMS": "cpu", "XLA_FLAGS": CPU_XLA_FLAGS}
 
 
 class ProbeError(ValueError):
-    """The child's model could not be rebuilt from its description."""
+    """The model could not be described: a message for the student."""
 
 
-def _check_modules(obj, depth=0):
-    """Every class a config names comes from Keras itself (custom classes cannot be rebuilt
-    without the submission's code, which never runs here)."""
-    if depth > 200:
-        raise ProbeError("the model's config is nested too deeply")
-    if isinstance(obj, dict):
-        mod = obj.get("module")
-        if isinstance(mod, str) and "class_name" in obj and not (mod == "keras" or mod.startswith("keras.")):
-            raise ProbeError(f"the model uses {obj.get('class_name')!r} from {mod!r}: only built-in Keras layers can be "
-                             "graded (no custom or Lambda layers)")
-        for v in obj.values():
-            _check_modules(v, depth + 1)
-    elif isinstance(obj, list):
-        for v in obj:
-            _check_modules(v, depth + 1)
+class Describer:
+    """The trusted side's handle on one describer process (started at the first probe, ended
+    by `close`, restarted once when it died)."""
 
+    def __init__(self, *, backend, memory_limit, repo_root, box):
+        self.backend, self.memory_limit, self.repo_root, self.box = backend, memory_limit, repo_root, box
+        self.pid = self.proc = self.req_w = self.rep_r = self.tmp = self.parent = None
 
-def rebuild(data):
-    """{"config": JSON text, "weights": [arrays]} -> a keras.Model (safe_mode)."""
-    import keras
-
-    try:
-        config = json.loads(data["config"])
-        weights = list(data["weights"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise ProbeError(f"the model's description could not be read: {e}") from None
-    _check_modules(config)
-    try:
-        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
-        if not isinstance(model, keras.Model):
-            raise ProbeError(f"the description is a {type(model).__name__}, not a keras.Model")
-        model.set_weights(weights)
-    except ProbeError:
-        raise
-    except Exception as e:  # noqa: BLE001 - any Keras failure to rebuild is the submission's
-        raise ProbeError(f"the model could not be rebuilt from its config: {type(e).__name__}: {str(e)[:500]}") from None
-    return model
-
-
-def describe(probe, value, **trusted):
-    """The trusted summary of a probe's reply; the reply must have the probe's shape (a model
-    description where a model is expected), so a hard-coded summary is refused."""
-    if probe in ("model", "block", "transfer"):
-        return _model(value, trusted)
-    if probe == "models":
-        if not isinstance(value, (list, tuple)) or not value:
-            raise ProbeError("expected the descriptions of several models")
-        return tuple(_model(v, trusted) for v in value)
-    if probe == "hypermodel":
-        if not isinstance(value, dict) or set(value) != {"space", "model"}:
-            raise ProbeError("expected a search space and a model")
-        return {"space": value["space"], "model": _model(value["model"], trusted)}
-    raise ProbeError(f"unknown probe {probe!r}")
-
-
-def _model(value, trusted):
-    if not isinstance(value, dict) or set(value) != {"__model__"} or not isinstance(value["__model__"], dict):
-        raise ProbeError("the child did not send a model (a summary made up in the child is not accepted)")
-    return describe_model(rebuild(value["__model__"]), **trusted)
-
-
-# XLA on the CPU: LLVM's optimisation of each compiled kernel costs ~1 s of a busy core per new
-# shape (every weight initializer of a Keras layer is one), i.e. minutes per U-Net on JAX CPU;
-# at level 0 compiling is ~10x faster and the graded models are far too small for the slower
-# code to matter. Not used where a GPU is present (its kernels stay optimised).
-CPU_XLA_FLAGS = "--xla_backend_optimization_level=0"
-
-
-def prepare_backend():
-    """The trusted side computes on the CPU (JAX_PLATFORMS=cpu: on a GPU machine it would
-    otherwise take the GPU memory the children need), with XLA at the children's low CPU
-    optimisation level (CPU_XLA_FLAGS). Only before Keras is imported here."""
-
-    if os.environ.get("KERAS_BACKEND") == "jax" and "jax" not in sys.modules:
-        os.environ.setdefault("JAX_PLATFORMS", "cpu")
-        os.environ.setdefault("XLA_FLAGS", CPU_XLA_FLAGS)
-
-
-def describe_model(model, x=None, training_too=False):
-    """Parameter counts, shapes, per-layer config (flattened, nested models included)."""
-    import keras
-    import numpy as np
-
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"expected a keras.Model, got {type(model).__name__}")
-
-    def shape_of(t):
+    def _start(self, timeout):
+        with open(DESCRIBER_SOURCE, encoding="utf-8") as f:
+            source = f.read()
+        req_r, self.req_w = os.pipe()
+        self.rep_r, rep_w = os.pipe()
         try:
-            return [None if d is None else int(d) for d in t.shape]
-        except Exception:
-            return None
+            if use_fork_server(self.backend):
+                server = ForkServer.get(self.backend, self.memory_limit, self.repo_root, self.box)
+                log = os.open(os.path.join(server.tmp, "describer.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                try:
+                    self.pid = server.spawn({"role": "describer", "source": source, "env": DESCRIBER_ENV},
+                                            (req_r, rep_w, log), timeout=timeout)
+                    self.parent = server.proc.pid
+                finally:
+                    os.close(log)
+                return
+            self.tmp = tempfile.mkdtemp(prefix="describer-", dir=self.box.path)
+            home = os.path.join(self.tmp, "home")
+            os.makedirs(home)
+            dirs = site_dirs(exclude=[self.repo_root])
+            env = dict(child_env(self.backend, home, self.tmp), **DESCRIBER_ENV)
+            self.proc = start_python(f"describer_bootstrap({req_r}, {rep_w}, {dirs!r}, {source!r}, {{}})", dirs,
+                                     box=self.box, backend=self.backend, memory_limit=self.memory_limit, cwd=self.tmp,
+                                     env=env, log_path=os.path.join(self.tmp, "describer.log"), pass_fds=(req_r, rep_w))
+            self.pid = self.proc.pid
+        finally:
+            os.close(req_r)
+            os.close(rep_w)
 
-    def count(ws):
-        return int(sum(int(np.prod(w.shape)) for w in ws))
-
-    rows = []
-
-    def walk(m, prefix):
-        for layer in m.layers:
-            cfg = layer.get_config()
-            row = {
-                "class": type(layer).__name__,
-                "name": prefix + layer.name,
-                "trainable": bool(layer.trainable),
-                "params": count(layer.weights),
-                "trainable_params": count(layer.trainable_weights),
-            }
-            for key in ("activation", "padding", "strides", "pool_size", "rate", "kernel_size",
-                        "filters", "units", "use_bias", "momentum", "epsilon"):
-                if key in cfg:
-                    v = cfg[key]
-                    row[key] = list(v) if isinstance(v, tuple) else v
-            for key in ("kernel_regularizer",):
-                if cfg.get(key):
-                    reg = cfg[key]
-                    row[key] = {"class": reg.get("class_name"), "config": {k: float(v) for k, v in reg.get("config", {}).items() if isinstance(v, (int, float))}}
+    def describe(self, probe, value, trusted, timeout):
+        """The description of the child's reply `value` to `probe` (plain data). ProbeError when
+        the model cannot be rebuilt or described within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        request = {"probe": probe, "value": wire.encode(value), "trusted": wire.encode(trusted)}
+        for attempt in (0, 1):
+            if self.pid is None:
+                try:
+                    self._start(max(1.0, min(SPAWN_TIMEOUT, deadline - time.monotonic())))
+                except OSError as e:
+                    self.close()
+                    raise ProbeError(f"the grader could not describe the model: {e}") from None
             try:
-                row["output_shape"] = shape_of(layer.output)
-            except Exception:
-                row["output_shape"] = None
-            rows.append(row)
-            if isinstance(layer, keras.Model):
-                walk(layer, prefix + layer.name + "/")
+                reply = wire.receive(self.rep_r, deadline) if wire.send(self.req_w, request, deadline) else None
+            except OSError:
+                reply = None
+            except wire.ReplyError as e:
+                self.close()
+                raise ProbeError(f"the grader could not describe the model: {e}") from None
+            if reply is not None:
+                break
+            self.close()
+            if time.monotonic() >= deadline:
+                raise ProbeError(f"describing the model took more than {timeout:.0f} s (a model far too large?)")
+            if attempt:
+                raise ProbeError("the grader's model describer ended twice; the model could not be described")
+        if not reply.get("ok"):
+            raise ProbeError(str(reply.get("error")))
+        try:
+            return wire.decode(reply.get("value"))
+        except (ValueError, TypeError, KeyError) as e:
+            raise ProbeError(f"the model's description could not be read: {e}") from None
 
-    walk(model, "")
-    outs = model.outputs if isinstance(model.outputs, (list, tuple)) else [model.outputs]
-    out = {
-        "params": int(model.count_params()),
-        "trainable_params": count(model.trainable_weights),
-        "non_trainable_params": count(model.non_trainable_weights),
-        "output_shape": [shape_of(o) for o in outs] if len(outs) != 1 else shape_of(outs[0]),
-        "input_shape": shape_of(model.inputs[0]) if model.inputs else None,
-        "layers": rows,
-        "compiled": getattr(model, "optimizer", None) is not None and bool(getattr(model, "compiled", True)),
-        "loss": None if getattr(model, "loss", None) is None else str(getattr(model.loss, "name", model.loss)),
-        "learning_rate": _learning_rate(model),
-    }
-    if x is not None:
-        if keras.backend.backend() == "jax":  # one XLA compile of the whole model, not one per op
-            out["pred"] = np.asarray(model.predict(x, verbose=0, batch_size=len(x)))
-        else:
-            out["pred"] = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)))
-        if training_too:
-            out["pred_train"] = np.asarray(keras.ops.convert_to_numpy(model(x, training=True)))
-    return out
-
-
-def preload():
-    """Imports Keras in the trusted process (the plugin starts it in a thread at configure, so it
-    overlaps the fork server's own import instead of adding to the grading time)."""
-    prepare_backend()
-    import keras  # noqa: F401
-
-
-def _learning_rate(model):
-    """The compiled optimizer's learning rate (a float; None when not compiled or a schedule)."""
-    import keras
-
-    opt = getattr(model, "optimizer", None)
-    if opt is None:
-        return None
-    try:
-        return float(keras.ops.convert_to_numpy(opt.learning_rate))
-    except (TypeError, ValueError, AttributeError):
-        return None
-
+    def close(self):
+        """Ends the describer (it exits when its request pipe closes; killed too, whole)."""
+        for fd in (self.req_w, self.rep_r):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.req_w = self.rep_r = None
+        if self.pid is not None:
+            # forked, it is reaped by the fork server: its pid may be reused once it is gone
+            mine = self.proc is not None or self.pid in sandbox.descendants([self.parent])
+            try:
+                if mine:
+                    sandbox.kill_all(roots=[self.pid])
+            except TimeoutError:  # pragma: no cover
+                pass
+            if self.proc is not None:
+                self.proc.wait(timeout=10)
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        self.pid = self.proc = self.tmp = self.parent = None

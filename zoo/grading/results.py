@@ -10,6 +10,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import textwrap
+
+from zoo.io import write_json
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -70,8 +73,6 @@ class Results:
         }
 
     def write(self, path):
-        from zoo.io import write_json
-
         write_json(path, self.to_gradescope())
         return path
 
@@ -99,8 +100,6 @@ class Results:
     def table(self, *, width=None, details=True):
         """A plain-text table: one row per test, a total line, failures' feedback indented.
         Names and feedback are wrapped to the terminal's width, never cut."""
-        import textwrap
-
         width = max(60, width or min(shutil_width(), 120))
         name_w = min(max([len(t.name) for t in self.tests] + [10]), width - 24)
         rows = []

@@ -25,6 +25,7 @@ none) forces a mode, for tests.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import os
@@ -39,6 +40,8 @@ SANDBOX_ENV = "ZOO_GRADER_SANDBOX"
 MODES = ("auto", "bwrap", "user", "none")
 UID_BASE, UID_COUNT = 61000, 2000  # fixed ids without passwd entries
 NPROC_LIMIT = 4096  # processes + threads of one exercise's uid (TensorFlow starts ~100 threads)
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 
 _cache = {}
@@ -214,14 +217,17 @@ def kill_all(*, uid=None, roots=(), cgroup=None, timeout=15.0):
         time.sleep(0.01)
 
 
-def make_subreaper():
-    """Orphans of this process's descendants come back to it (not to init): the reaper finds them."""
+def prctl(option, value):
+    """Linux prctl(option, value); a no-op where the C library has none."""
     try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def make_subreaper():
+    """Orphans of this process's descendants come back to it (not to init): the reaper finds them."""
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
 # ----------------------------------------------------------------------------- memory cgroup

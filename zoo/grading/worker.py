@@ -7,14 +7,24 @@ it runs in, calls one function, turns the result into plain data (arrays, number
 summaries through a fixed set of probes) and writes a framed JSON reply to fd REP. Nothing
 the child sends is trusted: the parent decodes it with a strict JSON decoder and does all
 the checking itself.
+
+NumPy, Keras and KerasTuner are imported inside the functions that use them: site-packages are
+on sys.path only once `bootstrap` or `zygote` has set it, and a NumPy-only exercise's child
+never imports Keras.
 """
 
 import base64
+import ctypes
 import importlib
 import json
 import os
+import random
+import resource
+import signal
+import socket
 import struct
 import sys
+import tempfile
 import traceback
 
 MAX_MESSAGE = 256 * 1024 * 1024
@@ -138,8 +148,6 @@ def materialise(arg):
                 hp.values[name] = value
             return hp
         if k == "__tmpdir__":
-            import tempfile
-
             return tempfile.mkdtemp(prefix="work-", dir=os.getcwd())
     if isinstance(arg, list):
         return [materialise(a) for a in arg]
@@ -202,8 +210,6 @@ PROBES = {"model": probe_model, "block": probe_block, "models": probe_models,
 
 # ----------------------------------------------------------------------------- main loop
 def seed_everything():
-    import random
-
     import numpy as np
 
     random.seed(0)
@@ -283,8 +289,6 @@ def main(req_fd, rep_fd):
 
 def _prctl(option, value):
     try:
-        import ctypes
-
         ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
         pass
@@ -295,8 +299,6 @@ def become_submission(ident):
     root (`ident` = [uid, gid]; None keeps the user), forbid regaining privileges, bound the
     uid's processes, and become a subreaper, so every process the exercise starts, double-forked
     or not, stays in this process's tree for the grader's reaper."""
-    import resource
-
     _prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
     if ident:
         uid, gid, nproc = ident
@@ -325,16 +327,32 @@ def bootstrap(req_fd, rep_fd, site_dirs, work_dir, ident=None, tmpdir=None):
     main(req_fd, rep_fd)
 
 
+# ----------------------------------------------------------------------------- describer
+def describer(req_fd, rep_fd, source, env):
+    """Runs describer.py's `serve` (its source comes from the trusted process): a process that
+    rebuilds models from their plain-data descriptions for the trusted side, which never
+    imports Keras. It never runs submission code: it is forked from the fork server (or started
+    alone, `describer_bootstrap`), never from an exercise's child."""
+    os.environ.update(env)
+    namespace = {"__name__": "zoo_grading_describer"}
+    exec(compile(source, "describer.py", "exec"), namespace)
+    namespace["serve"](req_fd, rep_fd, read_message, write_message, encode, decode)
+    os._exit(0)
+
+
+def describer_bootstrap(req_fd, rep_fd, site_dirs, source, env):
+    """Entry point run by `python -I -S -c` where the grader uses no fork server."""
+    sys.path[:] = [p for p in sys.path if p and os.path.isdir(p)] + list(site_dirs)
+    _prctl(4, 0)  # PR_SET_DUMPABLE 0: no process of the same user can trace or read it
+    die_with_parent()
+    describer(req_fd, rep_fd, source, env)
+
+
 # ----------------------------------------------------------------------------- fork server
 def die_with_parent():
     """Linux: this process gets SIGKILL when its parent ends (PR_SET_PDEATHSIG), so an
     interrupted or killed grader leaves no student code running."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
-    except (OSError, AttributeError):
-        pass
+    _prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
 
 
 def zygote(sock_fd, site_dirs, preload):
@@ -344,9 +362,6 @@ def zygote(sock_fd, site_dirs, preload):
     {"work_dir": ...} + fds (req_r, rep_w, log). The reply is {"pid": ...}. Children are
     reaped automatically (SIGCHLD ignored); each child starts its own session, so the
     parent can kill its whole process group."""
-    import signal
-    import socket
-
     sys.path[:] = [p for p in sys.path if p and os.path.isdir(p)] + list(site_dirs)
     _prctl(4, 0)  # PR_SET_DUMPABLE 0: a child of the same user cannot trace or read this server
     _prctl(36, 1)  # orphans of an exercise come back here (reaped: SIGCHLD is ignored)
@@ -378,10 +393,10 @@ def zygote(sock_fd, site_dirs, preload):
                 devnull = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(devnull, 0)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                if req.get("role") == "describer":  # the grader's own: keeps the server's identity
+                    describer(req_r, rep_w, req["source"], req.get("env", {}))
                 become_submission(req.get("ident"))
                 os.environ["TMPDIR"] = req.get("tmpdir") or os.path.dirname(req["work_dir"])
-                import tempfile
-
                 tempfile.tempdir = None
                 sys.path.insert(0, req["work_dir"])
                 os.chdir(req["work_dir"])
