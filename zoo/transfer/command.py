@@ -10,6 +10,7 @@ import warnings
 
 import keras
 import numpy as np
+from PIL import Image
 
 from zoo import plots
 from zoo.checks import check_int
@@ -130,8 +131,6 @@ def run_transfer(
 def _announce_channels(files, channels, backbone, sample=32):
     """One line when the folder's images are converted to the backbone's channels (colour photos to
     grey for a 1-channel LeNet-5, grey scans to RGB for a 3-channel ResNet); judged on a sample."""
-    from PIL import Image
-
     grey = 0
     seen = files[:: max(1, len(files) // sample)][:sample]
     for f in seen:
