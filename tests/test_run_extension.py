@@ -10,6 +10,7 @@ from zoo.data import ArrayDataset
 from zoo.training.optimizers import continue_optimizer, learning_rate_at, make_optimizer, save_optimizer_state
 
 
+@pytest.mark.slow  # three short trainings, ~45 s on a busy 2-core machine; the schedule tests below are fast
 def test_4_epochs_extended_by_2_train_as_6_epochs(tmp_path):
     """"The same" here: the weights and the optimizer's variables of 4 + 2 epochs equal those of
     an uninterrupted 6-epoch run up to float32 rounding (atol 1e-6). The steps are full batches
@@ -40,6 +41,7 @@ def _steps(optimizer, model, n):
         optimizer.apply_gradients([(keras.ops.full(v.shape, 0.1), v) for v in model.trainable_variables])
 
 
+@pytest.mark.portable
 def test_the_schedule_goes_on_where_it_stopped(tmp_path):
     """A cosine run of 4 epochs of 3 steps, extended to 6: after the extension's restore the step
     count is 12 and the learning rate of epoch 5 is the one an uninterrupted 6-epoch run uses
@@ -60,6 +62,7 @@ def test_the_schedule_goes_on_where_it_stopped(tmp_path):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
 
 
+@pytest.mark.portable
 def test_a_run_saved_without_the_state_still_continues_the_schedule(tmp_path):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     extension = make_optimizer("adam", 1e-2, schedule="cosine", total_steps=18, steps_per_epoch=3)
