@@ -7,7 +7,12 @@ import pytest
 
 from tests.test_train import _small
 from zoo.data import ArrayDataset
-from zoo.training.optimizers import continue_optimizer, learning_rate_at, make_optimizer, save_optimizer_state
+from zoo.training.optimizers import (
+    continue_optimizer,
+    learning_rate_at,
+    make_optimizer,
+    save_optimizer_state,
+)
 
 
 @pytest.mark.slow  # three short trainings, ~45 s on a busy 2-core machine; the schedule tests below are fast
@@ -22,7 +27,7 @@ def test_4_epochs_extended_by_2_train_as_6_epochs(tmp_path):
 
     tr, va, te = _small(40, 16)
     data = (tr, ArrayDataset(va.x[:16], va.y[:16], va.task, va.class_names, va.name), te)
-    kw = dict(batch_size=40, lr=1e-3, schedule="constant", datasets=data, verbose=0)
+    kw = {"batch_size": 40, "lr": 1e-3, "schedule": "constant", "datasets": data, "verbose": 0}
     train("lenet5", "digits", str(tmp_path / "extended"), epochs=4, **kw)
     metrics = train("lenet5", "digits", str(tmp_path / "extended"), epochs=6, **kw)
     train("lenet5", "digits", str(tmp_path / "straight"), epochs=6, **kw)

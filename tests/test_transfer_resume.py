@@ -43,7 +43,7 @@ def test_a_transfer_cut_in_phase_2_resumes_there_without_training_the_head_again
     weights = str(tmp_path / "lenet5.keras")  # a "pretrained" file: the two-phase recipe
     zoo.get_model("lenet5", classes=10).save(weights)
     out = tmp_path / "run"
-    args = dict(weights=weights, epochs=2, fine_tune_epochs=2, batch_size=16, verbose=0)
+    args = {"weights": weights, "epochs": 2, "fine_tune_epochs": 2, "batch_size": 16, "verbose": 0}
 
     sessions.cut, sessions.ran = 3, []  # Ctrl-C after the first epoch of phase 2 (epochs 0, 1: phase 1)
     with pytest.raises(RunInterrupted) as e:
@@ -75,7 +75,7 @@ def test_a_transfer_cut_in_phase_2_resumes_there_without_training_the_head_again
 def test_a_transfer_cut_in_phase_1_resumes_in_phase_1(tmp_path, sessions):
     data = write_digit_folder(str(tmp_path / "images"), per_class=6)
     out = tmp_path / "run"
-    args = dict(epochs=3, fine_tune_epochs=0, batch_size=16, verbose=0)  # no weights: one phase, from scratch
+    args = {"epochs": 3, "fine_tune_epochs": 0, "batch_size": 16, "verbose": 0}  # no weights: one phase, from scratch
 
     sessions.cut, sessions.ran = 1, []
     with pytest.raises(RunInterrupted):

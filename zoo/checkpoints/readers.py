@@ -32,7 +32,8 @@ def checkpoint_format(path):
 
 def read_safetensors(path):
     """{name: array} of a `.safetensors` file (timm, Hugging Face)."""
-    from safetensors import SafetensorError  # optional: needed for .safetensors files only
+    # optional: needed for .safetensors files only
+    from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
     try:
