@@ -15,7 +15,6 @@ from zoo.training.optimizers import (
 )
 
 
-@pytest.mark.slow  # three short trainings, ~45 s on a busy 2-core machine; the schedule tests below are fast
 def test_4_epochs_extended_by_2_train_as_6_epochs(tmp_path):
     """"The same" here: the weights and the optimizer's variables of 4 + 2 epochs equal those of
     an uninterrupted 6-epoch run up to float32 rounding (atol 1e-6). The steps are full batches
