@@ -212,9 +212,8 @@ def test_resnet50_v1_takes_keras_applications_layout(tmp_path):
 
 # ----------------------------------------------------------------------------- zoo convert
 def test_convert_keeps_preprocessing_and_class_names(tmp_path):
-    from zoo.checkpoints import weights_metadata
     from zoo.checkpoints.convert import convert
-    from zoo.models.labels import model_class_names
+    from zoo.models.labels import model_class_names, weights_metadata
     from zoo.models.preprocessing import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
 
     ckpt, x, ref = _fixture("resnet18_narrow")

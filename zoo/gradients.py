@@ -3,6 +3,7 @@ output with respect to its input or its weights."""
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 
 
@@ -10,11 +11,9 @@ def input_gradient(model, x, weights):
     """d sum(model(x) * weights) / d x, as numpy (same shape as x), in inference mode.
 
     `weights` has the output's shape (e.g. one-hot rows select one class score per image)."""
-    import keras
-
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # the running backend's own autodiff, imported on that backend only
 
         xt = tf.convert_to_tensor(x)
         wt = tf.convert_to_tensor(weights, dtype=xt.dtype)
@@ -23,7 +22,7 @@ def input_gradient(model, x, weights):
             f = tf.reduce_sum(tf.cast(model(xt, training=False), xt.dtype) * wt)
         return tape.gradient(f, xt).numpy()
     if backend == "jax":
-        import jax
+        import jax  # the running backend's own autodiff, imported on that backend only
         import jax.numpy as jnp
 
         tv = [v.value for v in model.trainable_variables]
@@ -35,7 +34,7 @@ def input_gradient(model, x, weights):
 
         return np.asarray(jax.grad(f)(jnp.asarray(x)))
     if backend == "torch":
-        import torch
+        import torch  # the running backend's own autodiff, imported on that backend only
 
         xt = torch.tensor(np.asarray(x), requires_grad=True)
         f = (model(xt, training=False) * torch.as_tensor(np.asarray(weights), dtype=xt.dtype)).sum()
@@ -46,11 +45,9 @@ def input_gradient(model, x, weights):
 
 def loss_and_weight_gradients(model, x, weights):
     """(f, [d f / d w for w in trainable_variables]) for f = sum(model(x) * weights), as numpy."""
-    import keras
-
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # the running backend's own autodiff, imported on that backend only
 
         xt = tf.convert_to_tensor(x)
         with tf.GradientTape() as tape:
@@ -59,7 +56,7 @@ def loss_and_weight_gradients(model, x, weights):
         grads = tape.gradient(f, model.trainable_variables)
         return float(f.numpy()), [np.zeros(v.shape) if g is None else g.numpy() for v, g in zip(model.trainable_variables, grads)]
     if backend == "jax":
-        import jax
+        import jax  # the running backend's own autodiff, imported on that backend only
         import jax.numpy as jnp
 
         ntv = [v.value for v in model.non_trainable_variables]
@@ -72,7 +69,7 @@ def loss_and_weight_gradients(model, x, weights):
         val, grads = jax.value_and_grad(f)(tv)
         return float(val), [np.asarray(g) for g in grads]
     if backend == "torch":
-        import torch
+        import torch  # the running backend's own autodiff, imported on that backend only
 
         out = model(torch.as_tensor(np.asarray(x)), training=False)
         f = (out * torch.as_tensor(np.asarray(weights), dtype=out.dtype)).sum()
@@ -84,7 +81,5 @@ def loss_and_weight_gradients(model, x, weights):
 
 def forward_value(model, x, weights):
     """sum(model(x) * weights) as a Python float (float64 when the model is)."""
-    import keras
-
     out = keras.ops.convert_to_numpy(model(x, training=False))
     return float(np.sum(out.astype(np.float64) * np.asarray(weights, dtype=np.float64)))

@@ -56,15 +56,8 @@ def write_json(path, obj):
 
 
 def _json_default(o):
-    try:
-        import numpy as np
-
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-    except ImportError:  # pragma: no cover
-        pass
+    if hasattr(o, "tolist"):  # numpy scalars and arrays, without importing numpy here
+        return o.tolist()
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 

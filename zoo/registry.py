@@ -9,8 +9,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import fnmatch
+import os
+import pprint
 import re
 from typing import Any, Callable
+
+from zoo._catalog import MODELS
+from zoo.io import write_text
 
 TASKS = ("classification", "segmentation", "detection", "reconstruction", "generation")
 
@@ -114,7 +119,7 @@ def register_model(
 
 
 def _ensure_loaded():
-    import zoo.models  # noqa: F401  (registers every family)
+    import zoo.models  # noqa: F401  (registers every family; imports Keras: `import zoo` stays light until then)
 
 
 def _natural_key(name):
@@ -172,8 +177,6 @@ def catalog_entry(spec: ModelSpec) -> dict:
 
 def catalog() -> dict:
     """{name: catalog entry} of the zoo's own models, without importing Keras."""
-    from zoo._catalog import MODELS
-
     return MODELS
 
 
@@ -185,11 +188,6 @@ def check_model_name(name) -> str:
 
 def write_catalog(path=None):
     """Regenerates zoo/_catalog.py from the live registry (imports every family)."""
-    import os
-    import pprint
-
-    from zoo.io import write_text
-
     _ensure_loaded()
     entries = {n: catalog_entry(_REGISTRY[n]) for n in sorted(_REGISTRY, key=_natural_key)}
     path = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "_catalog.py")

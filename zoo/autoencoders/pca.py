@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import time
 
+import keras
 import numpy as np
+from sklearn.decomposition import PCA
 
+import zoo
 from zoo.checks import check_int
+from zoo.data import load_digits
+from zoo.plots import plot_reconstructions
 
 
 def compare_with_pca(
@@ -43,12 +48,6 @@ def compare_with_pca(
         {"latent_dim", "ae_mse", "pca_mse", "ae_train_mse", "pca_train_mse",
          "pca_explained_variance", "ae_params", "train_seconds", "plot"}.
     """
-    import keras
-    from sklearn.decomposition import PCA
-
-    import zoo
-    from zoo.data import load_digits
-
     check_int("latent_dim", latent_dim, 1, size * size)
     (x_tr, _), (x_te, _) = load_digits(size=size, border=0, seed=seed)
     flat_tr, flat_te = x_tr.reshape(len(x_tr), -1), x_te.reshape(len(x_te), -1)
@@ -76,8 +75,6 @@ def compare_with_pca(
         "plot": None,
     }
     if plot_path is not None:
-        from zoo.plots import plot_reconstructions
-
         result["plot"] = plot_reconstructions(
             {"original": x_te[:12], f"conv AE ({latent_dim})": ae_te[:12], f"PCA ({latent_dim})": pca_te[:12]},
             plot_path,

@@ -30,7 +30,6 @@ __all__ = [
     "load_state_dict",
     "read_tensors",
     "loadable_sources",
-    "weights_metadata",
 ]
 
 # checkpoint family (the builders' `checkpoint_map=`) -> its map module
@@ -75,28 +74,6 @@ def checkpoint_classes(fmt, tensors, checkpoint_map):
     tensors = {k[len("module."):] if k.startswith("module.") else k: v for k, v in tensors.items()}
     head = tensors.get(getattr(fam, "HEAD_KEY", None))
     return int(head.shape[0]) if head is not None and head.ndim == 2 else None
-
-
-def weights_metadata(model):
-    """What a model's weights carry, for transfer: {"preprocessing", "class_names", "pretrained"}.
-
-    A model built with a checkpoint (`weights=`) gives its `checkpoint_info`; a model loaded from
-    a `zoo convert` file gives the mode of its "preprocessing" layer and its ClassNames; any other
-    model {"preprocessing": None, "class_names": None, "pretrained": False}.
-    """
-    from zoo.models.labels import model_class_names
-    from zoo.models.preprocessing import ImagePreprocessing
-
-    info = getattr(model, "checkpoint_info", None)
-    if info:
-        return {k: info[k] for k in ("preprocessing", "class_names", "pretrained")}
-    pre = next((l for l in model.layers if isinstance(l, ImagePreprocessing) and l.name == "preprocessing"), None)
-    converted = pre is not None and any(hasattr(l, "layers") for l in model.layers)
-    return {
-        "preprocessing": pre.mode if converted else None,
-        "class_names": model_class_names(model),
-        "pretrained": converted,
-    }
 
 
 def load_checkpoint(model, path, *, checkpoint_map, read=None):

@@ -9,6 +9,7 @@ import keras
 
 from zoo import registry
 from zoo.checkpoints import checkpoint_classes, load_checkpoint, read_tensors
+from zoo.io import save_model
 from zoo.models.labels import ClassNames
 from zoo.models.preprocessing import ImagePreprocessing
 
@@ -30,8 +31,6 @@ def convert(src, model, out, *, input_shape=None, class_names=None, **builder_kw
     Returns:
         The checkpoint's metadata (see `load_checkpoint`) with "out" and "classes" added.
     """
-    from zoo.io import save_model
-
     spec = registry.get_spec(model)
     out = os.fspath(out)
     if not out.endswith(".keras"):

@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import os
 
+import h5py
+import numpy as np
+
 from zoo.checkpoints.torchfile import CheckpointError, load_state_dict
-from zoo.models.common import CHECKPOINT_FORMATS
 
 # suffix -> format. `.weights.h5` is the zoo's own Keras 3 format (model.load_weights), not these.
-FORMATS = CHECKPOINT_FORMATS
+FORMATS = {
+    ".pth": "torch",
+    ".pt": "torch",
+    ".bin": "torch",
+    ".safetensors": "safetensors",
+    ".h5": "keras_h5",
+    ".hdf5": "keras_h5",
+}
 
 
 def checkpoint_format(path):
@@ -23,6 +32,7 @@ def checkpoint_format(path):
 
 def read_safetensors(path):
     """{name: array} of a `.safetensors` file (timm, Hugging Face)."""
+    # optional: needed for .safetensors files only
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
@@ -36,9 +46,6 @@ def read_keras_h5(path):
     """{layer name: [arrays in the layer's weight order]} of a Keras 2 `save_weights` HDF5 file,
     the format of keras.applications' weight files (attribute `layer_names`, per layer
     `weight_names`)."""
-    import h5py
-    import numpy as np
-
     path = os.fspath(path)
     try:
         f = h5py.File(path, "r")

@@ -2,64 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
+import importlib
 
+import keras
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from zoo.data.arrays import ArrayDataset, _size_hw
 from zoo.data.digits import load_digits
+from zoo.data.imagefolder import load_folder
 from zoo.data.tfds import KNOWN as _TFDS_KNOWN
-
-
-@dataclasses.dataclass
-class ArrayDataset:
-    """One split held in memory.
-
-    Attributes:
-        x: images, float32 (N, H, W, C) in [0, 1].
-        y: labels (N,) int for classification; masks (N, H, W) int for segmentation;
-           {"boxes": (N, M, 4) float32, "labels": (N, M) int, padded with label -1} for detection.
-        task: "classification", "segmentation" or "detection".
-        class_names: names of the classes (index = label).
-        name: dataset name, e.g. "digits".
-        meta: anything else worth keeping (box format, split seed, ...).
-    """
-
-    x: Any
-    y: Any
-    task: str
-    class_names: list
-    name: str
-    meta: dict = dataclasses.field(default_factory=dict)
-
-    def __len__(self):
-        return len(self.x)
-
-    def check_finite(self):
-        """Raises ValueError naming the first sample whose pixels hold NaN or inf; returns self.
-
-        NaN pixels do not reliably turn the loss NaN (max-pooling and ReLU kernels drop them on
-        some CPUs), so they would be trained on silently: refuse them where the data is loaded."""
-        import numpy as np
-
-        x = np.asarray(self.x)
-        if x.dtype.kind == "f":
-            bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
-            if bad.any():
-                idx = np.flatnonzero(bad)
-                split = self.meta.get("split")
-                where = f"the {split} split of " if split else ""
-                raise ValueError(
-                    f"{where}dataset {self.name!r} holds non-finite pixel values (NaN or inf) in {len(idx)} "
-                    f"sample(s), first at index {int(idx[0])}"
-                    + (f" ({self.meta['files'][int(idx[0])]})" if len(self.meta.get("files", ())) > idx[0] else "")
-                    + ": expected finite floats in [0, 1]; fix or drop those images"
-                )
-        return self
-
-    @property
-    def classes(self):
-        return len(self.class_names)
-
-
+from zoo.data.tfds import load_tfds
 
 # --------------------------------------------------------------------------- load (training workbench)
 SPLITS = ("train", "val", "test")
@@ -103,8 +56,6 @@ def _load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):
         return _load_digits_split(split, image_size=image_size, seed=seed, **kw)
     if key.lower() in SYNTHETIC:
         module_name = SYNTHETIC[key.lower()]
-        import importlib
-
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as e:
@@ -116,16 +67,10 @@ def _load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):
             ) from None
         return module.load(split, image_size=image_size, seed=seed, **kw)
     if key.lower() in DEDICATED_TFDS:  # tfds data with checks and class ids of their own
-        import importlib
-
         module = importlib.import_module(DEDICATED_TFDS[key.lower()])
         return module.load(split, image_size=image_size, seed=seed, data_dir=data_dir, **kw)
     if key.startswith("folder:"):
-        from zoo.data.imagefolder import load_folder
-
         return load_folder(key[len("folder:"):], split, image_size=image_size, seed=seed, arg="--dataset folder:", **kw)
-    from zoo.data.tfds import load_tfds
-
     return load_tfds(key, split, image_size=image_size, seed=seed, data_dir=data_dir, **kw)
 
 
@@ -134,25 +79,8 @@ def _load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):
 DEDICATED_TFDS = {"oxford_iiit_pet": "zoo.data.pets", "voc": "zoo.data.voc"}
 
 
-def _size_hw(image_size, default):
-    """(height, width) from an int, a pair of ints or None (= `default`); anything else is refused."""
-    if image_size is None:
-        return tuple(default)
-    if isinstance(image_size, int) and not isinstance(image_size, bool):
-        image_size = (image_size, image_size)
-    if (
-        not isinstance(image_size, (tuple, list))
-        or len(image_size) != 2
-        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in image_size)
-    ):
-        raise ValueError(f"`image_size` must be an int or (height, width) of ints >= 1. Received: image_size={image_size!r}")
-    return tuple(image_size)
-
-
 def _load_digits_split(split, *, image_size=None, seed=0, channels=1, val_fraction=0.1, **kw):
     """digits: the stratified 80/20 split of `load_digits`; "val" is a stratified tenth of train."""
-    import numpy as np
-
     h, w = _size_hw(image_size, (32, 32))
     if h != w:
         raise ValueError(f"digits are square: pass one size. Received: image_size={image_size!r}")
@@ -160,8 +88,6 @@ def _load_digits_split(split, *, image_size=None, seed=0, channels=1, val_fracti
     if split == "test":
         x, y = xte, yte
     else:
-        from sklearn.model_selection import train_test_split
-
         xa, xb, ya, yb = train_test_split(xtr, ytr, test_size=val_fraction, stratify=ytr, random_state=seed)
         x, y = (xa, ya) if split == "train" else (xb, yb)
     return ArrayDataset(
@@ -178,9 +104,6 @@ def as_pydataset(ds, batch_size=32, *, shuffle=True, seed=0):
     """A `keras.utils.PyDataset` over an ArrayDataset (numpy only: works on JAX without TensorFlow).
 
     Yields (x, y) batches; y is a dict of arrays for detection. Reshuffled every epoch when `shuffle`."""
-    import keras
-    import numpy as np
-
     class _Batches(keras.utils.PyDataset):
         def __init__(self):
             super().__init__()

@@ -4,14 +4,15 @@ resized for the zoo's models. No download: the data ships inside scikit-learn.""
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image
+from sklearn.datasets import load_digits as _sk_digits
+from sklearn.model_selection import train_test_split
 
 from zoo.checks import check_int
 
 
 def _resize(images, size):
     """Bilinear resize of (N, h, w) float images to (N, size, size), through Pillow."""
-    from PIL import Image
-
     out = np.empty((len(images), size, size), dtype=np.float32)
     for i, img in enumerate(images):
         out[i] = np.asarray(Image.fromarray(img.astype(np.float32), mode="F").resize((size, size), Image.BILINEAR))
@@ -44,9 +45,6 @@ def load_digits(
         ((x_train, y_train), (x_test, y_test)) with x of shape (N, size, size, channels)
         and integer labels y of shape (N,).
     """
-    from sklearn.datasets import load_digits as _sk_digits
-    from sklearn.model_selection import train_test_split
-
     check_int("size", size, 8)
     if channels not in (1, 3):
         raise ValueError(f"`channels` must be 1 or 3. Received: channels={channels!r}")

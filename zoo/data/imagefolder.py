@@ -22,8 +22,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import warnings
+from collections import Counter
 
 import numpy as np
+from PIL import Image
+
+from zoo.data.arrays import ArrayDataset, _size_hw
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 COLOR_MODES = ("rgb", "grayscale")
@@ -68,8 +72,6 @@ class FolderScan:
 
     def summary(self):
         """One line: classes, images, skipped, colour modes as stored (all are converted to one)."""
-        from collections import Counter
-
         modes = ", ".join(f"{m} {n}" for m, n in Counter(self.modes).most_common())
         return (
             f"{len(self.files)} images in {len(self.class_names)} classes under {self.root} "
@@ -79,8 +81,6 @@ class FolderScan:
 
 def _check_image(path, min_size):
     """(None, (w, h), mode) for a usable image, else (reason, None, None). Decodes the pixels."""
-    from PIL import Image
-
     try:
         with Image.open(path) as im:
             mode, size = im.mode, im.size
@@ -198,8 +198,6 @@ def read_image(path, size, color_mode="rgb"):
     Any Pillow mode is converted: RGBA/LA/transparent palettes are composited onto white, 16-bit
     and float grayscale are scaled to 8 bits. `size` is (height, width) or None (keep).
     """
-    from PIL import Image
-
     with Image.open(path) as im:
         im.load()
         if im.mode in ("I;16", "I;16B", "I;16L", "I"):
@@ -283,14 +281,10 @@ def load_folder(
         min_size: smaller images are skipped.
         scan: a `FolderScan` from an earlier scan of `path` (skips rescanning).
     """
-    from zoo.data import ArrayDataset
-
     if split not in ("train", "val", "test", "all"):
         raise ValueError(f"`split` must be one of 'train', 'val', 'test', 'all'. Received: split={split!r}")
     if channels not in (1, 3):
         raise ValueError(f"`channels` must be 1 or 3. Received: channels={channels!r}")
-    from zoo.data import _size_hw
-
     size = _size_hw(image_size, (64, 64))
     scan = scan or scan_image_folder(path, min_size=min_size, arg=arg)
     if split == "all":

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from zoo.data.arrays import ArrayDataset
+
 CLASS_NAMES = ["background", "pet", "border"]
 TFDS_NAME = "oxford_iiit_pet"
 TFDS_SPLITS = {"train": "train[:90%]", "val": "train[90%:]", "test": "test"}
@@ -33,10 +35,9 @@ def load(split="train", *, image_size=None, seed=0, data_dir=None, num_examples=
         ValueError: an unknown split, or trimap values outside 1..3.
         FileNotFoundError: the dataset is not prepared in `data_dir`.
     """
+    # a TensorFlow-only path (tfds), imported when this dataset is loaded: JAX machines have no TensorFlow
     import tensorflow as tf
     import tensorflow_datasets as tfds
-
-    from zoo.data import ArrayDataset
 
     if split not in TFDS_SPLITS:
         raise ValueError(f"`split` must be one of {tuple(TFDS_SPLITS)}. Received: split={split!r}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.checks import check_int
+from zoo.data.arrays import ArrayDataset
 
 CLASS_NAMES = ["background", "circle", "square", "triangle"]
 SPLITS = {"train": 0, "val": 1, "test": 2}
@@ -107,8 +108,6 @@ def load(split="train", *, image_size=None, seed=0, num_examples=None, max_shape
         ArrayDataset with x (N, S, S, 3) float32 in [0, 1] and y (N, S, S) int32 class ids
         (0 background, 1 circle, 2 square, 3 triangle).
     """
-    from zoo.data import ArrayDataset
-
     if isinstance(image_size, (tuple, list)):
         if len(image_size) != 2 or image_size[0] != image_size[1]:
             raise ValueError(f"`image_size` must be an int or a square (S, S). Received: image_size={image_size!r}")

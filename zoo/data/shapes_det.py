@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.checks import check_int
+from zoo.data.arrays import ArrayDataset
 
 CLASS_NAMES = ["circle", "square", "triangle"]
 SPLITS = {"train": 0, "val": 1, "test": 2}
@@ -86,8 +87,6 @@ def load(split="train", *, image_size=None, seed=0, num_examples=None, max_objec
         ArrayDataset: x (N, H, W, 3) float32 in [0, 1]; y {"boxes": (N, M, 4) float32 rel_xyxy,
         "labels": (N, M) int32, -1 = padding}; task "detection".
     """
-    from zoo.data import ArrayDataset
-
     if split not in SPLITS:
         raise ValueError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
     h, w = _image_hw(image_size)

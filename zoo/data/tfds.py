@@ -9,6 +9,9 @@ from __future__ import annotations
 import difflib
 
 import numpy as np
+from PIL import Image
+
+from zoo.data.arrays import ArrayDataset, _size_hw
 
 # name -> (default image size (H, W) or None = the dataset's own, splits held by tfds)
 KNOWN = {
@@ -48,9 +51,7 @@ def load_tfds(name, split="train", *, image_size=None, seed=0, data_dir=None, ma
         ValueError: unknown name, or a dataset without `image` and `label` features;
         FileNotFoundError: the data is not in the data folder.
     """
-    from zoo.data import ArrayDataset, _size_hw
-
-    try:
+    try:  # a TensorFlow-only path, imported when a tfds dataset is loaded: JAX machines have no TensorFlow
         import tensorflow as tf  # noqa: F401
         import tensorflow_datasets as tfds
     except ImportError:
@@ -103,8 +104,6 @@ def load_tfds(name, split="train", *, image_size=None, seed=0, data_dir=None, ma
 
 def _resize(img, size, nearest=False):
     """(H, W, C) uint8 -> (size, C) through Pillow (bilinear; nearest for masks)."""
-    from PIL import Image
-
     img = np.asarray(img)
     if img.ndim == 2:
         img = img[..., None]

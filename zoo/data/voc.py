@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from zoo.data.arrays import ArrayDataset
+from zoo.detection.boxes import validate_boxes
+
 SPLITS = {"train": "train", "val": "validation", "validation": "validation", "test": "test"}
 
 
@@ -31,11 +34,9 @@ def load(split="train", *, image_size=300, seed=0, num_examples=None, data_dir=N
     Raises:
         ValueError: unknown split/year, or a box with ymin > ymax or outside the image.
     """
+    # a TensorFlow-only path (tfds), imported when this dataset is loaded: JAX machines have no TensorFlow
     import tensorflow as tf
     import tensorflow_datasets as tfds
-
-    from zoo.data import ArrayDataset
-    from zoo.detection.boxes import validate_boxes
 
     if split not in SPLITS:
         raise ValueError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")

@@ -9,6 +9,7 @@ on them with a fixed-length `fori_loop`, classes kept apart by offsetting each c
 
 from __future__ import annotations
 
+import keras
 from keras import ops
 
 from zoo.detection import boxes as box_utils
@@ -101,8 +102,6 @@ _COMPILED = {}
 def compiled_detect(**kwargs):
     """`detect` with fixed keyword arguments, compiled for the backend (tf.function / jax.jit;
     eager elsewhere): the NMS loop is slow op by op. Cached per backend and arguments."""
-    import keras
-
     backend = keras.backend.backend()
     key = (backend, tuple(sorted((k, v if not isinstance(v, list) else tuple(v)) for k, v in kwargs.items())))
     if key not in _COMPILED:
@@ -110,11 +109,11 @@ def compiled_detect(**kwargs):
             return detect(class_logits, box_deltas, anchors, **kwargs)
 
         if backend == "tensorflow":
-            import tensorflow as tf
+            import tensorflow as tf  # the running backend's compiler, imported on that backend only
 
             fn = tf.function(fn, reduce_retracing=True)
         elif backend == "jax":
-            import jax
+            import jax  # the running backend's compiler, imported on that backend only
 
             fn = jax.jit(fn)
         _COMPILED[key] = fn

@@ -6,11 +6,15 @@ Messages follow keras.applications: name the argument, what is accepted, then
 
 from __future__ import annotations
 
+import math
 import os
 
 import keras
+import numpy as np
 from keras import layers
 
+from zoo.checkpoints import load_checkpoint
+from zoo.checkpoints.readers import FORMATS
 from zoo.checks import check_int, check_number, check_one_of, check_same_length  # noqa: F401 (builders use common.check_*)
 
 # One text for the arguments every zoo builder takes (keras.applications' spelling).
@@ -144,15 +148,7 @@ def classifier_top(x, *, include_top, pooling, classes, classifier_activation, f
 
 
 ZOO_WEIGHT_SUFFIXES = (".keras", ".weights.h5")
-# foreign checkpoints by suffix -> the format zoo.checkpoints reads them as
-CHECKPOINT_FORMATS = {
-    ".pth": "torch",
-    ".pt": "torch",
-    ".bin": "torch",
-    ".safetensors": "safetensors",
-    ".h5": "keras_h5",
-    ".hdf5": "keras_h5",
-}
+CHECKPOINT_FORMATS = FORMATS  # foreign checkpoints by suffix -> the format zoo.checkpoints reads them as
 CHECKPOINT_SUFFIXES = tuple(CHECKPOINT_FORMATS)
 
 
@@ -197,8 +193,6 @@ def load_weights(model, weights, *, checkpoint_map=None):
         return model
     if is_checkpoint(path):
         # imported here: zoo.checkpoints imports the families, which import this module
-        from zoo.checkpoints import load_checkpoint
-
         info = load_checkpoint(model, path, checkpoint_map=checkpoint_map)
         object.__setattr__(model, "checkpoint_info", info)  # plain metadata, not a tracked state
         return model
@@ -264,8 +258,6 @@ def norm_layer(norm, channels, *, name, groups=32, epsilon=1e-5, momentum=0.9):
     if norm == "batch":
         return layers.BatchNormalization(epsilon=epsilon, momentum=momentum, name=lname)
     if norm == "group":
-        import math
-
         return layers.GroupNormalization(groups=math.gcd(groups, channels), epsilon=epsilon, name=lname)
     return layers.LayerNormalization(epsilon=epsilon, name=lname)
 
@@ -324,8 +316,6 @@ def conv_bn_act(
 def trainable_count(model):
     """Number of trainable parameters (BatchNorm's gamma/beta count, its moving statistics not),
     the number torchvision's `sum(p.numel() for p in model.parameters())` gives."""
-    import numpy as np
-
     return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
 
 
@@ -333,8 +323,6 @@ def trainable_count(model):
 def adaptive_bins(size, out):
     """torch's adaptive-pooling bins as an (out, size) averaging matrix: bin j covers
     [floor(j * size / out), ceil((j + 1) * size / out)), so it also upsamples (size < out)."""
-    import numpy as np
-
     m = np.zeros((out, size), dtype="float32")
     for j in range(out):
         lo, hi = (j * size) // out, -((-(j + 1) * size) // out)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from zoo.models.preprocessing import ImagePreprocessing
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class ClassNames(layers.Layer):
@@ -40,3 +42,22 @@ def model_class_names(model):
         if isinstance(layer, ClassNames):
             return list(layer.names)
     return None
+
+
+def weights_metadata(model):
+    """What a model's weights carry, for transfer: {"preprocessing", "class_names", "pretrained"}.
+
+    A model built with a checkpoint (`weights=`) gives its `checkpoint_info`; a model loaded from
+    a `zoo convert` file gives the mode of its "preprocessing" layer and its ClassNames; any other
+    model {"preprocessing": None, "class_names": None, "pretrained": False}.
+    """
+    info = getattr(model, "checkpoint_info", None)
+    if info:
+        return {k: info[k] for k in ("preprocessing", "class_names", "pretrained")}
+    pre = next((l for l in model.layers if isinstance(l, ImagePreprocessing) and l.name == "preprocessing"), None)
+    converted = pre is not None and any(hasattr(l, "layers") for l in model.layers)
+    return {
+        "preprocessing": pre.mode if converted else None,
+        "class_names": model_class_names(model),
+        "pretrained": converted,
+    }

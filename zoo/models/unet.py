@@ -25,7 +25,7 @@ from keras import layers
 
 from zoo.checks import check_int
 from zoo.models import common
-from zoo.registry import register_model
+from zoo.registry import get_model, get_spec, register_model
 from zoo.segmentation import losses as _losses  # noqa: F401  (registered for load_model)
 
 PAPER = "Ronneberger, Fischer, Brox 2015, U-Net: Convolutional networks for biomedical image segmentation, Fig. 1"
@@ -117,8 +117,6 @@ def _crop_to(skip, target, name):
 def _backbone_features(encoder, *, shape, input_tensor, encoder_weights):
     """(feature model named 'encoder', [stage names shallow -> deep]) from a zoo backbone."""
     if isinstance(encoder, str):
-        from zoo.registry import get_model, get_spec
-
         spec = get_spec(encoder)
         if spec.task != "classification":
             raise ValueError(

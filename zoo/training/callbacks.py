@@ -12,6 +12,8 @@ import keras
 import numpy as np
 
 from zoo.distribute import outside
+from zoo.io import save_model, write_json
+from zoo.training.runs import backup_epoch, read_json_or_none
 
 NAN_CAUSES = (
     "the learning rate is too high (try --lr 10x smaller, or a warm-up schedule); "
@@ -48,13 +50,53 @@ class RestoreOnly(AtomicBackupAndRestore):
         pass
 
 
-def backup_epoch(backup_dir):
-    """The number of finished epochs recorded in a BackupAndRestore folder (0 if none)."""
-    path = os.path.join(backup_dir, "training_metadata.json")
-    if not os.path.isfile(path):
-        return 0
-    with open(path) as f:
-        return int(json.load(f).get("epoch", 0))
+class PhaseBackup(AtomicBackupAndRestore):
+    """The backup of one phase of a fit in several phases (transfer: head, then fine-tune), each
+    phase in its own folder since each has its own optimizer.
+
+    Besides the weights, optimizer state and epoch counter it keeps the logs of the phase's
+    finished epochs (logs.json, written before the counter), so a resumed phase reports every
+    epoch; `restore()` loads a phase that finished before a kill without fitting it again. The
+    folder is kept at the end of the phase (the run removes it once finished).
+
+    Args:
+        backup_dir: the phase's folder.
+        first_epoch: the epoch the phase starts at (epochs count from the start of the run).
+    """
+
+    def __init__(self, backup_dir, *, first_epoch=0):
+        super().__init__(backup_dir, delete_checkpoint=False, double_checkpoint=False)
+        self.first_epoch = first_epoch
+        self.logs = []
+        self._logs_path = os.path.join(backup_dir, "logs.json")
+
+    def finished_epochs(self):
+        """Epochs of the run (not of the phase) this backup holds."""
+        return backup_epoch(self.backup_dir)
+
+    def restore(self, model):
+        """Loads the backed-up weights and optimizer state into `model` (compiled as for the phase)."""
+        self.set_model(model)
+        self.on_train_begin()
+        self.on_train_end()
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        kept = self.finished_epochs() - self.first_epoch
+        self.logs = (read_json_or_none(self._logs_path) or [])[: max(kept, 0)]  # a kill may leave one too many
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.logs.append({k: float(v) for k, v in (logs or {}).items()})
+        super().on_epoch_end(epoch, logs)
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        write_json(self._logs_path, self.logs)
+        super()._save_model()
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        self.model._initial_epoch = None  # BackupAndRestore's restored epoch would override the next fit's
 
 
 class BestModel(keras.callbacks.Callback):
@@ -74,8 +116,6 @@ class BestModel(keras.callbacks.Callback):
             return
         better = value < self.best if self.mode == "min" else value > self.best
         if better:
-            from zoo.io import save_model
-
             self.best, self.best_epoch = float(value), epoch
             with outside():  # process 0 alone saves a distributed run
                 save_model(self.net, self.path)

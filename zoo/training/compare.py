@@ -8,7 +8,14 @@ import math
 import os
 import time
 
+import keras
 import numpy as np
+
+from zoo import get_model, plots, registry
+from zoo.io import ensure_out_dir, write_json
+from zoo.tasks import check_dataset, get_task
+from zoo.training.optimizers import DEFAULT_LR, OPTIMIZERS, make_optimizer
+from zoo.training.train import load_splits
 
 
 def compare_optimizers(model, dataset, *, out="runs/compare-optimizers", optimizers=None, epochs=3, batch_size=32,
@@ -18,15 +25,6 @@ def compare_optimizers(model, dataset, *, out="runs/compare-optimizers", optimiz
     Writes optimizers.png and optimizers.json (losses per iteration, final val accuracy, seconds)
     into `out`; returns {optimizer: {"losses": [...], "val_accuracy": float, "lr": float, "seconds": float}}.
     """
-    import keras
-
-    from zoo import registry
-    from zoo import get_model, plots
-    from zoo.io import ensure_out_dir, write_json
-    from zoo.training.optimizers import DEFAULT_LR, OPTIMIZERS, make_optimizer
-    from zoo.tasks import check_dataset, get_task
-    from zoo.training.train import load_splits
-
     optimizers = list(optimizers or OPTIMIZERS)
     bad = [o for o in optimizers if o not in OPTIMIZERS]
     if bad or not optimizers:

@@ -12,6 +12,7 @@ from zoo import registry
 from zoo.data import load
 from zoo.io import ensure_out_dir, write_json
 from zoo.models import load_model
+from zoo.models.labels import model_class_names
 from zoo.tasks import check_dataset, get_task
 
 
@@ -61,8 +62,6 @@ def class_names_for(run_dir, n, model=None):
         with open(os.path.join(run_dir, "labels.json"), encoding="utf-8") as f:
             return [str(c) for c in json.load(f)]
     if model is not None:
-        from zoo.models.labels import model_class_names
-
         names = model_class_names(model)
         if names and len(names) == n:
             return names

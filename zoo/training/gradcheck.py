@@ -8,7 +8,10 @@ import json
 import os
 import sys
 
+import keras
 import numpy as np
+
+from zoo.gradients import forward_value, input_gradient, loss_and_weight_gradients
 
 
 def _to_float64(obj):
@@ -30,11 +33,6 @@ def _to_float64(obj):
 
 def main(folder, seed=0, eps=1e-6, per_variable=3, n_input=8):
     os.environ.setdefault("JAX_ENABLE_X64", "1")
-    import keras
-
-    import zoo.models  # noqa: F401  (the zoo's registered layers)
-    from zoo.gradients import forward_value, input_gradient, loss_and_weight_gradients
-
     keras.config.set_floatx("float64")
     with open(os.path.join(folder, "model.json")) as f:
         config = _to_float64(json.load(f))

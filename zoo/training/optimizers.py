@@ -7,7 +7,14 @@ combined with a schedule object (Keras raises "not settable"): that pair is refu
 
 from __future__ import annotations
 
+import os
+
+import keras
+import numpy as np
+
+from zoo.io import atomic_path
 from zoo.training.names import OPTIMIZERS, SCHEDULES
+
 # A learning rate that works for small CNNs with each optimizer (adadelta's 1.0 is the paper's).
 DEFAULT_LR = {
     "sgd": 0.05,
@@ -33,8 +40,6 @@ def make_schedule(name, lr, *, total_steps, steps_per_epoch=None, warmup_steps=N
     warmup_cosine: linear warm-up over 5 % of the steps (at least one epoch), then cosine;
     constant / plateau: the float `lr` (plateau's callback comes from `plateau_callback`).
     """
-    import keras
-
     _check("schedule", name, SCHEDULES)
     if not (isinstance(lr, (int, float)) and lr > 0):
         raise ValueError(f"`lr` must be a number > 0. Received: lr={lr!r}")
@@ -67,8 +72,6 @@ def make_optimizer(name="adam", lr=None, *, schedule="constant", total_steps=1, 
         total_steps / steps_per_epoch: length of training in optimizer steps.
         weight_decay: decoupled weight decay (adamw default 1e-4; others None).
     """
-    import keras
-
     _check("optimizer", name, OPTIMIZERS)
     _check("schedule", schedule, SCHEDULES)
     if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule):
@@ -102,8 +105,6 @@ def make_optimizer(name="adam", lr=None, *, schedule="constant", total_steps=1, 
 
 def plateau_callback(optimizer, *, monitor="val_loss", factor=0.5, patience=3, min_lr=1e-6):
     """ReduceLROnPlateau for `optimizer`; refuses an optimizer driven by a schedule object."""
-    import keras
-
     if isinstance(getattr(optimizer, "_learning_rate", None), keras.optimizers.schedules.LearningRateSchedule):
         raise ValueError(
             "ReduceLROnPlateau cannot change a learning rate driven by a LearningRateSchedule "
@@ -114,20 +115,44 @@ def plateau_callback(optimizer, *, monitor="val_loss", factor=0.5, patience=3, m
 
 def learning_rate_at(optimizer, step):
     """The learning rate the optimizer uses at `step` (float), schedule or not."""
-    import keras
-
     lr = getattr(optimizer, "_learning_rate", optimizer.learning_rate)
     if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule):
         return float(keras.ops.convert_to_numpy(lr(step)))
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
+def save_optimizer_state(optimizer, path):
+    """The optimizer's variables (step count, learning rate, moments) as an .npz file, atomically,
+    so a finished run can be extended with them (`continue_optimizer`)."""
+    store = {}
+    optimizer.save_own_variables(store)
+    with atomic_path(path) as tmp:
+        np.savez(tmp, **store)
+    return os.fspath(path)
+
+
+def continue_optimizer(optimizer, variables, path, steps):
+    """Gives `optimizer` (compiled, not yet stepped) the state `save_optimizer_state` wrote to
+    `path` after `steps` steps on `variables` (the trainable variables it will update): the
+    moments go on and a schedule continues where it stopped, so 4 epochs extended by 2 train as
+    6 epochs would. Without a matching file (a run saved before the state was kept) only the
+    step count is set. Returns whether the whole state was restored."""
+    if os.path.isfile(path):
+        optimizer.build(variables)
+        with np.load(path) as f:
+            store = {k: f[k] for k in f.files}
+        ours = optimizer.variables
+        if len(store) == len(ours) and all(store[str(i)].shape == tuple(v.shape) for i, v in enumerate(ours)):
+            optimizer.load_own_variables(store)
+            return True
+    optimizer.iterations.assign(steps)
+    return False
+
+
 def add_l2(model, factor):
     """L2 penalty `factor * sum(w**2)` on every kernel of `model` (weight decay in the loss).
 
     Returns the model (changed in place: kernel_regularizer set, losses re-tracked)."""
-    import keras
-
     if not factor:
         return model
     if factor < 0:

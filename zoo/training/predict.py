@@ -4,12 +4,16 @@ task module of the model (classifiers here; segmenters / detectors write PNGs in
 from __future__ import annotations
 
 import os
+import sys
+
+from zoo.data.imagefolder import IMAGE_EXTENSIONS, _check_image, list_images
+from zoo.io import ensure_out_dir
+from zoo.tasks import get_task
+from zoo.training.evaluate import class_names_for, load_run_model, model_task
 
 
 def expand_inputs(inputs):
     """Image files named or found (recursively) in the folders named; a bad path raises."""
-    from zoo.data.imagefolder import IMAGE_EXTENSIONS, list_images
-
     files = []
     for p in inputs:
         if os.path.isdir(p):
@@ -27,10 +31,6 @@ def expand_inputs(inputs):
 def _readable(files):
     """`files` without the ones Pillow cannot decode; those are named in one warning line on stderr
     (all unreadable: a ValueError naming them)."""
-    import sys
-
-    from zoo.data.imagefolder import _check_image
-
     bad = [(f, reason) for f, reason in ((f, _check_image(f, 1)[0]) for f in files) if reason]
     if bad:
         listed = "; ".join(f"{f} ({reason})" for f, reason in bad)
@@ -43,16 +43,11 @@ def _readable(files):
 
 def predict_paths(path, inputs, *, out=None):
     """Records {"path", "label", "probability", ...} for every input image."""
-    from zoo.tasks import get_task
-    from zoo.training.evaluate import class_names_for, load_run_model, model_task
-
     files = _readable(expand_inputs(inputs))
     model, run_dir, config = load_run_model(path)
     task = get_task(model_task(model, config, run_dir))
     names = class_names_for(run_dir, model.output_shape[-1] if task.name == "classification" else 0, model)
     if out:
-        from zoo.io import ensure_out_dir
-
         out = ensure_out_dir(out)
     try:
         return task.predict_files(model, files, out, names)

@@ -18,9 +18,16 @@ import subprocess
 import sys
 import tempfile
 
+import keras
 import numpy as np
 
+from zoo import get_model, plots, registry
+from zoo.data import load
+from zoo.io import ensure_out_dir
+from zoo.plots import _smooth
 from zoo.tasks import check_dataset
+from zoo.tasks.classification import compile_args, output_is_probability
+from zoo.training.train import load_splits
 
 STATUSES = ("pass", "warn", "fail")
 
@@ -46,8 +53,6 @@ def format_table(results):
 
 
 def _loss_fn(loss):
-    import keras
-
     return keras.losses.get(loss) if isinstance(loss, str) else loss
 
 
@@ -63,16 +68,12 @@ class _Setup:
         self.classes = ds.classes
         probe = self.fresh()
         if loss is None:
-            from zoo.tasks.classification import compile_args
-
             loss = compile_args(probe, ds)["loss"]
         self.loss = _loss_fn(loss)
         rng = np.random.default_rng(seed)
         self.order = rng.permutation(len(ds))
 
     def fresh(self, seed=None):
-        import keras
-
         keras.utils.set_random_seed(self.seed if seed is None else seed)
         return self.build()
 
@@ -82,15 +83,11 @@ class _Setup:
         return self.ds.x[idx], np.asarray(self.ds.y)[idx]
 
     def compiled(self, optimizer=None, lr=1e-3, seed=None):
-        import keras
-
         m = self.fresh(seed)
         m.compile(optimizer=optimizer or keras.optimizers.Adam(lr), loss=self.loss, metrics=["accuracy"])
         return m
 
     def loss_on(self, model, x, y):
-        import keras
-
         return float(keras.ops.convert_to_numpy(self.loss(y, model(x, training=False))))
 
 
@@ -116,8 +113,6 @@ def check_initial_loss(s):
     loss = s.loss_on(m, x, y)
     expected = -math.log(1.0 / s.classes)
     data = {"initial_loss": loss, "expected": expected}
-    from zoo.tasks.classification import output_is_probability
-
     probs = output_is_probability(m)
     if probs and _from_logits(s.loss):
         return CheckResult("b", "loss at init ~ ln C", "warn",
@@ -181,15 +176,11 @@ def check_overfit_batch(s, steps=200, size=16, lr=3e-3):
 
 
 def keras_numpy(t):
-    import keras
-
     return keras.ops.convert_to_numpy(t)
 
 
 def lr_range_test(s, *, start=1e-6, stop=1.0, steps=80):
     """Leslie Smith's LR range test: the LR grows exponentially per step; returns (lrs, losses)."""
-    import keras
-
     m = s.compiled(optimizer=keras.optimizers.Adam(start))
     lrs, losses = [], []
     factor = (stop / start) ** (1.0 / max(steps - 1, 1))
@@ -209,8 +200,6 @@ def lr_range_test(s, *, start=1e-6, stop=1.0, steps=80):
 
 def suggest_lr(lrs, losses):
     """A tenth of the learning rate at the smoothed loss minimum (None if the loss never fell)."""
-    from zoo.plots import _smooth
-
     finite = np.isfinite(losses)
     lrs, losses = lrs[finite], losses[finite]
     if len(losses) < 5:
@@ -223,8 +212,6 @@ def suggest_lr(lrs, losses):
 
 
 def check_lr_range(s, out):
-    from zoo import plots
-
     lrs, losses = lr_range_test(s)
     lr = suggest_lr(lrs, losses)
     path = os.path.join(out, "lr_range_test.png") if out else None
@@ -242,8 +229,6 @@ GRADCHECK_SCRIPT = "zoo.training.gradcheck"
 
 def check_gradients(model, x, seed=0, timeout=300):
     """Runs the float64 finite-difference check in a subprocess (JAX_ENABLE_X64 set before JAX starts)."""
-    import keras
-
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "model.json"), "w") as f:
             f.write(model.to_json())
@@ -282,28 +267,20 @@ def run_checks(model, dataset, *, out=None, batch_size=32, seed=0, data_dir=None
             model outputs logits).
         checks: which of "abcdef" to run.
     """
-    from zoo import registry
-
     if isinstance(model, str):
         spec = registry.get_spec(model)
         if spec.task != "classification":
             raise ValueError(f"zoo check covers classifiers; {spec.name} is a {spec.task} model")
         check_dataset(spec.task, dataset, model=spec.name)
         if isinstance(dataset, str):
-            from zoo.training.train import load_splits
-
             (ds,) = load_splits(dataset, spec, seed=seed, data_dir=data_dir, splits=("train",))
         else:
             ds = dataset
 
         def build():
-            from zoo import get_model
-
             return get_model(spec.name, input_shape=tuple(ds.x.shape[1:]), classes=ds.classes)
     else:
         if isinstance(dataset, str):
-            from zoo.data import load
-
             ds = load(dataset, "train", seed=seed, data_dir=data_dir)
         else:
             ds = dataset
@@ -311,8 +288,6 @@ def run_checks(model, dataset, *, out=None, batch_size=32, seed=0, data_dir=None
     if ds.task != "classification":
         raise ValueError(f"zoo check covers classification data; dataset {ds.name!r} is {ds.task}")
     if out:
-        from zoo.io import ensure_out_dir
-
         out = ensure_out_dir(out)
     s = _Setup(build, ds, loss, batch_size, seed)
     runners = {

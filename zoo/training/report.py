@@ -14,7 +14,8 @@ import glob
 import html
 import os
 
-from zoo.training.runs import read_csv_rows, read_json_or_none
+from zoo.io import write_text
+from zoo.training.runs import command_line, read_csv_rows, read_json_or_none
 
 CAPTIONS = {
     "learning_curves.png": "Learning curves (from history.csv): loss and metrics per epoch, train and validation.",
@@ -181,8 +182,6 @@ def _search(results, config):
 
 def train_command(hyperparameters, config):
     """(`zoo train ...` with the search's best training settings, {architecture hyperparameters left})."""
-    from zoo.training.runs import command_line
-
     flags, left = {}, {}
     for k, v in hyperparameters.items():
         if k in TRAIN_FLAGS:
@@ -230,8 +229,6 @@ def _figures(run_dir, metrics, results):
 
 def write_report(run_dir, out=None):
     """Writes the report (default RUN_DIR/report.html) atomically; returns its path."""
-    from zoo.io import write_text
-
     page = build_html(run_dir)
     out = out or os.path.join(run_dir, "report.html")
     write_text(out, page)

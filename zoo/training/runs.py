@@ -4,9 +4,12 @@
                    kind's own; a rerun with the same settings resumes, other settings are refused
     labels.json    class names (index = label)
     history.csv    one row per finished epoch, the source of every curve
-    backup/        BackupAndRestore state while training (train, demo); kept by Ctrl-C and kill -9
+    backup/        BackupAndRestore state while training (train, demo; transfer: one folder per phase);
+                   kept by Ctrl-C and kill -9, so the same command resumes after the last finished epoch
     best.keras     the network at its best val_loss (train, demo)
     model.keras    the network after the last epoch (tune: best_model.keras)
+    optimizer.npz  the optimizer's state after the last epoch (train, demo): `--epochs 6` on a finished
+                   4-epoch run goes on with its moments and learning-rate schedule
     metrics.json   METRIC_KEYS first, the same for every kind, then the kind's own keys
 
 The folder is created only once every check passed and the data loaded (`RunFolder.writing`); a
@@ -17,6 +20,7 @@ nothing behind.
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 import os
@@ -32,7 +36,7 @@ KINDS = ("train", "demo", "transfer", "tune")
 METRIC_KEYS = ("status", "kind", "model", "dataset", "task", "headline", "test", "epochs", "epochs_run",
                "parameters", "images", "timings", "figures")
 FILES = {"config": "config.json", "labels": "labels.json", "history": "history.csv", "backup": "backup",
-         "best": "best.keras", "model": "model.keras", "metrics": "metrics.json"}
+         "best": "best.keras", "model": "model.keras", "optimizer": "optimizer.npz", "metrics": "metrics.json"}
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -85,9 +89,14 @@ def trim_history(path, finished_epochs):
 
 
 def backup_epoch(backup_dir):
-    """The number of finished epochs recorded in a BackupAndRestore folder (0 if none)."""
+    """The number of finished epochs recorded in a BackupAndRestore folder, or in the per-phase
+    folders inside it (transfer: backup/phase1, backup/phase2, epochs counted from the run's
+    start); 0 if none."""
     meta = read_json_or_none(os.path.join(backup_dir, "training_metadata.json"))
-    return int(meta.get("epoch", 0)) if meta else 0
+    if meta:
+        return int(meta.get("epoch", 0))
+    phases = sorted(glob.glob(os.path.join(glob.escape(os.fspath(backup_dir)), "phase*")))
+    return max((backup_epoch(p) for p in phases if os.path.isdir(p)), default=0)
 
 
 def check_out(out, *, arg="out"):

@@ -5,6 +5,7 @@ model.keras, metrics.json); `zoo train` adds:
     history.csv      CSVLogger, append=True; rows of an unfinished epoch are trimmed on resume
     best.keras       the best val_loss so far is read back from history.csv on resume, so a restart
                      never overwrites a better checkpoint
+    optimizer.npz    the optimizer's state after the last epoch: an extension goes on with it
     tensorboard/     TensorBoard logs, where tensorboard and TensorFlow are importable
     *.png            learning curves and the task's figures
 """
@@ -21,6 +22,7 @@ import numpy as np
 from zoo import distribute as dist
 from zoo.checks import check_int, check_one_of
 from zoo.tasks import check_dataset, get_task
+from zoo.training.optimizers import continue_optimizer, save_optimizer_state
 from zoo.training.runs import (  # noqa: F401
     RunFolder,
     command_line,
@@ -197,7 +199,8 @@ def train(
 
         net.set_weights(load_model(run.path("model")).get_weights())
         initial_epoch = len(read_csv_rows(run.path("history"))[1])
-        opt.iterations.assign(initial_epoch * steps_per_epoch)  # the schedule goes on where it stopped
+        with topo.scope():  # the optimizer's variables are placed as the model's
+            continue_optimizer(opt, trainer.trainable_variables, run.path("optimizer"), initial_epoch * steps_per_epoch)
     if not topo.writer:
         return _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, 0, topo)
     with run.writing():
@@ -311,6 +314,7 @@ def _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch
         return None
     train_seconds = time.time() - t0
     save_model(net, run.path("model"))
+    save_optimizer_state(opt, run.path("optimizer"))  # an extension goes on with its moments and schedule
     if topo.distribution is not None:  # evaluate and draw here alone: the other processes are done
         net = load_model(run.path("model"))
     test = tasks.evaluate(net, ds_test)

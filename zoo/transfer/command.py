@@ -4,11 +4,13 @@ of image files with the result."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import warnings
 
 import keras
 import numpy as np
+from PIL import Image
 
 from zoo import plots
 from zoo.checks import check_int
@@ -64,8 +66,9 @@ def run_transfer(
     kind "transfer" (`zoo.training.runs`): model.keras (takes raw [0, 1] images), labels.json,
     config.json, metrics.json, history.csv, learning_curves.png, confusion_matrix.png.
 
-    A rerun with the same settings returns the finished run's metrics; other settings are refused.
-    Returns the metrics dict.
+    A rerun with the same settings resumes a run cut by a kill or Ctrl-C (a finished phase is not
+    trained again; the cut one goes on after its last finished epoch) and returns a finished run's
+    metrics; other settings are refused. Returns the metrics dict.
     """
     check_int("epochs", epochs, 0)
     fine_tune_epochs = epochs if fine_tune_epochs is None else check_int("fine_tune_epochs", fine_tune_epochs, 0)
@@ -112,19 +115,22 @@ def run_transfer(
               f"for {epochs + fine_tune_epochs} epochs at lr {learning_rates[0]:g} (pass a pretrained --weights "
               "file for the two-phase recipe: head first, then the top blocks)", flush=True)
     model = new_head(net, len(scan.class_names), dropout, preprocessing=mode, backbone_training=scratch)
+    if run.mode == "resume":
+        print(f"zoo transfer: resuming {run.out} after epoch {run.finished} (from {run.path('backup')}/)", flush=True)
     with run.writing():
         run.write_labels(scan.class_names)
         result = fine_tune(model, *arrays["train"], validation_data=arrays["val"] if len(arrays["val"][1]) else None,
                            epochs=(epochs, fine_tune_epochs), learning_rates=learning_rates, unfreeze=unfreeze,
-                           batch_size=batch_size, verbose=verbose, callbacks=[_EpochLine()], from_scratch=scratch)
-        return _finish(run, model, scan, arrays, result, mode=mode, shape=shape)
+                           batch_size=batch_size, verbose=verbose, callbacks=[_EpochLine()], from_scratch=scratch,
+                           backup_dir=run.path("backup"))
+        metrics = _finish(run, model, scan, arrays, result, mode=mode, shape=shape)
+    shutil.rmtree(run.path("backup"), ignore_errors=True)  # finished: a rerun returns metrics.json
+    return metrics
 
 
 def _announce_channels(files, channels, backbone, sample=32):
     """One line when the folder's images are converted to the backbone's channels (colour photos to
     grey for a 1-channel LeNet-5, grey scans to RGB for a 3-channel ResNet); judged on a sample."""
-    from PIL import Image
-
     grey = 0
     seen = files[:: max(1, len(files) // sample)][:sample]
     for f in seen:

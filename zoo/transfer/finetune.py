@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import keras
 import numpy as np
 
+from zoo.training.callbacks import PhaseBackup
 from zoo.transfer.freezing import freeze, trainable_count, unfreeze_top
 from zoo.transfer.heads import backbone_of
 
@@ -51,6 +53,7 @@ def fine_tune(
     verbose=0,
     log=None,
     from_scratch=False,
+    backup_dir=None,
 ):
     """Two-phase fine-tuning of a `new_head` model.
 
@@ -71,6 +74,10 @@ def fine_tune(
             at `learning_rates[0]` with every layer trainable (BatchNormalization included; build
             the model with `new_head(..., backbone_training=True)`). Freezing random features
             first would train a head on noise.
+        backup_dir: a folder that backs each phase up after every epoch (`backup_dir/phase1`,
+            `phase2`: weights, optimizer state, logs). Called again with the same folder after a
+            kill or Ctrl-C, a finished phase is restored, not trained again, and the phase that was
+            cut resumes after its last finished epoch. The caller removes the folder when done.
 
     Returns:
         {"history": {metric: [per epoch over both phases]}, "phase": [1, 1, ..., 2, 2],
@@ -116,22 +123,31 @@ def fine_tune(
             f"{n_epochs} epoch(s) at learning rate {lr:g}"
         )
         t0 = time.time()
-        h = model.fit(
-            x,
-            y,
-            validation_data=validation_data,
-            epochs=done + n_epochs,
-            initial_epoch=done,
-            batch_size=batch_size,
-            callbacks=list(callbacks or []),
-            verbose=verbose,
-        )
+        backup = None if backup_dir is None else PhaseBackup(os.path.join(backup_dir, f"phase{phase}"), first_epoch=done)
+        if backup is not None and backup.finished_epochs() >= done + n_epochs:
+            backup.restore(model)
+            log(f"{'from scratch' if from_scratch else f'phase {phase}/2'}: finished before the interruption; "
+                f"restored from {backup.backup_dir}")
+            logs = backup.logs
+        else:
+            h = model.fit(
+                x,
+                y,
+                validation_data=validation_data,
+                epochs=done + n_epochs,
+                initial_epoch=done,
+                batch_size=batch_size,
+                callbacks=[*(callbacks or []), *([backup] if backup else [])],
+                verbose=verbose,
+            )
+            logs = backup.logs if backup else [dict(zip(h.history, v)) for v in zip(*h.history.values())]
         seconds = time.time() - t0
         done += n_epochs
-        for k, v in h.history.items():
-            history.setdefault(k, []).extend(float(a) for a in v)
+        for epoch_logs in logs:
+            for k, v in epoch_logs.items():
+                history.setdefault(k, []).append(float(v))
         phase_of += [phase] * n_epochs
-        last = {k: float(v[-1]) for k, v in h.history.items() if k != "learning_rate"}
+        last = {k: float(v) for k, v in logs[-1].items() if k != "learning_rate"}
         phases.append(
             {
                 "phase": phase,

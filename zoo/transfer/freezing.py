@@ -3,6 +3,7 @@ BatchNormalization kept in inference mode."""
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 
@@ -87,8 +88,6 @@ def freeze(model, until=None, *, freeze_batchnorm=True):
     elif isinstance(until, str):
         names = [l.name for l in order]
         if until not in names:
-            import difflib
-
             close = difflib.get_close_matches(until, names, n=3, cutoff=0.4)
             hint = f" Close names: {', '.join(close)}." if close else ""
             raise ValueError(f"`until`={until!r} is not a layer of {model.name!r}.{hint} Blocks: {', '.join(b for b, _ in blocks(model))}")

@@ -6,9 +6,12 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import keras
 import keras_tuner as kt
 
+from zoo import registry
 from zoo.training.augment import augmentation
+from zoo.training.optimizers import make_optimizer as by_name
 from zoo.tuning.spaces import TRAINING_SPACE, _override
 
 
@@ -35,8 +38,6 @@ class ZooHyperModel(kt.HyperModel):
 
     def __init__(self, model, *, input_shape, classes, epochs=2, train_size=1000, space=None, seed=0, tune_training=True,
                  dataset=None):
-        from zoo import registry
-
         self.dataset = dataset  # a zoo.data.ArrayDataset (template for the task modules), or None
 
         super().__init__(name=f"{model}_hypermodel", tunable=True)
@@ -108,8 +109,6 @@ class ZooHyperModel(kt.HyperModel):
         return self.values_of(kt.HyperParameters())
 
     def build(self, hp):
-        import keras
-
         values = self.values_of(hp)
         keras.utils.set_random_seed(self.seed)
         network = self.build_network(values)
@@ -134,8 +133,6 @@ def _with_augmentation(network, strength, task):
     """`network` behind train-time augmentation layers (a no-op at inference), when strength > 0."""
     if not strength:
         return network
-    import keras
-
     # masks and reconstruction targets stay aligned with the image under pixel noise only
     preset = "geometric" if task == "classification" else "noise"
     inputs = keras.Input(shape=network.input_shape[1:], name="input")
@@ -147,8 +144,6 @@ def make_optimizer(values, *, epochs, train_size):
     """The optimizer of `values` (optimizer, learning_rate, schedule, weight_decay, batch_size),
     built by the training workbench's factory (zoo.training.optimizers) so a tuned trial and
     `zoo train --optimizer ... --lr ... --schedule ...` train alike."""
-    from zoo.training.optimizers import make_optimizer as by_name
-
     steps = max(1, epochs * math.ceil(train_size / int(values["batch_size"])))
     return by_name(values["optimizer"], float(values["learning_rate"]), schedule=values["schedule"],
                    total_steps=steps, weight_decay=float(values["weight_decay"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zoo import registry
 from zoo.tuning.base import ZooHyperModel
 from zoo.tuning.spaces import HP
 
@@ -31,8 +32,6 @@ class LeNetHyperModel(ZooHyperModel):
             )
 
     def build_network(self, v):
-        from zoo import registry
-
         return registry.get_model(
             self.model_name,
             input_shape=self.input_shape,
@@ -78,8 +77,6 @@ class VGGHyperModel(ZooHyperModel):
             )
 
     def build_network(self, v):
-        from zoo import registry
-
         # the configuration is a registered model (vgg11..vgg19); norm, width, top are its arguments
         return registry.get_model(
             v["config"], norm=_norm(v["norm"]), width_multiplier=v["width"], top_units=v["top_units"],
@@ -90,8 +87,6 @@ class VGGHyperModel(ZooHyperModel):
 # ----------------------------------------------------------------------------- ResNet
 def _registered_depths(family):
     """{depth: model name} of the registered models of `family` (resnet18 -> 18, resnet20 -> 20)."""
-    from zoo import registry
-
     return {int("".join(c for c in n if c.isdigit())): n for n in registry.list_models(family=family)}
 
 
@@ -122,8 +117,6 @@ class ResNetHyperModel(ZooHyperModel):
         )
 
     def __init__(self, model, **kwargs):
-        from zoo import registry
-
         spec = registry.get_spec(model)
         if spec.family not in ("resnet", "resnet_cifar"):
             raise ValueError(f"ResNetHyperModel tunes resnet18..152 and resnet20..110. Received: model={model!r}")
@@ -141,8 +134,6 @@ class ResNetHyperModel(ZooHyperModel):
             )
 
     def build_network(self, v):
-        from zoo import registry
-
         # each depth is a registered model of this family (resnet18/34/50, resnet20/32/56)
         depth_model = _registered_depths(self.spec.family)[v["depth"]]
         return registry.get_model(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
+
+from zoo import registry
+from zoo.data import ArrayDataset
 from zoo.detection import anchors
+from zoo.tasks import get_task
 from zoo.tuning.base import ZooHyperModel
 from zoo.tuning.spaces import HP
 
 
 def _builder_default(spec, arg, fallback):
     """The registered builder's own default of keyword `arg` (the untuned value)."""
-    import inspect
-
     p = inspect.signature(spec.builder).parameters.get(arg)
     return fallback if p is None or p.default is inspect.Parameter.empty else p.default
 
@@ -20,14 +23,9 @@ class _TaskHyperModel(ZooHyperModel):
     (`zoo.tasks`; the VAE's is generation)."""
 
     def _task(self):
-        from zoo import registry
-        from zoo.tasks import get_task
-
         return get_task(registry.get_spec(self.model_name).task)
 
     def _as_dataset(self, x, y):
-        from zoo.data import ArrayDataset
-
         t = self.dataset
         if t is None:
             raise ValueError(f"{type(self).__name__} needs `dataset=` (a zoo.data.ArrayDataset) for its task module")
@@ -72,8 +70,6 @@ class AutoencoderHyperModel(_TaskHyperModel):
             )
 
     def build_network(self, v):
-        from zoo import registry
-
         return registry.get_model(self.model_name, input_shape=self.input_shape, latent_dim=v["latent_dim"],
                                   depth=v["depth"], width=v["width"])
 
@@ -100,8 +96,6 @@ class UNetHyperModel(_TaskHyperModel):
             )
 
     def build_network(self, v):
-        from zoo import registry
-
         return registry.get_model(self.model_name, input_shape=self.input_shape, classes=self.classes,
                                   depth=int(v["depth"]), filters=int(v["filters"]), batch_norm=bool(v["batch_norm"]))
 
@@ -132,7 +126,5 @@ class SSDHyperModel(_TaskHyperModel):
         )
 
     def build_network(self, v):
-        from zoo import registry
-
         return registry.get_model(self.model_name, input_shape=self.input_shape, classes=self.classes,
                                   s_min=v["s_min"], s_max=v["s_max"], aspect_ratios=ANCHOR_RATIOS[v["aspect_ratios"]])

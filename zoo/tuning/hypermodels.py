@@ -9,11 +9,12 @@ keys of `trial.json`, the results table and the plots.
 
 from __future__ import annotations
 
+from zoo import registry
+from zoo.training.optimizers import OPTIMIZERS  # noqa: F401
 from zoo.tuning.base import ZooHyperModel, make_optimizer  # noqa: F401  (public names of this module)
 from zoo.tuning.classifiers import LeNetHyperModel, ResNetHyperModel, VGGHyperModel
 from zoo.tuning.dense import AutoencoderHyperModel, SSDHyperModel, UNetHyperModel
 from zoo.tuning.spaces import HP, SCHEDULES, TRAINING_SPACE, parse_space  # noqa: F401
-from zoo.training.optimizers import OPTIMIZERS  # noqa: F401
 
 HYPERMODELS = {
     "lenet": LeNetHyperModel,
@@ -28,8 +29,6 @@ HYPERMODELS = {
 
 def get_hypermodel(model, **kwargs):
     """The HyperModel for registered model `model` (picked by its family)."""
-    from zoo import registry
-
     spec = registry.get_spec(model)
     if spec.family not in HYPERMODELS:
         raise ValueError(

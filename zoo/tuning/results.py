@@ -7,6 +7,12 @@ import csv
 import io
 import math
 import os
+import warnings
+
+import keras_tuner as kt
+
+from zoo import io as zio
+from zoo import plots
 
 HYPERBAND_FACTOR = 3
 
@@ -25,8 +31,6 @@ def objective_direction(name):
 def hyperband_plan(epochs, max_trials):
     """How `--epochs`/`--max-trials` map onto Hyperband: max_epochs = epochs, factor 3, and
     enough full Hyperband iterations to reach about `max_trials` trials."""
-    import keras_tuner as kt
-
     oracle = kt.oracles.HyperbandOracle(objective="val_loss", max_epochs=epochs, factor=HYPERBAND_FACTOR)
     brackets = oracle._get_num_brackets()
     per_iteration = sum(
@@ -91,9 +95,6 @@ def _fmt(v):
 def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
     """After the search: check something completed, then the table, best model, test metrics,
     optional baseline (default hyperparameters), results.json, trials.csv and the plots."""
-    from zoo import io as zio
-    from zoo import plots
-
     tuner_obj, hm, out, objective = ctx["tuner"], ctx["hypermodel"], ctx["out"], ctx["objective"]
     records = trial_records(tuner_obj, objective)
     completed = [r for r in records if r["status"] == "COMPLETED" and r["score"] is not None]
@@ -104,8 +105,6 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
     names = [s.name for s in hm.space]
     table = format_table(records, objective, names)
     best_trial = tuner_obj.oracle.get_best_trials(1)[0]
-    import warnings
-
     with warnings.catch_warnings():  # the checkpoints hold no optimizer state on purpose
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         best_model = tuner_obj.get_best_models(1)[0]
@@ -161,8 +160,6 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
 
 def train_default(ctx):
     """Trains the untuned default configuration with the search's budget (for comparison)."""
-    import keras_tuner as kt
-
     hm, objective, epochs = ctx["hypermodel"], ctx["objective"], ctx["config"]["epochs"]
     hp = kt.HyperParameters()
     hm.values_of(hp)

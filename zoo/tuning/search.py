@@ -10,12 +10,29 @@ resumes a search on rerun (`overwrite=False`), and writes the results: `results.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import shlex
+import shutil
 import time
+from concurrent import futures
 
+import grpc
+import keras
+import keras_tuner as kt
+from keras_tuner.src import protos
+from keras_tuner.src import utils as kt_utils
+from keras_tuner.src.distribute import oracle_chief
+from keras_tuner.src.distribute import utils as dist_utils
+from keras_tuner.src.engine import trial as trial_module
+
+from zoo import data, registry
+from zoo import io as zio
+from zoo.io import write_text
 from zoo.tasks import check_dataset
-from zoo.training.runs import RunFolder
+from zoo.training.runs import RunFolder, command_line, read_json_or_none
+from zoo.tuning.hypermodels import get_hypermodel
 from zoo.tuning.results import (  # noqa: F401  (public names of zoo.tuning.search)
     HYPERBAND_FACTOR,
     SearchFailedError,
@@ -41,8 +58,6 @@ def _install_atomic_json():
     """KerasTuner writes oracle.json / trial.json / tuner0.json in place (truncate, then write):
     a kill -9 at that moment leaves an empty file and the rerun cannot resume ("Expecting
     value: line 1 column 1"). Route its `save_json` through a temporary file + rename."""
-    from keras_tuner.src import utils as kt_utils
-
     if getattr(kt_utils.save_json, "zoo_atomic", False):
         return
     original = kt_utils.save_json
@@ -50,8 +65,6 @@ def _install_atomic_json():
     def save_json(path, obj):
         if "://" in str(path):  # remote file systems: KerasTuner's own writer
             return original(path, obj)
-        from zoo.io import write_text
-
         text = json.dumps(obj)
         write_text(path, text)
         return text
@@ -63,8 +76,6 @@ def _install_atomic_json():
 # ----------------------------------------------------------------------------- checks
 def check_tuner(tuner):
     if tuner not in TUNERS:
-        import difflib
-
         close = difflib.get_close_matches(str(tuner), TUNERS, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ValueError(f"`tuner` must be one of {', '.join(TUNERS)}.{hint} Received: tuner={tuner!r}")
@@ -91,8 +102,6 @@ def reported_metrics(hypermodel, x, y):
 
 
 def _default_hp(hypermodel):
-    import keras_tuner as kt
-
     hp = kt.HyperParameters()
     hypermodel.values_of(hp)
     return hp
@@ -117,8 +126,6 @@ def load_data(dataset, spec, *, image_size=None, seed=0, train_size=None):
     for quick searches. Digits get the model's channels (3 for the RGB families) and, by
     default, 32x32 or the model's minimum input size.
     """
-    from zoo import data
-
     kw = {}
     if dataset == "digits":
         kw["channels"] = spec.default_input_shape[2]
@@ -137,8 +144,6 @@ def load_data(dataset, spec, *, image_size=None, seed=0, train_size=None):
 # ----------------------------------------------------------------------------- tuners
 def make_tuner(name, hypermodel, *, objective, max_trials, epochs, seed, directory, overwrite=False):
     """A KerasTuner tuner over `hypermodel` writing to `directory/search`."""
-    import keras_tuner as kt
-
     check_tuner(name)
     objective = kt.Objective(objective, direction=objective_direction(objective))
     common = dict(objective=objective, seed=seed, directory=directory, project_name=PROJECT,
@@ -158,8 +163,6 @@ def _drop_stale_retries(tuner):
     """After a reload, trials that had already ended (their trial.json says so) leave the
     retry queue: KerasTuner saves oracle.json once just before it clears a finished trial,
     so a kill at that moment would run the trial twice."""
-    from keras_tuner.src.engine import trial as trial_module
-
     oracle = tuner.oracle
     done = (trial_module.TrialStatus.COMPLETED, trial_module.TrialStatus.FAILED)
     queue = getattr(oracle, "_retry_queue", None)
@@ -176,10 +179,6 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
     """Everything up to the first trial: checks, data, HyperModel, then (`open_now`) the folder
     and the tuner (reloaded if a search is in `out`). Returns a dict with them. With
     open_now=False nothing is written yet: call `open_tuner(ctx)` inside `ctx["run"].writing()`."""
-    from zoo import io as zio
-    from zoo import registry
-    from zoo.tuning.hypermodels import get_hypermodel
-
     _install_atomic_json()
     check_tuner(tuner)
     check_positive("max_trials", max_trials)
@@ -207,8 +206,6 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
     if check_metrics:
         check_objective(objective, reported_metrics(hypermodel, x, y), spec.name)
     if overwrite and os.path.isdir(project):
-        import shutil
-
         shutil.rmtree(project)
         for name in ("results.json", "trials.csv", "best_model.keras", "metrics.json"):
             if os.path.exists(os.path.join(out, name)):
@@ -224,8 +221,6 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
 
 def open_tuner(ctx):
     """Makes (or reloads) the tuner of a prepared search in ctx["out"]; returns it."""
-    from keras_tuner.src.distribute import utils as dist_utils
-
     c = ctx["config"]
     tuner_obj = make_tuner(c["tuner"], ctx["hypermodel"], objective=ctx["objective"], max_trials=c["max_trials"],
                            epochs=c["epochs"], seed=c["seed"], directory=ctx["out"], overwrite=False)
@@ -237,10 +232,6 @@ def open_tuner(ctx):
 
 def tune_command(config, out):
     """The `zoo tune` command that reruns (and so resumes) the search of `config` in `out`."""
-    import shlex
-
-    from zoo.training.runs import command_line
-
     line = command_line("tune", config["model"], dataset=config["dataset"], tuner=config["tuner"],
                         max_trials=config["max_trials"], epochs=config["epochs"], seed=config["seed"],
                         objective=config["objective"], image_size=config["image_size"],
@@ -253,8 +244,6 @@ def tune_command(config, out):
 
 def _completed_trial(run):
     """Whether the search in `run` finished a trial (then a failure keeps the folder)."""
-    from zoo.training.runs import read_json_or_none
-
     project = run.path(PROJECT)
     trials = [read_json_or_none(os.path.join(project, d, "trial.json")) for d in
               (os.listdir(project) if os.path.isdir(project) else []) if d.startswith("trial_")]
@@ -268,8 +257,6 @@ def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, o
     (KERASTUNER_* set) it only runs trials and returns None; the chief serves the oracle until
     every worker is done, then writes the results (returns None under `zoo tune --workers K`,
     whose launcher writes them)."""
-    from keras_tuner.src.distribute import utils as dist_utils
-
     t0 = time.time()
     distributed = dist_utils.has_chief_oracle()
     ctx = prepare(model, dataset, tuner, out, max_trials=max_trials, epochs=epochs, seed=seed,
@@ -290,12 +277,6 @@ def serve(oracle, poll=0.5):
     """The chief: KerasTuner's oracle server (`oracle_chief.start_server`) on
     KERASTUNER_ORACLE_IP:KERASTUNER_ORACLE_PORT until every worker got STOPPED and no trial runs.
     KerasTuner's own loop looks for that end every 20 s; this one every `poll` s."""
-    from concurrent import futures
-
-    import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute import oracle_chief
-
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
     servicer = oracle_chief.OracleServicer(oracle)
     protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
@@ -310,9 +291,6 @@ def serve(oracle, poll=0.5):
 
 def _search(ctx, *, distributed, max_trials, patience, verbose):
     """The trials: KerasTuner's search with early stopping inside each trial."""
-    import keras
-    from keras_tuner.src.distribute import utils as dist_utils
-
     tuner_obj, hm = ctx["tuner"], ctx["hypermodel"]
     tuner, epochs, dataset = ctx["config"]["tuner"], ctx["config"]["epochs"], ctx["config"]["dataset"]
     if verbose and not distributed:
