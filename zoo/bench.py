@@ -274,7 +274,7 @@ def run_bench(
                 flops = training_flops(m)
                 _log(f"first step of {label} ({mode}: jit_compile={m.jit_compile}; traces and compiles, not counted)")
                 first = _round(m, batches[:1])
-                _log(f"  first step took {first:.1f}s; {flops / 1e9:.3g} training GFLOP per image")
+                _log(f"  first step took {first:.1f}s; {flops / 1e9:.4g} training GFLOP per image")
                 mode_rows[label] = {"label": f"{label} ({mode})", "model": label, "compile_mode": mode,
                                     "jit_compile": m.jit_compile, "first_step_s": first,
                                     "training_gflop_per_image": flops / 1e9, "images_per_s": [], "peak_gflop_per_s": []}
@@ -286,7 +286,7 @@ def run_bench(
                     t = _round(m, batches)
                     mode_rows[label]["images_per_s"].append(n / t)
                     gflops = n / t * mode_rows[label]["training_gflop_per_image"]
-                    _log(f"round {r}/{repeats} {label} ({mode}): {n / t:.3g} images/s, {gflops:.4g} GFLOP/s ({t:.1f}s)")
+                    _log(f"round {r}/{repeats} {label} ({mode}): {n / t:.4g} images/s, {gflops:.4g} GFLOP/s ({t:.1f}s)")
             rows.extend(mode_rows.values())
             del candidates
             keras.backend.clear_session()
@@ -374,7 +374,7 @@ def format_table(result):
     """The table `zoo bench` prints: per model and compile mode the median images/s, GFLOP/s, peak
     fraction and first-step time, then the ratios."""
     rows = result["results"]
-    width = max(len(r["label"]) for r in rows)
+    width = max(len("model (compile mode)"), *(len(r["label"]) for r in rows))
     peak = result["peak"]
     load = result.get("load_average")
     lines = [
@@ -387,10 +387,10 @@ def format_table(result):
     for r in rows:
         rounds = " ".join(f"{v:.3g}" for v in r["images_per_s"])
         if "gflop_per_s" in r:
-            lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>9.3g}  {r['gflop_per_s']:>8.4g}  "
+            lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>9.4g}  {r['gflop_per_s']:>8.4g}  "
                          f"{r['peak_fraction']:>7.2f}  {r['first_step_s']:>9.1f}s  {rounds}")
         else:
-            lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>9.3g}  {'':>8}  {'':>7}  {'':>10}  {rounds}")
+            lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>9.4g}  {'':>8}  {'':>7}  {'':>10}  {rounds}")
     for k, v in result["ratios"].items():
         g = result.get("gflop_ratios", {}).get(k)
         lines.append(f"ratio {k}: images/s {v:.3f}" + (f", GFLOP/s {g:.3f}" if g is not None else ""))

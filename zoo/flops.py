@@ -64,11 +64,9 @@ def _layer_macs(layer):
         if isinstance(layer, keras.layers.Dense):
             macs += _prod(in_shape[1:]) * int(layer.units)
         elif isinstance(layer, keras.layers.EinsumDense):
-            raise TypeError(f"count_flops does not count EinsumDense layers yet (layer {layer.name!r})")
-        elif hasattr(layer, "kernel_size") and hasattr(layer, "filters"):
-            macs += _conv_macs(layer, in_shape, out_shape)
-        elif type(layer).__name__.startswith("DepthwiseConv"):
-            macs += _conv_macs(layer, in_shape, out_shape)
+            raise TypeError(f"forward_flops does not count EinsumDense layers yet (layer {layer.name!r})")
+        elif hasattr(layer, "kernel_size") and (hasattr(layer, "filters") or hasattr(layer, "depth_multiplier")):
+            macs += _conv_macs(layer, in_shape, out_shape)  # convolutions of every kind
     return macs
 
 
