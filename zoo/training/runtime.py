@@ -2,7 +2,7 @@
 measured fastest.
 
 Measured for issue 20 on a 2-core AVX-512 machine shared with three other engineers' test runs
-(load average 5-8 during every figure, so absolute numbers are low and noisy; each comparison is
+(load average 5-9.5 during every figure, so absolute numbers are low and noisy; each comparison is
 within one run, settings taking turns, medians), TensorFlow 2.21 / Keras 3.15 on the CPU:
 
 LeNet-5, the demo (1,293 digits, batch 32, augmented, 144 validation images), steady-state epoch
@@ -16,10 +16,24 @@ images/s (median of epochs 2-4 inside one `fit`, three rounds), load ~7:
     |   the same without the NaN guard's per-batch hook       |    2,281 |
     | `fit` with steps_per_execution=8, no validation         |    4,404 |
     | `fit` + validation + callbacks, steps_per_execution=8   |    2,485 |
+  A second run (load ~8.5), same layout: `train_on_batch` loop 2,612; bare `fit` 4,162; `fit` +
+  validation + callbacks 1,467, with validation_batch_size=256 (one validation batch) 1,471; with
+  steps_per_execution=8 2,400, both 2,753; the first run had steps_per_execution at 0.92x.
   So the model's step is the same through `fit` as through a plain loop, and the callbacks cost
-  nothing measurable; what an epoch spends beyond its steps is the validation pass (see
-  `VALIDATION_BATCH_SIZE`). steps_per_execution gave nothing measurable once validation is on and
-  would make the NaN guard and the progress bar see one step in N: left at 1.
+  nothing measurable; what an epoch spends beyond its steps is the validation pass, whose batch
+  size does not matter. steps_per_execution measured 0.92x in one run and 1.6x in the other,
+  within this machine's noise, and would make the NaN guard and the progress bar see one step in
+  N: left at 1 until a quiet machine shows a gain.
+
+Threads and oneDNN, ResNet-50 (batch 16, 224², `train_on_batch`, zoo and keras.applications
+alternating, the float32 matmul peak measured in the same process; one process per setting,
+load 7-9.5): fraction of peak reached (zoo / keras)
+    | default (oneDNN on, TensorFlow's thread pools)         | 0.43 / 0.44, 0.53 / 0.47 |
+    | inter-op threads 1 (`tf.config.threading`)             | 0.36 / 0.35, 0.40 / 0.41 |
+    | TF_ENABLE_ONEDNN_OPTS=0                                 | 0.39 / 0.34              |
+  So TensorFlow's defaults stay. XLA (jit_compile=True) is slower on this CPU path
+  (TOOLCHAIN.md: ResNet-50 1.7x slower): Keras' "auto" keeps it off here, and `zoo bench
+  --compile-modes xla` measures it again on any machine.
 
 TensorFlow op determinism (`enable_op_determinism`), LeNet-5 demo fit, 6 epochs, median epoch,
 two alternating processes each: off 2,035 / 2,843 images/s, on 3,745 / 2,688 — no cost within
