@@ -385,7 +385,7 @@ def format_table(result):
         f"{'model (compile mode)':<{width}}  {'images/s':>9}  {'GFLOP/s':>8}  {'of peak':>7}  {'first step':>10}  rounds (images/s)",
     ]
     for r in rows:
-        rounds = " ".join(f"{v:.3g}" for v in r["images_per_s"])
+        rounds = " ".join(f"{v:.4g}" for v in r["images_per_s"])
         if "gflop_per_s" in r:
             lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>9.4g}  {r['gflop_per_s']:>8.4g}  "
                          f"{r['peak_fraction']:>7.2f}  {r['first_step_s']:>9.1f}s  {rounds}")
