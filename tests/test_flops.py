@@ -3,6 +3,8 @@
 import keras
 import pytest
 
+pytestmark = pytest.mark.portable  # the count reads shapes: the same on every backend
+
 
 def test_small_conv_dense_net_against_hand_count():
     from zoo.flops import forward_flops, training_flops
