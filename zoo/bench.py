@@ -388,7 +388,7 @@ def format_table(result):
         rounds = " ".join(f"{v:.4g}" for v in r["images_per_s"])
         if "gflop_per_s" in r:
             lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>9.4g}  {r['gflop_per_s']:>8.4g}  "
-                         f"{r['peak_fraction']:>7.2f}  {r['first_step_s']:>9.1f}s  {rounds}")
+                         f"{r['peak_fraction']:>7.2g}  {r['first_step_s']:>9.1f}s  {rounds}")
         else:
             lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>9.4g}  {'':>8}  {'':>7}  {'':>10}  {rounds}")
     for k, v in result["ratios"].items():
