@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 
+import keras
+
 TRAINING_FACTOR = 3  # forward + two backward matmuls of the same size
 
 
@@ -55,8 +57,6 @@ def _conv_macs(layer, in_shape, out_shape):
 
 
 def _layer_macs(layer):
-    import keras
-
     macs = 0
     if isinstance(layer, keras.Model) and hasattr(layer, "layers") and layer.layers:
         return sum(_layer_macs(sub) for sub in layer.layers)  # a nested model: its own layers

@@ -48,14 +48,14 @@ from __future__ import annotations
 
 import contextlib
 
+import keras
+
 
 @contextlib.contextmanager
 def seeded(seed, *, deterministic=True):
     """Seeds Python, NumPy and the backend with `seed` (`keras.utils.set_random_seed`) and, on
     TensorFlow, turns on deterministic ops for the duration (restored afterwards: the switch is
     process-wide, and a notebook or test that trains next should get what it had)."""
-    import keras
-
     keras.utils.set_random_seed(seed)
     restore = None
     if deterministic and keras.backend.backend() == "tensorflow":
