@@ -15,35 +15,77 @@ def test_run_bench_writes_table_json_and_png(tmp_path, capsys, monkeypatch):
     # A light stand-in reference keeps the test cheap; the real pairs are in KERAS_COUNTERPARTS.
     monkeypatch.setitem(bench.KERAS_COUNTERPARTS, "resnet20", ("MobileNetV3Small", "test stand-in reference"))
     result = bench.run_bench(
-        "resnet20", batch_size=2, steps=2, input_size=32, repeats=2, out=str(tmp_path), classes=3,
-        jit_compile=False,  # no XLA compile: keeps the test cheap
+        "resnet20", batch_size=2, steps=1, input_size=32, repeats=2, out=str(tmp_path), classes=3, peak_seconds=0.05,
     )
     printed = capsys.readouterr().out
-    assert "[bench] warm-up zoo resnet20" in printed and "round 2/2" in printed
-    assert "zoo resnet20" in printed and "keras.applications.MobileNetV3Small" in printed
-    assert "ratio zoo/keras.applications.MobileNetV3Small:" in printed
+    assert "[bench] first step of zoo resnet20 (auto: jit_compile=" in printed and "round 2/2" in printed
+    assert "round 1/2 peak: float32 matmul" in printed
+    assert "zoo resnet20 (auto)" in printed and "keras.applications.MobileNetV3Small (auto)" in printed
+    assert "ratio zoo/keras.applications.MobileNetV3Small (auto): images/s " in printed and ", GFLOP/s " in printed
     saved = json.loads((tmp_path / "bench.json").read_text())
-    assert [r["label"] for r in saved["results"]] == ["zoo resnet20", "keras.applications.MobileNetV3Small"]
+    assert [r["label"] for r in saved["results"]] == ["zoo resnet20 (auto)", "keras.applications.MobileNetV3Small (auto)"]
+    assert saved["peak"]["gflop_per_s"] > 0 and saved["peak"]["samples"] >= 2  # one peak run per round
     for r in saved["results"]:
         assert len(r["images_per_s"]) == 2 and all(v > 0 for v in r["images_per_s"])
+        assert r["first_step_s"] > 0 and r["training_gflop_per_image"] > 0
+        # the figures are consistent: GFLOP/s = images/s x GFLOP per image, fraction = that / peak
+        assert r["gflop_per_s"] == pytest.approx(r["median_images_per_s"] * r["training_gflop_per_image"])
+        assert r["peak_fraction"] == pytest.approx(r["gflop_per_s"] / saved["peak"]["gflop_per_s"])
     (ratio,) = saved["ratios"].values()
-    assert ratio > 0
+    (gflop_ratio,) = saved["gflop_ratios"].values()
+    zoo_row, ref_row = saved["results"]
+    assert ratio == pytest.approx(zoo_row["median_images_per_s"] / ref_row["median_images_per_s"])
+    assert gflop_ratio == pytest.approx(zoo_row["gflop_per_s"] / ref_row["gflop_per_s"])
     assert saved["ratios"] == result["ratios"]
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_cli_bench_measures_only_the_model_asked_for(tmp_path):
-    """`zoo bench --model lenet5` trains LeNet-5 and nothing else (no U-Net, no SSD), and says it has no twin."""
+    """`zoo bench --model lenet5` trains LeNet-5 and nothing else (no U-Net, no SSD), and says it has no twin;
+    the table shows the peak, GFLOP/s, the fraction of the peak and the first step apart."""
     proc = run_zoo("bench", "--model", "lenet5", "--batch-size", "2", "--steps", "1", "--input-size", "32",
-                   "--repeats", "1", "--out", str(tmp_path))
+                   "--repeats", "1", "--peak-seconds", "0.05", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert "keras.applications has no counterpart of lenet5: measured alone" in proc.stdout
     assert "unet" not in proc.stdout.lower() and "ssd" not in proc.stdout.lower()
-    assert [line for line in proc.stdout.splitlines() if line.startswith("[bench] warm-up")] == [
-        "[bench] warm-up zoo lenet5 (1 steps of 2; includes compilation)"]
+    auto = os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow"  # "auto" is XLA on JAX, not on TF's CPU
+    assert [line for line in proc.stdout.splitlines() if line.startswith("[bench] first step of")] == [
+        f"[bench] first step of zoo lenet5 (auto: jit_compile={auto}; traces and compiles, not counted)"]
+    header = next(line for line in proc.stdout.splitlines() if line.startswith("model (compile mode)"))
+    assert all(col in header for col in ("images/s", "GFLOP/s", "of peak", "first step"))
+    assert "peak: " in proc.stdout and "GFLOP/s (float32 2048x2048 matmul" in proc.stdout
     saved = json.loads((tmp_path / "bench.json").read_text())
-    assert [r["label"] for r in saved["results"]] == ["zoo lenet5"] and saved["ratios"] == {}
-    assert saved["input_shape"] == [32, 32, 1]
+    assert [r["label"] for r in saved["results"]] == ["zoo lenet5 (auto)"] and saved["ratios"] == {}
+    assert saved["input_shape"] == [32, 32, 1] and saved["compile_modes"] == ["auto"]
+
+
+def test_default_compile_mode_is_measured_first():
+    from zoo.bench import resolve_compile_modes
+
+    assert resolve_compile_modes(None) == ["auto"]
+    assert resolve_compile_modes(["xla"]) == ["auto", "xla"]
+    assert resolve_compile_modes(["no-xla", "auto", "xla", "xla"]) == ["auto", "no-xla", "xla"]
+    with pytest.raises(ValueError, match=r"compile_modes.*auto, xla, no-xla.*Received: compile_modes=\['jit'\]"):
+        resolve_compile_modes(["jit"])
+
+
+def test_run_bench_lists_the_default_mode_first(tmp_path, capsys):
+    """Asked for XLA only, the bench still measures Keras' default first, then XLA, each with its first step."""
+    from zoo import bench
+
+    result = bench.run_bench("lenet5", batch_size=2, steps=1, input_size=32, repeats=1, out=str(tmp_path), classes=3,
+                             compile_modes=["xla"], peak_seconds=0.05)
+    assert [r["compile_mode"] for r in result["results"]] == ["auto", "xla"]
+    assert result["results"][1]["jit_compile"] is True
+    printed = capsys.readouterr().out
+    assert printed.index("compile mode auto") < printed.index("compile mode xla")
+
+
+def test_measure_peak_reports_matmul_rates():
+    from zoo.bench import measure_peak
+
+    rates = measure_peak(0.01, n=64)
+    assert rates and all(r > 0 for r in rates)
 
 
 def test_counterparts_name_the_difference():
@@ -61,6 +103,9 @@ def test_bench_argument_errors():
         check_bench_args(model="resnet50", batch_size=2, steps=1, input_size=16, precision="float32", repeats=1)
     with pytest.raises(ValueError, match=r"precision.*Received: precision='float16'"):
         check_bench_args(model="resnet50", batch_size=2, steps=1, input_size=None, precision="float16", repeats=1)
+    with pytest.raises(ValueError, match=r"peak_seconds.*Received: peak_seconds=0"):
+        check_bench_args(model="lenet5", batch_size=2, steps=1, input_size=None, precision="float32", repeats=1,
+                         peak_seconds=0)
     with pytest.raises(ValueError, match=r"Unknown model 'resnet5'"):
         check_bench_args(model="resnet5", batch_size=2, steps=1, input_size=None, precision="float32", repeats=1)
 
@@ -78,7 +123,13 @@ def test_cli_bench_resnet50_against_keras_applications(tmp_path):
         "--repeats", "2", "--out", str(tmp_path),
     )
     assert proc.returncode == 0, proc.stderr
-    assert "ratio zoo/keras.applications.ResNet50:" in proc.stdout and "v1.5" in proc.stdout
+    assert "ratio zoo/keras.applications.ResNet50 (auto):" in proc.stdout and "v1.5" in proc.stdout
     saved = json.loads((tmp_path / "bench.json").read_text())
-    assert saved["ratios"]["zoo/keras.applications.ResNet50"] > 0
+    assert saved["ratios"]["zoo/keras.applications.ResNet50 (auto)"] > 0
     assert os.path.getsize(tmp_path / "bench.png") > 0
+
+
+def test_cli_bench_bad_compile_mode_exits_2(tmp_path):
+    proc = run_zoo("bench", "--model", "lenet5", "--compile-modes", "xla,jit", "--out", str(tmp_path))
+    assert proc.returncode == 2 and "zoo: error:" in proc.stderr and "'xla,jit'" in proc.stderr
+    assert "auto, xla, no-xla" in proc.stderr and not os.listdir(tmp_path)

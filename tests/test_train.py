@@ -234,9 +234,9 @@ def test_cifar_resnet20_learns_on_digits_rgb(tmp_path):
 
 @pytest.mark.slow
 def test_lenet5_reaches_98_percent_through_zoo_train(tmp_path):
-    """Reference figure: `zoo train lenet5 --dataset digits --epochs 40 --augment --lr 0.002` >= 98 %
-    (measured 99.17 %, 3 of 360 wrong)."""
+    """Reference figure: `zoo train lenet5 --dataset digits --epochs 60 --augment --lr 0.002` >= 98 %
+    (measured over seeds 0-4: 99.44-100 %, mean 99.67 %)."""
     from zoo.training.train import train
 
-    m = train("lenet5", "digits", str(tmp_path), epochs=40, augment=True, lr=0.002, verbose=0)
+    m = train("lenet5", "digits", str(tmp_path), epochs=60, augment=True, lr=0.002, verbose=0)
     assert m["test"]["accuracy"] >= 0.98, m

@@ -1,12 +1,26 @@
-"""`zoo bench`: training throughput of a zoo model against its keras.applications counterpart
-(and torchvision's, where torch is installed), measured in one run on the same machine.
+"""`zoo bench`: training throughput of a zoo model against its keras.applications twin (and
+torchvision's, where torch is installed), measured in one run on the same machine, as images/s,
+achieved GFLOP/s and a fraction of this machine's matmul peak measured in the same run.
 
-Method: random images and labels already in memory; every model gets the same optimizer (SGD,
-momentum 0.9), loss and batch size; one warm-up `fit` per model (compilation), then `repeats`
-rounds in which the models take turns (zoo, reference, zoo, reference, ...), so a machine that
-slows down or speeds up during the run affects both alike. Each round is one `fit` epoch of
-`steps` batches; the figure is the median images/s over the rounds, and the ratio is
-zoo / reference (> 1: the zoo model trains faster). Writes bench.json and bench.png into `out`.
+Method:
+- Random images and labels in memory, cut into `steps` batches and converted to the backend's
+  tensors before any clock starts. Every model gets the same optimizer (SGD, momentum 0.9), loss
+  and batch size.
+- A round is a plain loop of `steps` `train_on_batch` calls (the model's own step: no tf.data
+  pipeline, no callbacks, no per-epoch set-up), timed as a whole; images/s = batch x steps / time.
+- The first step of each model and compile mode traces and compiles it: it is timed and reported
+  apart ("first step"), never counted in throughput.
+- The peak is a float32 matrix product (NumPy, `PEAK_N` x `PEAK_N`, as a BLAS sgemm does it at its
+  best) run for `peak_seconds` in each round, so it sees the same machine load as the models.
+- `repeats` rounds in which the peak and the models take turns (peak, zoo, reference, peak, zoo,
+  reference, ...), so a machine that slows down or speeds up during the run affects all alike;
+  every figure is the median over the rounds.
+- Achieved GFLOP/s = images/s x the model's training FLOPs per image (`zoo.flops`: 2 FLOPs per
+  multiply-add of its convolution and dense layers, x3 for forward + backward); the peak fraction
+  is that over the median peak GFLOP/s. Ratios are zoo / reference (> 1: the zoo model is faster).
+- Compile modes: Keras' default ("auto", which resolves to jit_compile=False on a CPU-only
+  TensorFlow machine and to XLA on JAX and GPUs) comes first; others asked for follow.
+Writes bench.json and bench.png into `out`.
 """
 
 from __future__ import annotations
@@ -20,6 +34,10 @@ import sys
 import time
 
 PRECISIONS = ("float32", "mixed_bfloat16")
+# --compile-modes name -> `jit_compile` of `model.compile`; the first is the default, always measured first
+COMPILE_MODES = {"auto": "auto", "xla": True, "no-xla": False}
+DEFAULT_COMPILE_MODE = "auto"
+PEAK_N = 2048  # side of the peak's matrices: 17 GFLOP per product, large enough for sgemm's best
 
 # zoo name -> (keras.applications class, what differs from the zoo model)
 KERAS_COUNTERPARTS = {
@@ -47,7 +65,17 @@ def _log(msg):
     print(f"[bench] {msg}", flush=True)
 
 
-def check_bench_args(*, model, batch_size, steps, input_size, precision, repeats):
+def resolve_compile_modes(modes=None):
+    """The compile modes to measure, the default first, each once; `modes` is a sequence of
+    `COMPILE_MODES` names (None: the default only)."""
+    modes = [] if modes is None else ([modes] if isinstance(modes, str) else list(modes))
+    for m in modes:
+        if m not in COMPILE_MODES:
+            raise ValueError(f"`compile_modes` must hold names out of {', '.join(COMPILE_MODES)}. Received: compile_modes={modes!r}")
+    return list(dict.fromkeys([DEFAULT_COMPILE_MODE, *modes]))
+
+
+def check_bench_args(*, model, batch_size, steps, input_size, precision, repeats, compile_modes=None, peak_seconds=3.0):
     """Validates the arguments up front, naming the bad value and what is accepted."""
     from zoo import registry
 
@@ -57,6 +85,9 @@ def check_bench_args(*, model, batch_size, steps, input_size, precision, repeats
             raise ValueError(f"`{arg}` must be an integer >= 1. Received: {arg}={value!r}")
     if precision not in PRECISIONS:
         raise ValueError(f"`precision` must be one of {', '.join(PRECISIONS)}. Received: precision={precision!r}")
+    if isinstance(peak_seconds, bool) or not isinstance(peak_seconds, (int, float)) or not peak_seconds > 0:
+        raise ValueError(f"`peak_seconds` must be a number > 0. Received: peak_seconds={peak_seconds!r}")
+    resolve_compile_modes(compile_modes)
     if input_size is not None:
         low = max(spec.min_input_shape)
         if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < low:
@@ -80,6 +111,14 @@ def _fit_args(spec, shape, n, classes, seed=0):
     raise ValueError(f"zoo bench measures classification and segmentation models; {spec.name!r} is {spec.task}")
 
 
+def _batches(x, y, batch_size):
+    """The data as a list of (x, y) backend tensors, one per step, converted before any timing."""
+    import keras
+
+    return [(keras.ops.convert_to_tensor(x[i:i + batch_size]), keras.ops.convert_to_tensor(y[i:i + batch_size]))
+            for i in range(0, len(x), batch_size)]
+
+
 def _compile(model, loss, jit_compile="auto"):
     import keras
 
@@ -90,11 +129,28 @@ def _compile(model, loss, jit_compile="auto"):
     )
 
 
-def _epoch(model, x, y, batch_size):
-    """One fit epoch; returns seconds."""
+def _round(model, batches):
+    """One round: a plain `train_on_batch` loop over `batches`; returns seconds."""
     t = time.perf_counter()
-    model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+    for xb, yb in batches:
+        model.train_on_batch(xb, yb)
     return time.perf_counter() - t
+
+
+def measure_peak(seconds, n=PEAK_N):
+    """GFLOP/s of float32 `n` x `n` matrix products (NumPy's BLAS, every core) repeated for
+    about `seconds`; returns the list of per-product rates (at least one)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a, b = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
+    a @ b  # threads up, pages in
+    rates, start = [], time.perf_counter()
+    while not rates or time.perf_counter() - start < seconds:
+        t = time.perf_counter()
+        a @ b
+        rates.append(2 * n**3 / (time.perf_counter() - t) / 1e9)
+    return rates
 
 
 def _torchvision_available():
@@ -155,30 +211,34 @@ def run_bench(
     repeats=3,
     out=os.path.join("runs", "bench"),
     classes=1000,
-    jit_compile="auto",
+    compile_modes=None,
+    peak_seconds=3.0,
 ):
     """Measures the training throughput of `model` and its keras.applications twin, nothing else.
 
-    Prints a table, writes `out`/bench.json and `out`/bench.png. A model without a twin in
-    `KERAS_COUNTERPARTS` is measured alone, and a note says so.
+    Prints progress and a table, writes `out`/bench.json and `out`/bench.png (module docstring:
+    the method). A model without a twin in `KERAS_COUNTERPARTS` is measured alone, and a note says so.
 
     Args:
         model: zoo model name (resnet50, vgg16, ...).
-        batch_size, steps: each round is one epoch of `steps` batches of `batch_size` images.
+        batch_size, steps: each round is `steps` training steps of `batch_size` images.
         input_size: square input side; default the model's default (224 for ImageNet nets).
         precision: "float32" or "mixed_bfloat16" (Keras' global dtype policy, for every model).
-        repeats: measured rounds per model after one warm-up.
+        repeats: measured rounds per model and compile mode, after one first step (compilation).
         out: output folder.
         classes: classes of the top.
-        jit_compile: passed to `model.compile` for every model ("auto": Keras' default, XLA).
+        compile_modes: names out of `COMPILE_MODES` to measure besides the default ("auto", always first).
+        peak_seconds: seconds of matmul peak measurement per round.
     Returns:
         The dict written to bench.json.
     """
     from zoo import registry
+    from zoo.flops import training_flops
     from zoo.io import ensure_out_dir, write_json
 
     spec = check_bench_args(model=model, batch_size=batch_size, steps=steps, input_size=input_size,
-                            precision=precision, repeats=repeats)
+                            precision=precision, repeats=repeats, compile_modes=compile_modes, peak_seconds=peak_seconds)
+    modes = resolve_compile_modes(compile_modes)
     out = ensure_out_dir(out)
     import keras
 
@@ -186,44 +246,68 @@ def run_bench(
     shape = (side, side, spec.default_input_shape[-1])
     n = batch_size * steps
     notes = []
+    if precision != "float32":
+        notes.append(f"the peak is float32's; under {precision} a fraction above 1 is possible")
     old_policy = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy(precision)
+    rows, peaks = [], []
     try:
-        candidates = {}  # label -> model; the zoo model first, then its twin
-        _log(f"building zoo {spec.name} at {shape}, {classes} classes, precision {precision}")
         x, y, loss = _fit_args(spec, shape, n, classes)
-        candidates[f"zoo {spec.name}"] = registry.get_model(spec.name, input_shape=shape, classes=classes)
+        batches = _batches(x, y, batch_size)
         ref_label = None
         if spec.name in KERAS_COUNTERPARTS:
             cls_name, diff = KERAS_COUNTERPARTS[spec.name]
             ref_label = f"keras.applications.{cls_name}"
-            _log(f"building {ref_label} ({diff})")
-            candidates[ref_label] = getattr(keras.applications, cls_name)(weights=None, input_shape=shape,
-                                                                          classes=classes)
             notes.append(diff)
         else:
             notes.append(f"keras.applications has no counterpart of {spec.name}: measured alone")
-        for m in candidates.values():
-            _compile(m, loss, jit_compile)
-        for label, m in candidates.items():
-            _log(f"warm-up {label} ({steps} steps of {batch_size}; includes compilation)")
-            _log(f"  warm-up took {_epoch(m, x, y, batch_size):.1f}s")
-        times = {label: [] for label in candidates}
-        for r in range(1, repeats + 1):
+        for mode in modes:
+            candidates = {}  # label -> model; the zoo model first, then its twin
+            _log(f"building zoo {spec.name} at {shape}, {classes} classes, precision {precision}, compile mode {mode}")
+            candidates[f"zoo {spec.name}"] = registry.get_model(spec.name, input_shape=shape, classes=classes)
+            if ref_label:
+                _log(f"building {ref_label}")
+                candidates[ref_label] = getattr(keras.applications, cls_name)(weights=None, input_shape=shape, classes=classes)
+            mode_rows = {}
             for label, m in candidates.items():
-                t = _epoch(m, x, y, batch_size)
-                times[label].append(n / t)
-                _log(f"round {r}/{repeats} {label}: {n / t:.3g} images/s ({t:.1f}s)")
+                _compile(m, loss, COMPILE_MODES[mode])
+                flops = training_flops(m)
+                _log(f"first step of {label} ({mode}: jit_compile={m.jit_compile}; traces and compiles, not counted)")
+                first = _round(m, batches[:1])
+                _log(f"  first step took {first:.1f}s; {flops / 1e9:.4g} training GFLOP per image")
+                mode_rows[label] = {"label": f"{label} ({mode})", "model": label, "compile_mode": mode,
+                                    "jit_compile": m.jit_compile, "first_step_s": first,
+                                    "training_gflop_per_image": flops / 1e9, "images_per_s": [], "peak_gflop_per_s": []}
+            for r in range(1, repeats + 1):
+                rates = measure_peak(peak_seconds)
+                peaks.extend(rates)
+                _log(f"round {r}/{repeats} peak: float32 matmul {PEAK_N}x{PEAK_N}, median {statistics.median(rates):.4g} GFLOP/s")
+                for label, m in candidates.items():
+                    t = _round(m, batches)
+                    mode_rows[label]["images_per_s"].append(n / t)
+                    gflops = n / t * mode_rows[label]["training_gflop_per_image"]
+                    _log(f"round {r}/{repeats} {label} ({mode}): {n / t:.4g} images/s, {gflops:.4g} GFLOP/s ({t:.1f}s)")
+            rows.extend(mode_rows.values())
+            del candidates
+            keras.backend.clear_session()
     finally:
         keras.mixed_precision.set_global_policy(old_policy)
 
-    rows = []
-    for label, rates in times.items():
-        rows.append({"label": label, "images_per_s": rates, "median_images_per_s": statistics.median(rates)})
+    peak = statistics.median(peaks)
+    for row in rows:
+        row["median_images_per_s"] = statistics.median(row["images_per_s"])
+        row["gflop_per_s"] = row["median_images_per_s"] * row["training_gflop_per_image"]
+        row["peak_fraction"] = row["gflop_per_s"] / peak
+        del row["peak_gflop_per_s"]
+    ratios, gflop_ratios = {}, {}
+    zoo_rows = {r["compile_mode"]: r for r in rows if r["model"].startswith("zoo ")}
+    for row in rows:
+        if row["model"] == ref_label:
+            zr = zoo_rows[row["compile_mode"]]
+            key = f"zoo/{ref_label} ({row['compile_mode']})"
+            ratios[key] = zr["median_images_per_s"] / row["median_images_per_s"]
+            gflop_ratios[key] = zr["gflop_per_s"] / row["gflop_per_s"]
     zoo_median = rows[0]["median_images_per_s"]
-    ratios = {}
-    if ref_label:
-        ratios[f"zoo/{ref_label}"] = zoo_median / statistics.median(times[ref_label])
 
     if spec.name in TORCHVISION and _torchvision_available():
         _log(f"torchvision.models.{TORCHVISION[spec.name]} in a subprocess")
@@ -232,7 +316,7 @@ def run_bench(
                                     repeats=repeats, classes=classes)
             label = f"torchvision {spec.name} ({'AMP bf16 + torch.compile' if tv['compiled'] else 'plain'}, {tv['device']})"
             rates = tv["images_per_s"]
-            rows.append({"label": label, "images_per_s": rates, "median_images_per_s": statistics.median(rates)})
+            rows.append({"label": label, "model": label, "images_per_s": rates, "median_images_per_s": statistics.median(rates)})
             ratios[f"zoo/torchvision {spec.name}"] = zoo_median / statistics.median(rates)
         except Exception as e:  # report, do not lose the Keras figures
             notes.append(f"torchvision run failed: {e}")
@@ -251,9 +335,13 @@ def run_bench(
         "classes": classes,
         "repeats": repeats,
         "optimizer": "SGD(learning_rate=0.01, momentum=0.9)",
-        "jit_compile": jit_compile,
+        "compile_modes": modes,
+        "peak": {"gflop_per_s": peak, "how": f"float32 {PEAK_N}x{PEAK_N} matmul (NumPy), {peak_seconds:g} s per round, median",
+                 "samples": len(peaks)},
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "results": rows,
         "ratios": ratios,
+        "gflop_ratios": gflop_ratios,
         "notes": notes,
         "python": platform.python_version(),
     }
@@ -283,19 +371,29 @@ def _device_name():
 
 
 def format_table(result):
-    """The table `zoo bench` prints: median images/s per model, then the ratios."""
-    width = max(len(r["label"]) for r in result["results"])
+    """The table `zoo bench` prints: per model and compile mode the median images/s, GFLOP/s, peak
+    fraction and first-step time, then the ratios."""
+    rows = result["results"]
+    width = max(len("model (compile mode)"), *(len(r["label"]) for r in rows))
+    peak = result["peak"]
+    load = result.get("load_average")
     lines = [
         f"training throughput, {result['backend']} backend on {result['device']}, precision {result['precision']}, "
         f"batch {result['batch_size']} x {result['steps']} steps, input {tuple(result['input_shape'])}, "
-        f"median of {result['repeats']}",
-        f"{'model':<{width}}  {'images/s':>10}  {'rounds':<}",
+        f"median of {result['repeats']}" + (f", load average {load[0]:.2f}" if load else ""),
+        f"peak: {peak['gflop_per_s']:.4g} GFLOP/s ({peak['how']})",
+        f"{'model (compile mode)':<{width}}  {'images/s':>9}  {'GFLOP/s':>8}  {'of peak':>7}  {'first step':>10}  rounds (images/s)",
     ]
-    for r in result["results"]:
-        rounds = " ".join(f"{v:.3g}" for v in r["images_per_s"])
-        lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>10.3g}  {rounds}")
+    for r in rows:
+        rounds = " ".join(f"{v:.4g}" for v in r["images_per_s"])
+        if "gflop_per_s" in r:
+            lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>9.4g}  {r['gflop_per_s']:>8.4g}  "
+                         f"{r['peak_fraction']:>7.2g}  {r['first_step_s']:>9.1f}s  {rounds}")
+        else:
+            lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>9.4g}  {'':>8}  {'':>7}  {'':>10}  {rounds}")
     for k, v in result["ratios"].items():
-        lines.append(f"ratio {k}: {v:.3f}")
+        g = result.get("gflop_ratios", {}).get(k)
+        lines.append(f"ratio {k}: images/s {v:.3f}" + (f", GFLOP/s {g:.3f}" if g is not None else ""))
     for note in result["notes"]:
         lines.append(f"note: {note}")
     return "\n".join(lines)

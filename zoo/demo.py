@@ -12,7 +12,7 @@ from zoo.training.train import train
 
 
 def run_demo(out="runs/demo", *, epochs=None, batch_size=None, seed=0, verbose=None):
-    """`zoo train lenet5 --dataset digits --augment` with LeNet-5's registered recipe (40 epochs,
+    """`zoo train lenet5 --dataset digits --augment` with LeNet-5's registered recipe (60 epochs,
     batch 32, adam 2e-3, cosine), as a run folder of kind "demo"; returns the metrics dict.
 
     Rerunning resumes or extends it like `zoo train` (`zoo.training.runs`)."""

@@ -3,13 +3,14 @@ zoo models, and how fast a model trains."""
 
 from __future__ import annotations
 
+import argparse
 import fnmatch
 import math
 import os
 import sys
 
 from zoo import registry
-from zoo.commands.argtypes import model_name, positive_int
+from zoo.commands.argtypes import model_name, positive_float, positive_int
 
 
 def register(sub):
@@ -33,13 +34,27 @@ def register(sub):
     p.add_argument("--input-size", type=positive_int, default=None, help="square input side (default: the model's, 224)")
     p.set_defaults(func=run_convert)
 
-    p = sub.add_parser("bench", help="training throughput of a zoo model vs keras.applications (and torchvision), ratios")
+    p = sub.add_parser(
+        "bench",
+        help="training throughput of a zoo model vs keras.applications (and torchvision): images/s, GFLOP/s, "
+        "fraction of this machine's matmul peak, first-step (compile) time apart, ratios",
+        description="Trains MODEL and its keras.applications twin on random in-memory data, taking turns "
+        "(zoo, keras, zoo, keras, ...) with a float32 matmul that measures this machine's peak. Throughput is "
+        "a plain train_on_batch loop after a first step that compiles (reported apart). GFLOP/s counts the "
+        "multiply-adds of the conv and dense layers from their shapes, 2 FLOPs each, x3 for a training step "
+        "(forward + two backward products). Writes bench.json and bench.png into --out.",
+    )
     p.add_argument("--model", required=True, type=model_name, help="zoo model name, e.g. resnet50 or vgg16")
     p.add_argument("--batch-size", type=positive_int, default=32)
-    p.add_argument("--steps", type=positive_int, default=10, help="batches per measured round (default 10)")
+    p.add_argument("--steps", type=positive_int, default=10, help="training steps per measured round (default 10)")
     p.add_argument("--input-size", type=positive_int, default=None, help="square input side (default: the model's, 224)")
     p.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32")
     p.add_argument("--repeats", type=positive_int, default=3, help="measured rounds per model (default 3)")
+    p.add_argument("--compile-modes", type=compile_mode_list, default=None, metavar="MODE[,MODE]",
+                   help="compile modes besides Keras' default 'auto' (always measured first): "
+                   "xla (jit_compile=True), no-xla (jit_compile=False)")
+    p.add_argument("--peak-seconds", type=positive_float, default=3.0,
+                   help="seconds of float32 matmul per round that measure the machine's peak (default 3)")
     p.add_argument("--out", default=os.path.join("runs", "bench"), help="output folder (default runs/bench)")
     p.set_defaults(func=run_bench)
 
@@ -112,9 +127,21 @@ def run_convert(args):
     return 0
 
 
+def compile_mode_list(text):
+    """MODE[,MODE] out of zoo.bench.COMPILE_MODES (a light module: no Keras at its top)."""
+    from zoo.bench import COMPILE_MODES
+
+    modes = [m.strip() for m in text.split(",") if m.strip()]
+    bad = [m for m in modes if m not in COMPILE_MODES]
+    if not modes or bad:
+        raise argparse.ArgumentTypeError(f"expected compile modes out of {', '.join(COMPILE_MODES)} (comma-separated), got {text!r}")
+    return modes
+
+
 def run_bench(args):
     from zoo.bench import run_bench as bench  # Keras-heavy: loaded only when the command runs
 
     result = bench(args.model, batch_size=args.batch_size, steps=args.steps, input_size=args.input_size,
-                   precision=args.precision, repeats=args.repeats, out=args.out)
+                   precision=args.precision, repeats=args.repeats, out=args.out, compile_modes=args.compile_modes,
+                   peak_seconds=args.peak_seconds)
     return 0 if all(r["median_images_per_s"] > 0 for r in result["results"]) else 1

@@ -30,6 +30,7 @@ from zoo.training.runs import (  # noqa: F401
     read_json_or_none,
     trim_history,
 )
+from zoo.training.runtime import seeded
 
 # Settings that must match for a rerun to resume the run in --out.
 RESUME_KEYS = ("model", "dataset", "epochs", "batch_size", "optimizer", "lr", "schedule", "augment", "seed", "image_size", "l2", "weight_decay", "patience")
@@ -180,32 +181,30 @@ def train(
     if note and topo.writer:
         print(note, flush=True)
 
-    import keras
-
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
-    keras.utils.set_random_seed(seed)
-    if datasets is None:
-        splits = load_splits(dataset, spec, image_size=image_size, seed=seed, data_dir=data_dir)
-        check_dataset(tasks, splits[0], model=spec.name)  # a tfds name whose task shows only once loaded
-    else:
-        splits = [d.check_finite() for d in datasets]
-    ds_train = splits[0]
-    with topo.scope():
-        net, trainer, opt, steps_per_epoch = _build(spec, ds_train, config, tasks, devices=topo.devices)
-    initial_epoch = 0
-    if run.mode == "extend":  # a finished run with more epochs now: go on from its last network
-        from zoo.models import load_model
+    with seeded(seed):  # and deterministic ops: zoo.training.runtime
+        if datasets is None:
+            splits = load_splits(dataset, spec, image_size=image_size, seed=seed, data_dir=data_dir)
+            check_dataset(tasks, splits[0], model=spec.name)  # a tfds name whose task shows only once loaded
+        else:
+            splits = [d.check_finite() for d in datasets]
+        ds_train = splits[0]
+        with topo.scope():
+            net, trainer, opt, steps_per_epoch = _build(spec, ds_train, config, tasks, devices=topo.devices)
+        initial_epoch = 0
+        if run.mode == "extend":  # a finished run with more epochs now: go on from its last network
+            from zoo.models import load_model
 
-        net.set_weights(load_model(run.path("model")).get_weights())
-        initial_epoch = len(read_csv_rows(run.path("history"))[1])
-        with topo.scope():  # the optimizer's variables are placed as the model's
-            continue_optimizer(opt, trainer.trainable_variables, run.path("optimizer"), initial_epoch * steps_per_epoch)
-    if not topo.writer:
-        return _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, 0, topo)
-    with run.writing():
-        run.write_labels(ds_train.class_names)
-        return _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, verbose, topo)
+            net.set_weights(load_model(run.path("model")).get_weights())
+            initial_epoch = len(read_csv_rows(run.path("history"))[1])
+            with topo.scope():  # the optimizer's variables are placed as the model's
+                continue_optimizer(opt, trainer.trainable_variables, run.path("optimizer"), initial_epoch * steps_per_epoch)
+        if not topo.writer:
+            return _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, 0, topo)
+        with run.writing():
+            run.write_labels(ds_train.class_names)
+            return _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, verbose, topo)
 
 
 def rerun_command(config, out, *, data_dir=None):
