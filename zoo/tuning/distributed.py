@@ -188,8 +188,6 @@ def launch(child_args, *, workers, out, timeout=6 * 3600, max_restarts=3, python
 
 def _write_pids(logs, procs, port):
     """logs/processes.json: {tuner_id: pid} of the live processes (for people and tests)."""
-    from zoo.io import write_json
-
     write_json(os.path.join(logs, "processes.json"),
                dict(port=port, pids={k: p.pid for k, p in procs.items()}))
 
