@@ -130,3 +130,16 @@ def test_pets_and_voc_go_to_their_dedicated_loaders(monkeypatch):
     assert zoo.data.load("oxford_iiit_pet", "val", data_dir="/d") == "P"
     assert zoo.data.load("voc", "test", data_dir="/e") == "V"
     assert calls == [("pets", "val", "/d"), ("voc", "test", "/e")]
+
+
+def test_a_folder_path_as_dataset_name_says_how_to_pass_it(tmp_path):
+    """`--dataset /path/to/images` is what a practitioner types first: the answer names the
+    'folder:' form (it was a tfds parse error about builder name strings)."""
+    (tmp_path / "a").mkdir()
+    with pytest.raises(ValueError, match=f"is passed as 'folder:{tmp_path}'") as e:
+        load(str(tmp_path), "train")
+    assert "builder" not in str(e.value)
+    with pytest.raises(ValueError, match=r"no such folder here.*'folder:\./no_such_dir'"):
+        load("./no_such_dir", "train")
+    with pytest.raises(ValueError, match="unknown dataset 'bad name!!'"):  # not even a tfds name's form
+        load("bad name!!", "train")

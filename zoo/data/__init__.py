@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 import keras
 import numpy as np
@@ -71,6 +72,11 @@ def _load(name, split="train", *, image_size=None, seed=0, data_dir=None, **kw):
         return module.load(split, image_size=image_size, seed=seed, data_dir=data_dir, **kw)
     if key.startswith("folder:"):
         return load_folder(key[len("folder:"):], split, image_size=image_size, seed=seed, arg="--dataset folder:", **kw)
+    if os.path.isdir(os.path.expanduser(key)) or key.startswith(("/", "./", "../", "~")):
+        exists = "" if os.path.isdir(os.path.expanduser(key)) else " (no such folder here)"
+        raise ValueError(f"dataset {name!r} is a path{exists}: an image folder (one sub-folder per class) is passed "
+                         f"as 'folder:{key}'; a named dataset as 'digits', 'shapes', 'shapes-det' or a tfds name. "
+                         f"Received: dataset={name!r}")
     return load_tfds(key, split, image_size=image_size, seed=seed, data_dir=data_dir, **kw)
 
 

@@ -62,7 +62,7 @@ def load_tfds(name, split="train", *, image_size=None, seed=0, data_dir=None, ma
     known = list(KNOWN) + list(DEDICATED)
     try:
         builder = tfds.builder(name, data_dir=data_dir)
-    except tfds.core.registered.DatasetNotFoundError:
+    except (tfds.core.registered.DatasetNotFoundError, ValueError):  # ValueError: not even a tfds name's form
         close = difflib.get_close_matches(name, known + ["digits", "shapes", "shapes-det"], n=3, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise ValueError(
