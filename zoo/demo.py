@@ -17,7 +17,7 @@ def run_demo(out="runs/demo", *, epochs=None, batch_size=None, seed=0, verbose=N
 
     Rerunning resumes or extends it like `zoo train` (`zoo.training.runs`)."""
     metrics = train("lenet5", "digits", out, epochs=epochs, batch_size=batch_size, augment=True, seed=seed,
-                    verbose=verbose, kind="demo")
+                    verbose=verbose, kind="demo", deterministic=True)
     if metrics.get("status") == "finished":
         accuracy, n = metrics["test"]["accuracy"], metrics["images"]["test"]
         wrong = round((1 - accuracy) * n)

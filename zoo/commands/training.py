@@ -14,7 +14,7 @@ def register(sub):
     p = sub.add_parser("demo", help="LeNet-5 on the embedded digits, report in runs/demo/",
                        description="`zoo train lenet5 --dataset digits --augment` with LeNet-5's recipe (`zoo info lenet5`). "
                        "Rerun to resume; a larger --epochs extends a finished run.")
-    p.add_argument("--epochs", type=positive_int, default=None, help="number of epochs (default: the recipe's 40)")
+    p.add_argument("--epochs", type=positive_int, default=None, help="number of epochs (default: the recipe's 60)")
     p.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default: the recipe's 32)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=os.path.join("runs", "demo"), help="output folder (default runs/demo)")
@@ -45,6 +45,10 @@ def register(sub):
                    "split over the devices. Several processes or hosts join from KERAS_DISTRIBUTION_JOB_ADDRESSES "
                    "(process 0's host:port), KERAS_DISTRIBUTION_NUM_PROCESSES and KERAS_DISTRIBUTION_PROCESS_ID; "
                    "--out must be a folder they share, and process 0 writes it")
+    p.add_argument("--deterministic", action="store_true",
+                   help="TensorFlow's deterministic ops for the run (the demo uses them; off by default: "
+                   "they cost ResNet-50 7-11 %% of its step on a CPU, and the same --seed already repeats a run "
+                   "on one machine)")
     p.set_defaults(func=run_train)
 
     p = sub.add_parser("evaluate", help="metrics of a run folder or .keras file on a dataset")
@@ -101,7 +105,8 @@ def run_train(args):
     return training_command(train, args.model, args.dataset, args.out, epochs=args.epochs, batch_size=args.batch_size,
                          optimizer=args.optimizer, lr=args.lr, schedule=args.schedule, augment=args.augment,
                          seed=args.seed, image_size=args.image_size, data_dir=args.data_dir, l2=args.l2,
-                         weight_decay=args.weight_decay, patience=args.patience, distribute=args.distribute)
+                         weight_decay=args.weight_decay, patience=args.patience, distribute=args.distribute,
+                         deterministic=args.deterministic)
 
 
 def training_command(fn, *args, **kwargs):

@@ -37,7 +37,9 @@ load 7-9.5): fraction of peak reached (zoo / keras)
 
 TensorFlow op determinism (`enable_op_determinism`), LeNet-5 demo fit, 6 epochs, median epoch,
 two alternating processes each: off 2,035 / 2,843 images/s, on 3,745 / 2,688 — no cost within
-the noise, so `zoo train` turns it on. The same seed already gave the same history twice on this
+the noise. ResNet-50 (batch 16, 224², Adam, `train_on_batch`, median of 5 steps, two alternating
+processes each, load ~1.4): off 5.16 / 5.12 images/s, on 4.79 / 4.59 — 7-11 % slower. So the demo
+(LeNet-5) runs with it and `zoo train` only with `--deterministic`. The same seed already gave the same history twice on this
 machine without it; it guards the runs whose reductions or input pipeline could reorder. It
 cannot make two different CPUs agree: oneDNN picks kernels per instruction set, whose float
 rounding differs, so the demo's accuracy is stated over 5 seeds (README) rather than promised

@@ -137,6 +137,7 @@ def train(
     datasets=None,
     kind="train",
     distribute=None,
+    deterministic=False,
 ):
     """Trains registered model `model` on `dataset`, writing the run folder `out` (`zoo.training.runs`);
     returns its metrics.
@@ -155,6 +156,11 @@ def train(
     global `batch_size` is split over the devices, each process fits its shard of the data, and
     only process 0 writes the run folder, evaluates and draws; it returns the metrics, the other
     processes return None.
+
+    `seed` seeds Python, NumPy and the backend; `deterministic=True` also turns TensorFlow's op
+    determinism on for the run (`zoo.training.runtime`): the demo does, `zoo train --deterministic`
+    asks for it. It is off by default because it costs ResNet-50 7-11 % of its step on the CPU
+    (measured in runtime.py), and the same seed already repeats a run on one machine.
 
     Raises:
         ValueError: bad argument, or `out` holds a run with other settings.
@@ -181,6 +187,7 @@ def train(
         "batch_size": batch_size, "optimizer": optimizer, "lr": lr, "schedule": schedule, "augment": bool(augment),
         "seed": seed, "image_size": list(image_size) if isinstance(image_size, (tuple, list)) else image_size,
         "l2": l2, "weight_decay": weight_decay, "patience": patience, "distribute": topo.config(),
+        "deterministic": bool(deterministic),
     }
     run = RunFolder(out, config, resume_keys=RESUME_KEYS, command=rerun_command(config, out, data_dir=data_dir))
     modes = ("new", "resume", "finished", "extend")
@@ -196,7 +203,7 @@ def train(
 
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
-    with seeded(seed):  # and deterministic ops: zoo.training.runtime
+    with seeded(seed, deterministic=deterministic):  # zoo.training.runtime
         if datasets is None:
             splits = load_splits(dataset, spec, image_size=image_size, seed=seed, data_dir=data_dir)
             check_dataset(tasks, splits[0], model=spec.name)  # a tfds name whose task shows only once loaded
@@ -227,21 +234,19 @@ def rerun_command(config, out, *, data_dir=None):
     return command_line("train", config["model"], dataset=config["dataset"], **flags, out=out,
                         image_size=config["image_size"], data_dir=data_dir, l2=config["l2"],
                         weight_decay=config["weight_decay"], patience=config["patience"],
-                        distribute=(config.get("distribute") or {}).get("strategy"))
+                        distribute=(config.get("distribute") or {}).get("strategy"),
+                        deterministic=config.get("deterministic", False))
 
 
 def _build(spec, ds_train, config, tasks, devices=1):
     """(network, what fits — the network behind augmentation if any —, optimizer, steps per epoch), compiled.
     Over several `devices` the last len % devices samples are left out (`zoo.distribute.shard`)."""
-
-
     shape = tuple(ds_train.x.shape[1:])
     net = get_model(spec.name, input_shape=shape, classes=ds_train.classes)
     if config["l2"]:
         add_l2(net, config["l2"])
     trainer = net
     if config["augment"]:
-
         aug = augmentation(default_kinds(config["dataset"]), image_shape=shape, seed=config["seed"])
         trainer = keras.Sequential([keras.Input(shape), aug, net], name=f"{net.name}_augmented")
     steps = int(math.ceil((len(ds_train) - len(ds_train) % devices) / config["batch_size"]))
