@@ -100,12 +100,7 @@ class Describer:
 
     def close(self):
         """Ends the describer (it exits when its request pipe closes; killed too, whole)."""
-        for fd in (self.req_w, self.rep_r):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        wire.close_quietly(self.req_w, self.rep_r)
         self.req_w = self.rep_r = None
         if self.pid is not None:
             # forked, it is reaped by the fork server: its pid may be reused once it is gone

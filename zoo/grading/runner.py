@@ -160,11 +160,7 @@ class ExerciseWorker:
                     self.proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:  # pragma: no cover
                     pass
-            for fd in (self.req_w, self.rep_r):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+            wire.close_quietly(self.req_w, self.rep_r)
             self.proc = self.pid = None
         if self.cgroup is not None:
             self.peak_memory = max(self.peak_memory, self.cgroup.peak() or 0)

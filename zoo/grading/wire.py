@@ -141,3 +141,13 @@ def _read(fd, n, deadline, idle):
         chunks.append(b)
         got += len(b)
     return b"".join(chunks)
+
+
+def close_quietly(*fds):
+    """Closes each open fd of `fds` (None skipped), ignoring one already closed."""
+    for fd in fds:
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
