@@ -133,3 +133,34 @@ def test_cli_bench_bad_compile_mode_exits_2(tmp_path):
     proc = run_zoo("bench", "--model", "lenet5", "--compile-modes", "xla,jit", "--out", str(tmp_path))
     assert proc.returncode == 2 and "zoo: error:" in proc.stderr and "'xla,jit'" in proc.stderr
     assert "auto, xla, no-xla" in proc.stderr and not os.listdir(tmp_path)
+
+
+def test_zoo_train_rows_put_zoo_trains_own_path_beside_the_plain_loop(tmp_path, capsys):
+    """--zoo-train trains the model through `zoo train` itself: one row for its training steps, one for
+    its whole epochs (never faster than their steps), each epoch after the first a round, ratios to the
+    plain loop; a second bench into the same folder trains again (the scratch run is replaced)."""
+    from zoo import bench
+
+    kw = dict(batch_size=4, steps=2, input_size=32, repeats=2, out=str(tmp_path), classes=3, peak_seconds=0.05,
+              zoo_train=True)
+    first = bench.run_bench("lenet5", **kw)
+    printed = capsys.readouterr().out
+    assert "[bench] zoo lenet5 through zoo train" in printed and "3 epochs of 2 steps, the first compiles" in printed
+    steps_row, epochs_row = (r for r in first["results"] if "in zoo train" in r["label"])
+    assert steps_row["label"] == "zoo lenet5 in zoo train: training steps"
+    assert epochs_row["label"] == "zoo lenet5 in zoo train: whole epochs"
+    for row in (steps_row, epochs_row):
+        assert len(row["images_per_s"]) == 2 and all(v > 0 for v in row["images_per_s"]) and row["first_epoch_s"] > 0
+        assert row["gflop_per_s"] == pytest.approx(row["median_images_per_s"] * row["training_gflop_per_image"])
+    assert all(e <= s for s, e in zip(steps_row["images_per_s"], epochs_row["images_per_s"]))
+    loop = first["results"][0]["median_images_per_s"]
+    assert first["ratios"]["zoo lenet5 in zoo train: training steps/plain loop (auto)"] == pytest.approx(
+        steps_row["median_images_per_s"] / loop)
+    assert "zoo lenet5 in zoo train: whole epochs/plain loop (auto)" in first["ratios"]
+    assert "ratio zoo lenet5 in zoo train: training steps/plain loop (auto)" in printed
+    assert "zoo train: lenet5" in printed and "images/s in the training steps" in printed  # zoo train's own lines
+    assert len(steps_row["seconds"]) == 3 and [8 / s for s in steps_row["seconds"][1:]] == pytest.approx(steps_row["images_per_s"])
+    assert not (tmp_path / "zoo-train-run").exists()  # scratch: its checkpoints are removed
+    second = bench.run_bench("lenet5", **kw)
+    assert "holds a finished run" not in capsys.readouterr().out
+    assert [r for r in second["results"] if "in zoo train" in r["label"]][0]["images_per_s"] != steps_row["images_per_s"]

@@ -92,6 +92,48 @@ def test_misclassified_grid_captions_fit_their_panels(tmp_path, figures):
     assert len(captions) == 24 and all(c.startswith("true ") and "\npred " in c for c in captions)
 
 
+@pytest.mark.parametrize("n", [10, 101, 1000])
+def test_confusion_matrix_stays_readable_and_bounded_for_many_classes(tmp_path, figures, n):
+    """10 classes: counts in the cells, every class named. 101 or 1,000 classes (caltech101, an
+    ImageNet-sized folder): a bounded image (1,000 classes once asked matplotlib for a 55,000-pixel
+    square), no label drawn over another, the most confused pair named under the matrix."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, n, 3000)
+    p = np.where(rng.random(3000) < 0.7, y, rng.integers(0, n, 3000))
+    p[:40] = (y[:40] + 1) % n  # one pair confused 40 times at least: the most confused
+    names = [f"class_{i}_with_a_longer_name" for i in range(n)]
+    plots.plot_confusion_matrix(y, p, tmp_path / "cm.png", labels=names, title="resnet50, held-out x")
+    fig = figures["cm.png"]
+    assert_no_text_overlaps(fig)
+    width, height = Image.open(tmp_path / "cm.png").size
+    assert max(width, height) < 2500, (width, height)
+    ax = fig.axes[0]
+    named = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    if n <= plots.classification.CONFUSION_CELLS_MAX:
+        assert len(named) == n and any(t.get_text().isdigit() for t in ax.texts)  # counts in the cells
+    else:
+        assert 10 <= len(named) <= plots.classification.CONFUSION_CELLS_MAX, len(named)
+        off = np.zeros((n, n), int)
+        np.add.at(off, (y, p), 1)
+        np.fill_diagonal(off, 0)
+        t, q = divmod(int(off.argmax()), n)
+        assert f"class_{t}_" in ax.get_xlabel() and "most confused" in ax.get_xlabel()
+
+
+def test_bench_chart_names_every_row_without_overlap(tmp_path, figures):
+    """`zoo bench --zoo-train` has four rows with long names and three ratios: all readable."""
+    rows = [{"label": label, "images_per_s": [5.2, 5.5, 5.8], "median_images_per_s": 5.5} for label in (
+        "zoo resnet50 (auto)", "keras.applications.ResNet50 (auto)", "zoo resnet50 in zoo train: training steps",
+        "zoo resnet50 in zoo train: whole epochs")]
+    ratios = {"zoo/keras.applications.ResNet50 (auto)": 0.95, "zoo resnet50 in zoo train: training steps/plain loop (auto)": 0.97,
+              "zoo resnet50 in zoo train: whole epochs/plain loop (auto)": 0.93}
+    plots.plot_bench({"results": rows, "ratios": ratios, "model": "resnet50", "backend": "tensorflow", "precision": "float32",
+                      "batch_size": 16, "input_shape": [224, 224, 3]}, tmp_path / "bench.png")
+    fig = figures["bench.png"]
+    assert_no_text_overlaps(fig)
+    assert [t.get_text().replace("\n", " ") for t in fig.axes[0].get_xticklabels()] == [r["label"] for r in rows]
+
+
 def test_tuning_plots_have_integer_trials_and_no_overlapping_labels(tmp_path, figures):
     rng = np.random.default_rng(0)
     records = [{"trial_id": f"{i:02d}", "status": "COMPLETED", "score": float(rng.random()),

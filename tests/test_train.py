@@ -44,6 +44,20 @@ def test_run_folder_holds_everything(run_dir):
     assert (out / "tensorboard").is_dir()
 
 
+def test_metrics_time_the_training_steps_apart_from_the_epoch(run_dir):
+    """metrics.json says how fast the steps ran and what each epoch spent beyond them (validation,
+    checkpoints): every epoch is at least its steps, and the figures are the medians of epochs 2-3."""
+    _, m = run_dir
+    t = m["timings"]
+    epochs, steps = t["epoch_seconds"], t["step_seconds"]
+    assert len(epochs) == len(steps) == 3
+    assert all(0 < s <= e for s, e in zip(steps, epochs)), t
+    n = 400  # training images of _small()
+    assert t["step_images_per_second"] == pytest.approx(n / sorted(steps[1:])[1], rel=0.01, abs=0.1)
+    assert t["images_per_second"] == pytest.approx(n / sorted(epochs[1:])[1], rel=0.01, abs=0.1)
+    assert t["step_images_per_second"] >= t["images_per_second"] and t["epoch_overhead_seconds"] >= 0
+
+
 def test_rerun_of_a_finished_run_changes_nothing_and_other_settings_are_refused(run_dir):
     from zoo.training.train import train
 

@@ -20,6 +20,10 @@ Method:
   is that over the median peak GFLOP/s. Ratios are zoo / reference (> 1: the zoo model is faster).
 - Compile modes: Keras' default ("auto", which resolves to jit_compile=False on a CPU-only
   TensorFlow machine and to XLA on JAX and GPUs) comes first; others asked for follow.
+- `zoo_train=True` (`--zoo-train`) then trains the zoo model through `zoo train` itself on the same
+  data: epochs of the same steps, its training steps and its whole epochs (validation and
+  checkpoints included) timed apart, so what `zoo train` spends beyond the model's step shows as
+  a ratio to the plain loop.
 Writes bench.json and bench.png into `out`.
 """
 
@@ -29,6 +33,7 @@ import importlib.util
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,9 +43,11 @@ import keras
 import numpy as np
 
 from zoo import registry
+from zoo.data.arrays import ArrayDataset
 from zoo.flops import training_flops
 from zoo.io import ensure_out_dir, write_json
 from zoo.plots import plot_bench
+from zoo.training.train import train
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 # --compile-modes name -> `jit_compile` of `model.compile`; the first is the default, always measured first
@@ -152,6 +159,30 @@ def measure_peak(seconds, n=PEAK_N):
     return rates
 
 
+def _bench_zoo_train(spec, x, y, *, batch_size, repeats, classes, out):
+    """The zoo model through `zoo train`'s own path (`zoo.training.train.train`: `fit` on the
+    arrays, its callbacks, validation of one batch and its checkpoints each epoch) for `repeats` + 1
+    epochs on the bench's data (one epoch = one round's steps); the first epoch compiles and is left
+    out. The run folder is scratch in `out` (on the disk the user's runs write to, so checkpoints
+    cost what they cost there), removed afterwards: a ResNet-50's is 500 MB of checkpoints.
+    Returns two rows: the epochs' training steps alone, and the whole epochs."""
+    run_dir = os.path.join(out, "zoo-train-run")
+    shutil.rmtree(run_dir, ignore_errors=True)  # a finished run left by a killed bench would not train
+    names = [str(c) for c in range(classes)]
+    split = lambda a, b: ArrayDataset(x[a:b], y[a:b], spec.task, names, "random")  # noqa: E731
+    metrics = train(spec.name, "random", run_dir, datasets=(split(0, len(x)), split(0, batch_size), split(0, batch_size)),
+                    epochs=repeats + 1, batch_size=batch_size, optimizer="momentum", lr=0.01, schedule="constant",
+                    verbose=0)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    t = metrics["timings"]
+    rows = []
+    for what, times in (("training steps", t["step_seconds"]), ("whole epochs", t["epoch_seconds"])):
+        label = f"zoo {spec.name} in zoo train: {what}"
+        rows.append({"label": label, "model": label, "compile_mode": DEFAULT_COMPILE_MODE, "first_epoch_s": times[0],
+                     "seconds": times, "images_per_s": [len(x) / max(s, 1e-4) for s in times[1:]]})
+    return rows
+
+
 def _torchvision_available():
     return importlib.util.find_spec("torch") is not None and importlib.util.find_spec("torchvision") is not None
 
@@ -210,6 +241,7 @@ def run_bench(
     classes=1000,
     compile_modes=None,
     peak_seconds=3.0,
+    zoo_train=False,
 ):
     """Measures the training throughput of `model` and its keras.applications twin, nothing else.
 
@@ -226,6 +258,8 @@ def run_bench(
         classes: classes of the top.
         compile_modes: names out of `COMPILE_MODES` to measure besides the default ("auto", always first).
         peak_seconds: seconds of matmul peak measurement per round.
+        zoo_train: also train the zoo model through `zoo train` (`_bench_zoo_train`) after the
+            rounds, for its training steps' and whole epochs' images/s beside the plain loop's.
     Returns:
         The dict written to bench.json.
     """
@@ -281,6 +315,16 @@ def run_bench(
             rows.extend(mode_rows.values())
             del candidates
             keras.backend.clear_session()
+        if zoo_train:
+            _log(f"zoo {spec.name} through zoo train (fit on the arrays, its callbacks, validation of one batch and "
+                 f"checkpoints each epoch): {repeats + 1} epochs of {steps} steps, the first compiles and is left out")
+            for row in _bench_zoo_train(spec, x, y, batch_size=batch_size, repeats=repeats, classes=classes, out=out):
+                row["training_gflop_per_image"] = rows[0]["training_gflop_per_image"]
+                rows.append(row)
+                _log(f"{row['label']}: " + ", ".join(f"{v:.4g}" for v in row["images_per_s"])
+                     + f" images/s per epoch (first epoch {row['first_epoch_s']:.1f}s, left out)")
+            notes.append("zoo train rows: one round = one epoch of the same steps, measured after the plain loop's "
+                         "rounds (not taking turns); whole epochs add validation of one batch and the checkpoints")
     finally:
         keras.mixed_precision.set_global_policy(old_policy)
 
@@ -289,9 +333,9 @@ def run_bench(
         row["median_images_per_s"] = statistics.median(row["images_per_s"])
         row["gflop_per_s"] = row["median_images_per_s"] * row["training_gflop_per_image"]
         row["peak_fraction"] = row["gflop_per_s"] / peak
-        del row["peak_gflop_per_s"]
+        row.pop("peak_gflop_per_s", None)
     ratios, gflop_ratios = {}, {}
-    zoo_rows = {r["compile_mode"]: r for r in rows if r["model"].startswith("zoo ")}
+    zoo_rows = {r["compile_mode"]: r for r in rows if r["model"] == f"zoo {spec.name}"}
     for row in rows:
         if row["model"] == ref_label:
             zr = zoo_rows[row["compile_mode"]]
@@ -299,6 +343,9 @@ def run_bench(
             ratios[key] = zr["median_images_per_s"] / row["median_images_per_s"]
             gflop_ratios[key] = zr["gflop_per_s"] / row["gflop_per_s"]
     zoo_median = rows[0]["median_images_per_s"]
+    for row in rows:
+        if row["model"].startswith(f"zoo {spec.name} in zoo train"):
+            ratios[f"{row['model']}/plain loop ({DEFAULT_COMPILE_MODE})"] = row["median_images_per_s"] / zoo_median
 
     if spec.name in TORCHVISION and _torchvision_available():
         _log(f"torchvision.models.{TORCHVISION[spec.name]} in a subprocess")
@@ -327,6 +374,7 @@ def run_bench(
         "repeats": repeats,
         "optimizer": "SGD(learning_rate=0.01, momentum=0.9)",
         "compile_modes": modes,
+        "zoo_train": bool(zoo_train),
         "peak": {"gflop_per_s": peak, "how": f"float32 {PEAK_N}x{PEAK_N} matmul (NumPy), {peak_seconds:g} s per round, median",
                  "samples": len(peaks)},
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
@@ -374,8 +422,10 @@ def format_table(result):
     for r in rows:
         rounds = " ".join(f"{v:.4g}" for v in r["images_per_s"])
         if "gflop_per_s" in r:
+            first = (f"{r['first_step_s']:>9.1f}s" if "first_step_s" in r
+                     else f"{'epoch ' + format(r['first_epoch_s'], '.1f') + 's':>10}")  # zoo train rows: the first epoch
             lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>9.4g}  {r['gflop_per_s']:>8.4g}  "
-                         f"{r['peak_fraction']:>7.2g}  {r['first_step_s']:>9.1f}s  {rounds}")
+                         f"{r['peak_fraction']:>7.2g}  {first}  {rounds}")
         else:
             lines.append(f"{r['label']:<{width}}  {r['median_images_per_s']:>9.4g}  {'':>8}  {'':>7}  {'':>10}  {rounds}")
     for k, v in result["ratios"].items():

@@ -55,6 +55,10 @@ def register(sub):
                    "xla (jit_compile=True), no-xla (jit_compile=False)")
     p.add_argument("--peak-seconds", type=positive_float, default=3.0,
                    help="seconds of float32 matmul per round that measure the machine's peak (default 3)")
+    p.add_argument("--zoo-train", action="store_true",
+                   help="also train the zoo model through zoo train's own path (fit, callbacks, validation, "
+                   "checkpoints) for repeats + 1 epochs of --steps steps: its training steps' and whole epochs' "
+                   "images/s beside the plain loop's (the first epoch compiles and is left out)")
     p.add_argument("--out", default=os.path.join("runs", "bench"), help="output folder (default runs/bench)")
     p.set_defaults(func=run_bench)
 
@@ -128,8 +132,8 @@ def run_convert(args):
 
 
 def compile_mode_list(text):
-    """MODE[,MODE] out of zoo.bench.COMPILE_MODES (a light module: no Keras at its top)."""
-    from zoo.bench import COMPILE_MODES
+    """MODE[,MODE] out of zoo.bench.COMPILE_MODES."""
+    from zoo.bench import COMPILE_MODES  # imports Keras: only when the flag is given, never for --help
 
     modes = [m.strip() for m in text.split(",") if m.strip()]
     bad = [m for m in modes if m not in COMPILE_MODES]
@@ -143,5 +147,5 @@ def run_bench(args):
 
     result = bench(args.model, batch_size=args.batch_size, steps=args.steps, input_size=args.input_size,
                    precision=args.precision, repeats=args.repeats, out=args.out, compile_modes=args.compile_modes,
-                   peak_seconds=args.peak_seconds)
+                   peak_seconds=args.peak_seconds, zoo_train=args.zoo_train)
     return 0 if all(r["median_images_per_s"] > 0 for r in result["results"]) else 1

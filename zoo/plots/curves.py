@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import textwrap
 
 import numpy as np
 
@@ -120,9 +121,9 @@ def plot_bench(result, path):
         ax.plot([i] * len(r["images_per_s"]), r["images_per_s"], "k.", ms=5)
         ax.text(i, medians[i], f"{medians[i]:.3g}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels([l.replace(" (", "\n(") for l in labels], fontsize=7, rotation=0)
+    ax.set_xticklabels([textwrap.fill(l, 22, break_long_words=False) for l in labels], fontsize=7, rotation=0)
     ax.set_ylabel("training images/s (median; dots: rounds)")
-    ratios = ", ".join(f"{k} = {v:.2f}" for k, v in result.get("ratios", {}).items())
+    ratios = "\n".join(f"{k} = {v:.2f}" for k, v in result.get("ratios", {}).items())
     ax.set_title(
         f"{result['model']}: {result['backend']}, {result['precision']}, batch {result['batch_size']}, "
         f"input {result['input_shape'][0]}\n{ratios}",

@@ -154,26 +154,47 @@ def nan_message(epoch, batch):
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Wall time per epoch; throughput leaves out the first epoch (compilation) when there are more."""
+    """Wall time per epoch, whole and of its training steps alone.
+
+    Put it last among the callbacks: an epoch then runs from its start to the end of every other
+    callback's end-of-epoch work (validation, checkpoints, logs), and the steps from its start to
+    the end of its last training batch. The difference is what an epoch spends beyond training.
+    Throughput leaves out the first epoch (tracing and compilation) when there are more."""
 
     def __init__(self):
         super().__init__()
-        self.times = []
+        self.times, self.step_times = [], []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._t = time.perf_counter()
+        self._t = self._steps_end = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps_end = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         self.times.append(time.perf_counter() - self._t)
+        self.step_times.append(self._steps_end - self._t)
 
-    def _steady(self):
-        t = sorted(self.times[1:] or self.times)
+    @staticmethod
+    def _steady(times):
+        t = sorted(times[1:] or times)
         return t[len(t) // 2] if t else None
 
     def steps_per_second(self, steps):
-        s = self._steady()
+        s = self._steady(self.times)
         return round(steps / s, 2) if s else None
 
     def images_per_second(self, n):
-        s = self._steady()
+        """`n` training images over the median steady epoch, validation and checkpoints included."""
+        s = self._steady(self.times)
         return round(n / s, 1) if s else None
+
+    def step_images_per_second(self, n):
+        """`n` training images over the median steady epoch's training steps alone."""
+        s = self._steady(self.step_times)
+        return round(n / s, 1) if s else None
+
+    def overhead_seconds(self):
+        """Median seconds a steady epoch spends beyond its training steps (validation, checkpoints)."""
+        s = self._steady([t - st for t, st in zip(self.times, self.step_times)])
+        return round(s, 2) if s is not None else None

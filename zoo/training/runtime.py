@@ -25,6 +25,25 @@ images/s (median of epochs 2-4 inside one `fit`, three rounds), load ~7:
   within this machine's noise, and would make the NaN guard and the progress bar see one step in
   N: left at 1 until a quiet machine shows a gain.
 
+`zoo train`'s path against the plain loop, ResNet-50 (zoo, batch 16, 224², Adam + cosine, 320
+random images = 20 steps per round; one process, one compiled model, a plain `train_on_batch`
+loop on converted tensors and one `fit` epoch on the numpy arrays with zoo's callbacks taking
+turns, 4 rounds, quiet machine, load 1.5-2.1), images/s per round:
+    | plain `train_on_batch` loop                                  | 5.47 5.68 5.65 5.93 | median 5.67 |
+    | `fit` epoch, its training steps (tf.data slicing the arrays, |                     |             |
+    |   shuffle, NaN guard, CSV log, TensorBoard, backup)          | 5.62 5.38 5.71 5.56 | 5.59: 0.99x |
+    | the whole `fit` epoch (+ validation of 48, checkpoints)      | 5.24 5.01 5.28 5.11 | 5.18: 0.91x |
+  `zoo bench --model resnet50 --batch-size 16 --steps 20 --repeats 3 --zoo-train` in one run
+  (zoo train itself, after the loop's rounds): steps 0.97x, whole epochs 0.93x the plain loop.
+  An epoch's end, measured apart: validation of 48 images 1.8-2.0 s; the backup (weights and
+  Adam's moments, 283 MB) 0.7-0.9 s; best.keras 1.6-1.7 s when val_loss improves (a .keras file
+  keeps the optimizer: 283 MB); the NaN guard's finite check of the weights 0.013 s. So the
+  steps reach the plain loop, and an epoch adds the work it is asked for; metrics.json reports
+  both (`step_images_per_second`, `epoch_overhead_seconds`).
+  mixed_bfloat16 on this CPU (AVX512_BF16/AMX; `zoo bench --precision mixed_bfloat16`, 4 steps,
+  2 rounds): zoo 6.29, keras.applications 6.82 images/s against float32's 5.81 / 5.95, +8-15 %
+  for bf16's coarser rounding: not offered by `zoo train`.
+
 Threads and oneDNN, ResNet-50 (batch 16, 224², `train_on_batch`, zoo and keras.applications
 alternating, the float32 matmul peak measured in the same process; one process per setting,
 load 7-9.5): fraction of peak reached (zoo / keras)

@@ -276,7 +276,7 @@ def _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch
         rows = [dict(zip(header, r)) for r in raw]
     best_so_far = min((float(r["val_loss"]) for r in rows if r.get("val_loss") not in (None, "", "nan")), default=None)
     nan_guard, timer = cb.NaNGuard(), cb.EpochTimer()
-    callbacks = [nan_guard, timer]
+    callbacks = [nan_guard]
     if writer:
         callbacks += [keras.callbacks.CSVLogger(run.path("history"), append=True),
                       cb.BestModel(net, run.path("best"), best=best_so_far)]
@@ -287,6 +287,7 @@ def _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch
     tb_note = _tensorboard(callbacks, os.path.join(run.out, "tensorboard")) if writer else ""
     callbacks.append(cb.AtomicBackupAndRestore(run.path("backup"), double_checkpoint=False) if writer
                      else cb.RestoreOnly(run.path("backup")))
+    callbacks.append(timer)  # last: an epoch's time includes the others' checkpoints
     n_params, kind = int(net.count_params()), config["kind"]
     lr = config["lr"] if config["lr"] is not None else "default"
     if writer:
@@ -334,15 +335,21 @@ def _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch
         epochs_run=len(read_csv_rows(run.path("history"))[1]), parameters=n_params,
         images={"train": len(ds_train), "val": len(ds_val), "test": len(ds_test)},
         timings={"train_seconds_this_session": round(train_seconds, 1), "steps_per_second": timer.steps_per_second(steps_per_epoch),
-                 "images_per_second": timer.images_per_second(len(ds_train))},
+                 "images_per_second": timer.images_per_second(len(ds_train)),
+                 "step_images_per_second": timer.step_images_per_second(len(ds_train)),
+                 "epoch_overhead_seconds": timer.overhead_seconds(),
+                 "epoch_seconds": [round(t, 4) for t in timer.times], "step_seconds": [round(t, 4) for t in timer.step_times]},
         figures=figures, resumed_after_epoch=run.finished or None,
         extended_from_epoch=initial_epoch or None, best_epoch=best_epoch,
         best_val_loss=float(np.nanmin(val_losses)) if best_epoch else None, backend=keras.backend.backend(),
         distribute=topo.config(),
     )
+    speed = metrics["timings"]
+    speed = (f"; {speed['step_images_per_second']:g} images/s in the training steps, {speed['epoch_overhead_seconds']:g} s "
+             "per epoch beyond them (validation, checkpoints)") if speed["step_images_per_second"] else ""
     print(
         f"zoo {kind}: test {headline} {test[headline]:.4f}" + (f", best val_loss at epoch {best_epoch}" if best_epoch else "")
-        + f"; {time.time() - t0:.0f} s; run folder {run.out}/",
+        + f"; {time.time() - t0:.0f} s{speed}; run folder {run.out}/",
         flush=True,
     )
     return metrics
