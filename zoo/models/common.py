@@ -16,6 +16,7 @@ from keras import layers
 from zoo.checkpoints import load_checkpoint
 from zoo.checkpoints.readers import FORMATS
 from zoo.checks import check_int, check_number, check_one_of, check_same_length  # noqa: F401 (builders use common.check_*)
+from zoo.models.batchnorm import BatchNormalization
 
 # One text for the arguments every zoo builder takes (keras.applications' spelling).
 COMMON_ARGS_DOC = """
@@ -246,8 +247,8 @@ def check_norm(norm):
 def norm_layer(norm, channels, *, name, groups=32, epsilon=1e-5, momentum=0.9):
     """The normalization layer `norm` for a feature map of `channels` channels, or None.
 
-    "batch": BatchNormalization with torchvision's defaults (eps 1e-5, momentum 0.1 in torch =
-    0.9 in Keras); "group": GroupNormalization with gcd(groups, channels) groups (Wu & He 2018
+    "batch": BatchNormalization (`zoo.models.batchnorm`: Keras', in one fused kernel on
+    TensorFlow) with torchvision's defaults (eps 1e-5, momentum 0.1 in torch = 0.9 in Keras); "group": GroupNormalization with gcd(groups, channels) groups (Wu & He 2018
     use 32); "layer": LayerNormalization over the channels at each position (as ConvNeXt);
     None: no layer. Layers are named `{name}_bn` / `_gn` / `_ln`.
     """
@@ -256,7 +257,7 @@ def norm_layer(norm, channels, *, name, groups=32, epsilon=1e-5, momentum=0.9):
         return None
     lname = f"{name}_{NORM_SUFFIX[norm]}"
     if norm == "batch":
-        return layers.BatchNormalization(epsilon=epsilon, momentum=momentum, name=lname)
+        return BatchNormalization(epsilon=epsilon, momentum=momentum, name=lname)
     if norm == "group":
         return layers.GroupNormalization(groups=math.gcd(groups, channels), epsilon=epsilon, name=lname)
     return layers.LayerNormalization(epsilon=epsilon, name=lname)

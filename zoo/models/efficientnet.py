@@ -50,7 +50,7 @@ def mbconv_block(x, filters, kernel_size, strides, expansion, *, name):
     x = layers.DepthwiseConv2D(
         kernel_size, strides=strides, padding="same", use_bias=False, name=f"{name}_dw_conv"
     )(x)
-    x = layers.BatchNormalization(name=f"{name}_dw_bn", **BN)(x)
+    x = common.BatchNormalization(name=f"{name}_dw_bn", **BN)(x)
     x = layers.Activation("relu6", name=f"{name}_dw_relu6")(x)
     x = common.conv_bn_act(x, filters, 1, 1, activation=None, name=f"{name}_project", **BN)
     if strides == 1 and inputs.shape[-1] == filters:

@@ -108,7 +108,7 @@ def conv_bn_act(x, filters, kernel_size=3, strides=1, *, name, padding="same", b
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=not batch_norm,
                       name=f"{name}_conv")(x)
     if batch_norm:
-        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        x = common.BatchNormalization(name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 

@@ -91,7 +91,7 @@ def conv_block(x, filters, *, padding, batch_norm, name):
     for i in (1, 2):
         x = layers.Conv2D(filters, 3, padding=padding, use_bias=not batch_norm, name=f"{name}_conv{i}")(x)
         if batch_norm:
-            x = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"{name}_bn{i}")(x)  # torchvision-style, as common.norm_layer
+            x = common.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"{name}_bn{i}")(x)  # torchvision-style, as common.norm_layer
         x = layers.Activation("relu", name=f"{name}_relu{i}")(x)
     return x
 
