@@ -46,6 +46,7 @@ from zoo import registry
 from zoo.data.arrays import ArrayDataset
 from zoo.flops import training_flops
 from zoo.io import ensure_out_dir, write_json
+from zoo.models.batchnorm import BatchNormalization
 from zoo.plots import plot_bench
 from zoo.training.train import train
 
@@ -290,6 +291,11 @@ def run_bench(
             candidates = {}  # label -> model; the zoo model first, then its twin
             _log(f"building zoo {spec.name} at {shape}, {classes} classes, precision {precision}, compile mode {mode}")
             candidates[f"zoo {spec.name}"] = registry.get_model(spec.name, input_shape=shape, classes=classes)
+            fused = keras.backend.backend() == "tensorflow" and any(
+                isinstance(l, BatchNormalization) for l in candidates[f"zoo {spec.name}"].layers)
+            if fused and ref_label and mode == modes[0]:
+                notes.append(f"zoo's BatchNormalization runs TensorFlow's fused kernel (zoo.models.batchnorm); "
+                             f"{ref_label}'s, Keras 3's own layer, runs separate moments and normalization ops")
             if ref_label:
                 _log(f"building {ref_label}")
                 candidates[ref_label] = getattr(keras.applications, cls_name)(weights=None, input_shape=shape, classes=classes)
