@@ -164,3 +164,15 @@ def test_zoo_train_rows_put_zoo_trains_own_path_beside_the_plain_loop(tmp_path, 
     second = bench.run_bench("lenet5", **kw)
     assert "holds a finished run" not in capsys.readouterr().out
     assert [r for r in second["results"] if "in zoo train" in r["label"]][0]["images_per_s"] != steps_row["images_per_s"]
+
+
+def test_cli_bench_zoo_train_prints_both_paths_and_leaves_no_scratch_run(tmp_path):
+    proc = run_zoo("bench", "--model", "lenet5", "--batch-size", "4", "--steps", "2", "--input-size", "32",
+                   "--repeats", "1", "--peak-seconds", "0.05", "--zoo-train", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert any(l.startswith("zoo lenet5 in zoo train: training steps ") for l in lines)
+    assert any(l.startswith("ratio zoo lenet5 in zoo train: whole epochs/plain loop (auto): images/s ") for l in lines)
+    saved = json.loads((tmp_path / "bench.json").read_text())
+    assert saved["zoo_train"] is True and len(saved["results"]) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.json", "bench.png"]
