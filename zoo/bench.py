@@ -171,10 +171,12 @@ def _bench_zoo_train(spec, x, y, *, batch_size, repeats, classes, out):
     shutil.rmtree(run_dir, ignore_errors=True)  # a finished run left by a killed bench would not train
     names = [str(c) for c in range(classes)]
     split = lambda a, b: ArrayDataset(x[a:b], y[a:b], spec.task, names, "random")  # noqa: E731
-    metrics = train(spec.name, "random", run_dir, datasets=(split(0, len(x)), split(0, batch_size), split(0, batch_size)),
-                    epochs=repeats + 1, batch_size=batch_size, optimizer="momentum", lr=0.01, schedule="constant",
-                    verbose=0)
-    shutil.rmtree(run_dir, ignore_errors=True)
+    try:
+        metrics = train(spec.name, "random", run_dir, datasets=(split(0, len(x)), split(0, batch_size), split(0, batch_size)),
+                        epochs=repeats + 1, batch_size=batch_size, optimizer="momentum", lr=0.01, schedule="constant",
+                        verbose=0)
+    finally:  # also on Ctrl-C or an error: a scratch run is never left behind
+        shutil.rmtree(run_dir, ignore_errors=True)
     t = metrics["timings"]
     rows = []
     for what, times in (("training steps", t["step_seconds"]), ("whole epochs", t["epoch_seconds"])):

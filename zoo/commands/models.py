@@ -145,7 +145,12 @@ def compile_mode_list(text):
 def run_bench(args):
     from zoo.bench import run_bench as bench  # Keras-heavy: loaded only when the command runs
 
-    result = bench(args.model, batch_size=args.batch_size, steps=args.steps, input_size=args.input_size,
-                   precision=args.precision, repeats=args.repeats, out=args.out, compile_modes=args.compile_modes,
-                   peak_seconds=args.peak_seconds, zoo_train=args.zoo_train)
+    try:
+        result = bench(args.model, batch_size=args.batch_size, steps=args.steps, input_size=args.input_size,
+                       precision=args.precision, repeats=args.repeats, out=args.out, compile_modes=args.compile_modes,
+                       peak_seconds=args.peak_seconds, zoo_train=args.zoo_train)
+    except KeyboardInterrupt:
+        print(f"zoo bench: interrupted; nothing written to {args.out} (bench.json and bench.png come at the end)",
+              file=sys.stderr)
+        return 130
     return 0 if all(r["median_images_per_s"] > 0 for r in result["results"]) else 1
