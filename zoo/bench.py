@@ -282,7 +282,7 @@ def run_bench(
     try:
         x, y, loss = _fit_args(spec, shape, n, classes)
         batches = _batches(x, y, batch_size)
-        ref_label = None
+        ref_label, zoo_label = None, f"zoo {spec.name}"
         if spec.name in KERAS_COUNTERPARTS:
             cls_name, diff = KERAS_COUNTERPARTS[spec.name]
             ref_label = f"keras.applications.{cls_name}"
@@ -292,10 +292,9 @@ def run_bench(
         for mode in modes:
             candidates = {}  # label -> model; the zoo model first, then its twin
             _log(f"building zoo {spec.name} at {shape}, {classes} classes, precision {precision}, compile mode {mode}")
-            candidates[f"zoo {spec.name}"] = registry.get_model(spec.name, input_shape=shape, classes=classes)
-            fused = keras.backend.backend() == "tensorflow" and any(
-                isinstance(l, BatchNormalization) for l in candidates[f"zoo {spec.name}"].layers)
-            if fused and ref_label and mode == modes[0]:
+            candidates[zoo_label] = registry.get_model(spec.name, input_shape=shape, classes=classes)
+            if mode == modes[0] and ref_label and keras.backend.backend() == "tensorflow" and any(
+                    isinstance(l, BatchNormalization) for l in candidates[zoo_label].layers):
                 notes.append(f"zoo's BatchNormalization runs TensorFlow's fused kernel (zoo.models.batchnorm); "
                              f"{ref_label}'s, Keras 3's own layer, runs separate moments and normalization ops")
             if ref_label:
@@ -343,7 +342,7 @@ def run_bench(
         row["peak_fraction"] = row["gflop_per_s"] / peak
         row.pop("peak_gflop_per_s", None)
     ratios, gflop_ratios = {}, {}
-    zoo_rows = {r["compile_mode"]: r for r in rows if r["model"] == f"zoo {spec.name}"}
+    zoo_rows = {r["compile_mode"]: r for r in rows if r["model"] == zoo_label}
     for row in rows:
         if row["model"] == ref_label:
             zr = zoo_rows[row["compile_mode"]]
@@ -352,7 +351,7 @@ def run_bench(
             gflop_ratios[key] = zr["gflop_per_s"] / row["gflop_per_s"]
     zoo_median = rows[0]["median_images_per_s"]
     for row in rows:
-        if row["model"].startswith(f"zoo {spec.name} in zoo train"):
+        if row["model"].startswith(f"{zoo_label} in zoo train"):
             ratios[f"{row['model']}/plain loop ({DEFAULT_COMPILE_MODE})"] = row["median_images_per_s"] / zoo_median
 
     if spec.name in TORCHVISION and _torchvision_available():

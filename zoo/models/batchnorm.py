@@ -51,12 +51,14 @@ class BatchNormalization(keras.layers.BatchNormalization):
         channels = x.shape[-1]
         scale = tf.cast(self.gamma, "float32") if self.scale else tf.ones([channels], "float32")
         offset = tf.cast(self.beta, "float32") if self.center else tf.zeros([channels], "float32")
-        if training and self.trainable:
-            empty = tf.constant([], "float32")
-            y, mean, variance, *_ = tf.raw_ops.FusedBatchNormV3(
-                x=x, scale=scale, offset=offset, mean=empty, variance=empty, epsilon=self.epsilon,
-                data_format="NHWC", is_training=True,
-            )
+        training = bool(training and self.trainable)  # as Keras: a frozen layer uses its moving statistics
+        stats = ([tf.constant([], "float32")] * 2 if training
+                 else [tf.cast(self.moving_mean, "float32"), tf.cast(self.moving_variance, "float32")])
+        y, mean, variance, *_ = tf.raw_ops.FusedBatchNormV3(
+            x=x, scale=scale, offset=offset, mean=stats[0], variance=stats[1], epsilon=self.epsilon,
+            data_format="NHWC", is_training=training,
+        )
+        if training:
             # The kernel returns the Bessel-corrected variance n/(n-1) (n = values per channel);
             # Keras averages the biased one into moving_variance, so undo the factor.
             n = tf.cast(tf.size(x, out_type=tf.int64) // channels, "float32")
@@ -64,11 +66,5 @@ class BatchNormalization(keras.layers.BatchNormalization):
             self.moving_mean.assign(tf.cast(self.moving_mean, "float32") * self.momentum + mean * (1.0 - self.momentum))
             self.moving_variance.assign(
                 tf.cast(self.moving_variance, "float32") * self.momentum + variance * (1.0 - self.momentum)
-            )
-        else:
-            y, *_ = tf.raw_ops.FusedBatchNormV3(
-                x=x, scale=scale, offset=offset, mean=tf.cast(self.moving_mean, "float32"),
-                variance=tf.cast(self.moving_variance, "float32"), epsilon=self.epsilon, data_format="NHWC",
-                is_training=False,
             )
         return tf.cast(y, self.compute_dtype)

@@ -25,47 +25,55 @@ def plot_confusion_matrix(y_true, y_pred, path, *, labels=None, title="Confusion
     plt = _plt()
     y_true = np.asarray(y_true).astype(int)
     y_pred = np.asarray(y_pred).astype(int)
-    n = int(max(y_true.max(initial=0), y_pred.max(initial=0)) + 1)
-    if labels is not None:
-        n = max(n, len(labels))
+    given = [] if labels is None else [str(l) for l in labels]
+    n = max(int(max(y_true.max(initial=0), y_pred.max(initial=0)) + 1), len(given))
+    names = [_short(l, 24) for l in given + [str(i) for i in range(len(given), n)]]
     cm = np.zeros((n, n), dtype=int)
     np.add.at(cm, (y_true, y_pred), 1)
-    labels = [str(i) for i in range(n)] if labels is None else [str(l) for l in labels]
-    labels += [str(i) for i in range(len(labels), n)]
-    acc = np.trace(cm) / max(cm.sum(), 1)
+    caption = f"{title} (accuracy {np.trace(cm) / max(cm.sum(), 1):.2%}, n={cm.sum()}"
     if n <= CONFUSION_CELLS_MAX:
         fig, ax = plt.subplots(figsize=(0.55 * n + 2.5, 0.55 * n + 2))
-        ax.imshow(cm, cmap="Blues")
-        for i in range(n):
-            for j in range(n):
-                if cm[i, j]:
-                    ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=8, color="white" if cm[i, j] > cm.max() / 2 else "black")
-        short = [_short(l, 24) for l in labels]
-        ax.set_xticks(range(n), short, rotation=90 if n > 12 or max(map(len, short)) > 6 else 0)  # long names stand up
-        ax.set_yticks(range(n), short)
-        ax.set_title(f"{title} (accuracy {acc:.2%}, n={cm.sum()})")
+        _draw_counts(ax, cm, names)
+        ax.set_title(caption + ")")
     else:
-        share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
         fig, ax = plt.subplots(figsize=(CONFUSION_INCHES_MAX, CONFUSION_INCHES_MAX + 1.5))
-        im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
-        fig.colorbar(im, ax=ax, fraction=0.04, label="share of the true class's images")
-        step = int(np.ceil(n / CONFUSION_CELLS_MAX))
-        ticks = list(range(0, n, step))
-        ax.set_xticks(ticks, [_short(labels[i], 24) for i in ticks], rotation=90, fontsize=7)
-        ax.set_yticks(ticks, [_short(labels[i], 24) for i in ticks], fontsize=7)
-        off = cm.copy()
-        np.fill_diagonal(off, 0)
-        top = [divmod(int(k), n) for k in np.argsort(off, axis=None)[::-1][:5] if off.flat[k]]
-        pairs = "; ".join(f"{_short(labels[t], 24)} as {_short(labels[p], 24)}: {off[t, p]}" for t, p in top)
-        ax.set_title(f"{title} (accuracy {acc:.2%}, n={cm.sum()}, {n} classes)")
-        named = f"one class in {step} named" if step > 1 else "every class named"
-        ax.set_xlabel(f"predicted ({named})"
-                      + ("\n" + textwrap.fill(f"most confused (true as predicted: images): {pairs}", 110) if pairs else ""))
-        ax.set_ylabel(f"true ({named})")
-        return style.save_figure(fig, path)
+        _draw_shares(fig, ax, cm, names)
+        ax.set_title(caption + f", {n} classes)")
+    return style.save_figure(fig, path)
+
+
+def _draw_counts(ax, cm, names):
+    """Every cell with its count, every class named (long names stand up)."""
+    n = len(names)
+    ax.imshow(cm, cmap="Blues")
+    for i in range(n):
+        for j in range(n):
+            if cm[i, j]:
+                ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=8, color="white" if cm[i, j] > cm.max() / 2 else "black")
+    ax.set_xticks(range(n), names, rotation=90 if n > 12 or max(map(len, names)) > 6 else 0)
+    ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    return style.save_figure(fig, path)
+
+
+def _draw_shares(fig, ax, cm, names):
+    """Each row coloured by the share of its true class, one class in k named, the most confused
+    pairs under the matrix."""
+    n = len(names)
+    im = ax.imshow(cm / np.maximum(cm.sum(axis=1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+    fig.colorbar(im, ax=ax, fraction=0.04, label="share of the true class's images")
+    step = int(np.ceil(n / CONFUSION_CELLS_MAX))
+    ticks = list(range(0, n, step))
+    ax.set_xticks(ticks, [names[i] for i in ticks], rotation=90, fontsize=7)
+    ax.set_yticks(ticks, [names[i] for i in ticks], fontsize=7)
+    off = cm.copy()
+    np.fill_diagonal(off, 0)
+    top = [divmod(int(k), n) for k in np.argsort(off, axis=None)[::-1][:5] if off.flat[k]]
+    pairs = "; ".join(f"{names[t]} as {names[p]}: {off[t, p]}" for t, p in top)
+    named = f"one class in {step} named" if step > 1 else "every class named"
+    ax.set_xlabel(f"predicted ({named})"
+                  + ("\n" + textwrap.fill(f"most confused (true as predicted: images): {pairs}", 110) if pairs else ""))
+    ax.set_ylabel(f"true ({named})")
 
 
 def plot_misclassified(images, y_true, y_pred, path, *, probabilities=None, labels=None, max_images=24, title="Misclassified samples"):

@@ -180,19 +180,20 @@ class EpochTimer(keras.callbacks.Callback):
         t = sorted(times[1:] or times)
         return t[len(t) // 2] if t else None
 
+    def _rate(self, times, count, digits):
+        s = self._steady(times)
+        return round(count / s, digits) if s else None
+
     def steps_per_second(self, steps):
-        s = self._steady(self.times)
-        return round(steps / s, 2) if s else None
+        return self._rate(self.times, steps, 2)
 
     def images_per_second(self, n):
         """`n` training images over the median steady epoch, validation and checkpoints included."""
-        s = self._steady(self.times)
-        return round(n / s, 1) if s else None
+        return self._rate(self.times, n, 1)
 
     def step_images_per_second(self, n):
         """`n` training images over the median steady epoch's training steps alone."""
-        s = self._steady(self.step_times)
-        return round(n / s, 1) if s else None
+        return self._rate(self.step_times, n, 1)
 
     def overhead_seconds(self):
         """Median seconds a steady epoch spends beyond its training steps (validation, checkpoints)."""
