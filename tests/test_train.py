@@ -5,13 +5,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import types
 
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, run_zoo
+from tests.conftest import ROOT, ZooProcess, run_zoo
 from zoo.data import ArrayDataset, load
 
 
@@ -198,22 +197,15 @@ def test_resume_after_kill_9(tmp_path):
     out = tmp_path / "run"
     args = [sys.executable, "-m", "zoo", "train", "lenet5", "--dataset", "digits", "--epochs", "3", "--batch-size", "8", "--out", str(out)]
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     csv = out / "history.csv"
-    deadline = time.time() + 500
+    run = ZooProcess(*args[3:])
     try:
-        while time.time() < deadline and proc.poll() is None:
-            meta = out / "backup" / "training_metadata.json"
-            if meta.exists() and json.loads(meta.read_text() or "{}").get("epoch", 0) >= 1:  # epoch 1 backed up
-                break
-            time.sleep(0.1)
-        time.sleep(0.5)  # now inside epoch 2
-        assert proc.poll() is None, "training ended before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        run.wait_for(r"^Epoch 2/3")  # printed once epoch 1's backup and history row are written
+        assert run.proc.poll() is None, "training ended before it could be killed"
+        os.kill(run.proc.pid, signal.SIGKILL)
+        run.proc.wait()
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        run.kill()
     before = csv.read_text()
     assert (out / "backup").is_dir() and not (out / "metrics.json").exists()
     first_rows = before.strip().splitlines()[:2]

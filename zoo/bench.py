@@ -174,7 +174,7 @@ def _bench_zoo_train(spec, x, y, *, batch_size, repeats, classes, out):
     try:
         metrics = train(spec.name, "random", run_dir, datasets=(split(0, len(x)), split(0, batch_size), split(0, batch_size)),
                         epochs=repeats + 1, batch_size=batch_size, optimizer="momentum", lr=0.01, schedule="constant",
-                        verbose=0)
+                        verbose=2)  # one line per epoch: progress, and the event a Ctrl-C test waits for
     finally:  # also on Ctrl-C or an error: a scratch run is never left behind
         shutil.rmtree(run_dir, ignore_errors=True)
     t = metrics["timings"]
