@@ -92,6 +92,8 @@ def _progress(line):
 
 
 def run_grade(args):
+    import sys
+
     from zoo.grading.build import course_root
     from zoo.grading.grade import grade_submission
 
@@ -101,6 +103,9 @@ def run_grade(args):
     print(res.table())
     if args.out:
         print(f"results: {args.out}")
+    if res.incomplete:
+        print(f"zoo grade: the grade is incomplete: {res.incomplete}", file=sys.stderr)
+        return 1
     return 0
 
 

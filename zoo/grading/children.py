@@ -27,6 +27,8 @@ SPAWN_TIMEOUT = 300.0  # the fork server's reply (its first one waits for its Ke
 # at level 0 compiling is ~10x faster and the graded models are far too small for the slower
 # code to matter. Not used where a GPU is present (its kernels stay optimised).
 CPU_XLA_FLAGS = "--xla_backend_optimization_level=0"
+BOX_SPACE = 1024**3  # a submission's box: a tmpfs of this size where root may mount one
+MAX_WRITE = 256 * 1024**2  # the largest file any process of a submission may write (RLIMIT_FSIZE)
 
 
 def site_dirs(exclude=()):
@@ -80,6 +82,7 @@ def _limit_memory(limit, backend="tensorflow", cgroup=None):
                 f.write(str(os.getpid()))
         if limit:
             resource.setrlimit(which, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_WRITE, MAX_WRITE))  # one file; the box's tmpfs bounds them all
         try:
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         except (ValueError, OSError):
@@ -259,9 +262,9 @@ class Box:
         if self.identity:
             LIVE_UIDS.add(self.identity.uid)
         self.path = None
-        self.path = tempfile.mkdtemp(prefix="zoo-grade-box-")
+        self.path, self.mounted = sandbox.scratch_folder("zoo-grade-box-", size=BOX_SPACE, base=sandbox.BOX_BASE,
+                                                         mode=0o711 if self.identity else 0o700)
         LIVE_BOXES.add(self.path)
-        os.chmod(self.path, 0o711 if self.identity else 0o700)
         if self.mode == "user":
             unreachable = [d for d in [sandbox.interpreter(), sys.base_prefix] + site_dirs(exclude=[repo_root])
                            if not sandbox.readable_by_others(d)]
@@ -300,7 +303,7 @@ class Box:
         if self.identity:
             sandbox.kill_all(uid=self.identity.uid)
         if self.path:
-            shutil.rmtree(self.path, ignore_errors=True)
+            sandbox.remove_folder(self.path)
             LIVE_BOXES.discard(self.path)
             self.path = None
         if self.identity:

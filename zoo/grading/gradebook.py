@@ -64,7 +64,9 @@ def _row(student, res, exercises, missing=""):
     for ex in exercises:
         row[ex] = round(per.get(ex, (0.0, 0.0))[0], 2)
     row["seconds"] = round(res.execution_time, 1)
-    if any(t.name.startswith("Autograder failed") for t in res.tests):
+    if res.incomplete:
+        row["status"] = f"incomplete: {res.incomplete}"
+    elif any(t.name.startswith("Autograder failed") for t in res.tests):
         row["status"] = "failed"
     else:
         row["status"] = f"missing files: {missing}" if missing else "graded"
@@ -108,14 +110,26 @@ def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeo
     if done:
         print(f"resuming: {len(done)} of {total} students already graded", file=stream)
 
-    def work(item):
-        name, fp = item
+    def attempt(name):
         with tempfile.TemporaryDirectory(prefix="zoo-intake-") as tmp:
             intake = collect(os.path.join(folder, name), ex_cols, os.path.join(tmp, "submission"))
             res = grade_submission(intake.folder, backend=backend, exercises=ex_cols, root=root,
                                    call_timeout=call_timeout, exercise_timeout=exercise_timeout)
         res.output = "\n".join(p for p in (intake.message(), res.output) if p)
-        return name, fp, res, intake.missing_message()
+        return res, intake.missing_message()
+
+    def work(item):
+        """One student, graded again once when the grade is incomplete (a full disk, the
+        grader's own error): what is left incomplete says so, and is graded again on resume."""
+        name, fp = item
+        for _ in range(2):
+            try:
+                res, missing = attempt(name)
+            except OSError as e:  # the grader's own files (the intake's copy on a full disk)
+                res, missing = Results.failed(f"{type(e).__name__}: {e}").mark_incomplete(f"{type(e).__name__}: {e}"), ""
+            if not res.incomplete:
+                break
+        return name, fp, res, missing
 
     rows_by = dict(done)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -132,7 +146,7 @@ def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeo
             res.write(os.path.join(feedback, name, "results.json"))
             write_text(os.path.join(feedback, name, "feedback.txt"), res.table(width=100) + "\n")
 
-            write_json(os.path.join(parts, name + ".json"), {"fingerprint": fp, "row": row})
+            write_json(os.path.join(parts, name + ".json"), {"fingerprint": "" if res.incomplete else fp, "row": row})
             write_csv(out, [rows_by[n] for n in names if n in rows_by], ex_cols)
             n = len(rows_by)
             bar = "#" * int(30 * n / total)

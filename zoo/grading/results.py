@@ -15,6 +15,7 @@ import textwrap
 from zoo.io import write_json
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+INCOMPLETE = "Grading incomplete"
 
 
 @dataclasses.dataclass
@@ -43,6 +44,20 @@ class Results:
     tests: list = dataclasses.field(default_factory=list)
     execution_time: float = 0.0
     output: str = ""
+    incomplete: str = ""  # why the grade is not whole (tests not run, a full disk); "" when it is
+
+    def mark_incomplete(self, reason):
+        """Says the grade is incomplete: a visible 0-point entry, the output's first line and the
+        top-level "incomplete" key name the reason (the scores already earned stay)."""
+        reason = reason.strip()
+        self.incomplete = reason
+        self.tests = [t for t in self.tests if not t.name.startswith(INCOMPLETE)]
+        self.tests.append(TestResult(f"{INCOMPLETE}: {reason}"[:300], 0.0, 0.0, "failed",
+                                     "This grade is incomplete; the submission will be graded again.", "visible"))
+        head = f"{INCOMPLETE}: {reason}. The scores below are not the final grade."
+        rest = [line for line in self.output.splitlines() if not line.startswith(INCOMPLETE)]
+        self.output = "\n".join([head] + rest)
+        return self
 
     @property
     def score(self):
@@ -63,7 +78,7 @@ class Results:
         return out
 
     def to_gradescope(self):
-        return {
+        out = {
             "score": round(self.score, 4),
             "execution_time": round(float(self.execution_time), 2),
             "output": self.output,
@@ -71,6 +86,9 @@ class Results:
             "stdout_visibility": "hidden",
             "tests": [t.to_gradescope() for t in self.tests],
         }
+        if self.incomplete:
+            out["incomplete"] = self.incomplete
+        return out
 
     def write(self, path):
         write_json(path, self.to_gradescope())
@@ -95,7 +113,7 @@ class Results:
         tests = [TestResult(t["name"], t.get("score", 0.0), t.get("max_score", 0.0), t.get("status", ""),
                             t.get("output", ""), t.get("visibility", "visible"), _exercise(t["name"]))
                  for t in data.get("tests", [])]
-        return cls(tests, data.get("execution_time", 0.0), data.get("output", ""))
+        return cls(tests, data.get("execution_time", 0.0), data.get("output", ""), str(data.get("incomplete", "") or ""))
 
     def table(self, *, width=None, details=True):
         """A plain-text table: one row per test, a total line, failures' feedback indented.
