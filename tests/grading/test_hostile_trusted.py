@@ -5,6 +5,7 @@ slots (seconds each) on TensorFlow; a grade is complete or says it is not."""
 
 import contextlib
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ import hostile_cases
 from zoo.grading import gradebook, sandbox
 from zoo.grading.gradebook import grade_class
 from zoo.grading.grade import grade_submission
+from tests.conftest import run_zoo
 
 ROOT = hostile_cases.ROOT
 SLOTS = hostile_cases.SLOTS
@@ -132,3 +134,68 @@ def test_grade_class_retries_an_incomplete_student_and_says_so(tmp_path, tmpdir_
                     stream=open(os.devnull, "w"))
     assert len(calls) == 4, "an incomplete student is graded again on resume"
     assert [r["status"].split(":")[0] for r in csv.DictReader(out.open())] == ["incomplete"]
+
+
+# ----------------------------------------------------------------------------- a student's links
+def test_links_and_special_files_are_never_read_or_written_through(tmp_path):
+    """`zoo grade DIR`: an exercise file that is a link to a root-only file is not read (the
+    exercise is missing, the file's content in no feedback); a FIFO does not hang the intake;
+    `--out` inside the submission (a planted `out/` link) is refused."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-4711 = 1\n")
+    os.chmod(secret, 0o600)
+    sub = tmp_path / "sub"
+    solutions_of(["ex12_ssd_boxes"], str(sub))
+    os.symlink(secret, sub / "ex01_conv_pool.py")
+    os.mkfifo(sub / "ex02_linear_classifier.py")
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    os.symlink(target, sub / "out")
+    proc = run_zoo("grade", str(sub), "--exercise", "ex01", "--exercise", "ex12", "--out", str(sub / "out" / "results.json"))
+    assert proc.returncode == 2 and "inside the submission" in proc.stderr, proc.stderr
+    assert os.listdir(target) == []
+    out = tmp_path / "results.json"
+    proc = run_zoo("grade", str(sub), "--exercise", "ex01", "--exercise", "ex02", "--exercise", "ex12", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert "TOP-SECRET" not in out.read_text() and "TOP-SECRET" not in proc.stdout
+    per = {}
+    for t in data["tests"]:
+        per.setdefault(t["name"].split(":")[0], []).append(t["score"])
+    assert sum(per["ex01_conv_pool"]) == 0 and sum(per["ex02_linear_classifier"]) == 0 and sum(per["ex12_ssd_boxes"]) == 11
+    assert "Not found: ex01_conv_pool.py" in data["output"]
+
+
+# ----------------------------------------------------------------------------- one student, a class
+def test_deep_folders_and_a_deep_notebook_stop_no_one(tmp_path):
+    """1,500 nested folders in one student's folder and a notebook nested 100,000 deep in
+    another's: every student is graded, each broken file is that student's note alone."""
+    klass = tmp_path / "class"
+    solutions_of(["ex01_conv_pool"], str(klass / "alice"))
+    deep = klass / "bob"
+    solutions_of(["ex01_conv_pool"], str(deep))
+    path = str(deep)
+    for _ in range(1500):
+        path = os.path.join(path, "d")
+        os.mkdir(path)
+    carol = klass / "carol"
+    carol.mkdir()
+    (carol / "ex01_conv_pool.ipynb").write_text("[" * 100000 + "]" * 100000)
+    out = tmp_path / "gradebook.csv"
+    rows = {r["student"]: r for r in grade_class(str(klass), str(out), exercises=["ex01"], call_timeout=20,
+                                                 exercise_timeout=60, stream=open(os.devnull, "w"))}
+    assert float(rows["alice"]["score"]) == float(rows["bob"]["score"]) == 9.0, rows
+    assert float(rows["carol"]["score"]) == 0.0 and rows["carol"]["status"].startswith("missing files"), rows["carol"]
+
+
+def test_control_characters_in_feedback_reach_no_terminal(tmp_path):
+    """Terminal escape sequences in a failure message are printed escaped by `zoo grade`."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "ex12_ssd_boxes.py").write_text(
+        "def _boom(*a, **k):\n    raise ValueError('\\x1b]0;owned\\x07\\x1b[2J\\rcleared')\n"
+        "default_boxes = iou_matrix = nms = match = _boom\n")
+    proc = run_zoo("grade", str(sub), "--exercise", "ex12")
+    assert proc.returncode == 0, proc.stderr
+    assert "\x1b" not in proc.stdout and "\r" not in proc.stdout and "\x07" not in proc.stdout
+    assert "\\x1b[2J" in proc.stdout

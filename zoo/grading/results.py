@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import textwrap
 
 from zoo.io import write_json
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 INCOMPLETE = "Grading incomplete"
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclasses.dataclass
@@ -119,9 +121,10 @@ class Results:
         """A plain-text table: one row per test, a total line, failures' feedback indented.
         Names and feedback are wrapped to the terminal's width, never cut."""
         width = max(60, width or min(shutil_width(), 120))
-        name_w = min(max([len(t.name) for t in self.tests] + [10]), width - 24)
+        tests = [dataclasses.replace(t, name=printable(t.name), output=printable(t.output)) for t in self.tests]
+        name_w = min(max([len(t.name) for t in tests] + [10]), width - 24)
         rows = []
-        for t in self.tests:
+        for t in tests:
             mark = "PASS" if t.status == "passed" else "FAIL"
             name = textwrap.wrap(t.name, name_w, break_long_words=True, break_on_hyphens=False) or [""]
             rows.append(f"{mark}  {name[0]:<{name_w}}  {t.score:5.1f} / {t.max_score:<5.1f}")
@@ -136,9 +139,15 @@ class Results:
         rows.append("-" * min(width, name_w + 22))
         rows.append(f"TOTAL {self.score:.1f} / {self.max_score:.1f} ({pct:.0f} %)  in {self.execution_time:.1f} s")
         if self.output:
-            rows = [line for para in self.output.strip().splitlines()
+            rows = [line for para in printable(self.output).strip().splitlines()
                     for line in textwrap.wrap(para, width, subsequent_indent="  ") or [""]] + [""] + rows
         return "\n".join(rows)
+
+
+def printable(text):
+    """`text` with every control character but newline and tab escaped (\\x1b, \\r, ...): what
+    a submission puts in a message cannot move the cursor, recolour or rewrite a terminal."""
+    return CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def shutil_width():
