@@ -70,15 +70,16 @@ def memory_rlimit(backend):
     return resource.RLIMIT_DATA if backend == "jax" and has_gpu() else resource.RLIMIT_AS
 
 
-def _limit_memory(limit, backend="tensorflow", cgroup=None):
+def _limit_memory(limit, backend="tensorflow", cgroup=None, groups=None):
     which = memory_rlimit(backend)
-    procs = os.path.join(cgroup.path, "cgroup.procs") if cgroup is not None else None
+    procs = [os.path.join(cgroup.path, "cgroup.procs")] if cgroup is not None else []
+    procs += groups.procs_files() if groups is not None else []
 
     def apply():
         os.setsid()
         sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)  # the child dies with the trusted run: no orphan keeps running
-        if procs:  # before exec: the sandbox's first process, and all it starts, are in the cgroup
-            with open(procs, "w") as f:
+        for name in procs:  # before exec: the sandbox's first process, and all it starts, are in the cgroups
+            with open(name, "w") as f:
                 f.write(str(os.getpid()))
         if limit:
             resource.setrlimit(which, (limit, limit))
@@ -173,7 +174,7 @@ class ForkServer:
 atexit.register(ForkServer.close_all)
 
 
-def start_python(call, dirs, *, box, backend, memory_limit, cwd, env, log_path, pass_fds, cgroup=None):
+def start_python(call, dirs, *, box, backend, memory_limit, cwd, env, log_path, pass_fds, cgroup=None, groups=None):
     """Starts `python -I -S -c <worker.py><call>` in the box (bubblewrap where it is used), in a
     session of its own, under the memory limit, its output in `log_path`: a subprocess.Popen."""
     with open(WORKER_SOURCE, encoding="utf-8") as f:
@@ -181,7 +182,7 @@ def start_python(call, dirs, *, box, backend, memory_limit, cwd, env, log_path, 
     with open(log_path, "wb") as log:
         return subprocess.Popen(box.command(dirs, backend) + [sandbox.interpreter(), "-I", "-S", "-c", code], cwd=cwd,
                                 env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                pass_fds=pass_fds, preexec_fn=_limit_memory(memory_limit, backend, cgroup), close_fds=True)
+                                pass_fds=pass_fds, preexec_fn=_limit_memory(memory_limit, backend, cgroup, groups), close_fds=True)
 
 
 def use_fork_server(backend):
