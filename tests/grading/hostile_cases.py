@@ -277,8 +277,24 @@ _hog = np.ones(__MB__ * 1024**2 // 8)
 time.sleep(60)
 '''
 
+# a process that changes its pid all the time (fork, the parent exits): a reaper that signals
+# the pids of one snapshot of /proc is always one step behind
+FORK_CHAIN = r'''
+import os, sys
+if os.fork() == 0:
+    os.setsid()
+    os.execv(sys.executable, [sys.executable, "-c", """
+import os, time
+while True:
+    if os.fork():
+        os._exit(0)
+    time.sleep(0.002)
+""", "__MARKER__"])
+'''
+
 ROUTES = {
     "setsid grandchild rewriting --out": SETSID_GRANDCHILD,
+    "a fork-and-exit chain": FORK_CHAIN,
     "writing into the installed package": WRITE_PACKAGE,
     "/proc and site-packages discovery": DISCOVER_REPO,
     "SIGSTOP to the grader's processes": STOP_GRADER,

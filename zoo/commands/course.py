@@ -72,13 +72,15 @@ def run_exercises(args):
                   f"no solutions): upload it as the autograder of a Gradescope programming assignment")
         return 0
     from zoo.grading.grade import grade_submission
+    from zoo.grading.intake import intake_copy
 
     submission = args.submission
     if not os.path.isdir(submission) and not os.path.isabs(submission) and os.path.isdir(os.path.join(root, submission)):
         submission = os.path.join(root, submission)
     exercises = [build.resolve_exercise(args.exercise, root)] if args.exercise else None
-    res = grade_submission(submission, exercises=exercises, visible_only=True, backend=args.backend, root=root,
-                           keyword=args.keyword, progress=_progress)
+    with intake_copy(submission, exercises or build.exercise_names(root)) as intake:
+        res = grade_submission(intake.folder, exercises=exercises, visible_only=True, backend=args.backend, root=root,
+                               keyword=args.keyword, progress=_progress)
     if not res.tests:
         raise ValueError(f"-k {args.keyword} selects no visible test" + (f" of {exercises[0]}" if exercises else ""))
     print(res.table())
@@ -92,15 +94,35 @@ def _progress(line):
 
 
 def run_grade(args):
-    from zoo.grading.build import course_root
-    from zoo.grading.grade import grade_submission
+    import os
+    import sys
 
-    res = grade_submission(args.submission, out=args.out, backend=args.backend, exercises=args.exercise,
-                           call_timeout=args.call_timeout, exercise_timeout=args.exercise_timeout, jobs=args.jobs,
-                           root=course_root(), progress=_progress)
+    from zoo.grading.build import course_root, exercise_names, resolve_exercise
+    from zoo.grading.grade import grade_submission
+    from zoo.grading.intake import intake_copy
+
+    root = course_root()
+    if args.out and os.path.isdir(args.submission):
+        inside = os.path.realpath(os.path.dirname(os.path.abspath(args.out)))
+        top = os.path.realpath(args.submission)
+        if inside == top or inside.startswith(top + os.sep) or os.path.abspath(args.out).startswith(os.path.abspath(args.submission) + os.sep):
+            raise ValueError(f"--out={args.out!r} is inside the submission {args.submission!r}: write the results outside it")
+    if not os.path.isdir(args.submission):
+        raise NotADirectoryError(f"SUBMISSION_DIR={args.submission!r} is not a folder: pass the folder holding exNN_*.py files")
+    names = [resolve_exercise(e, root) for e in args.exercise] if args.exercise else exercise_names(root)
+    with intake_copy(args.submission, names) as intake:
+        res = grade_submission(intake.folder, backend=args.backend, exercises=args.exercise,
+                               call_timeout=args.call_timeout, exercise_timeout=args.exercise_timeout, jobs=args.jobs,
+                               root=root, progress=_progress)
+    res.output = "\n".join(p for p in (intake.message(), res.output) if p)
+    if args.out:
+        res.write(args.out)
     print(res.table())
     if args.out:
         print(f"results: {args.out}")
+    if res.incomplete:
+        print(f"zoo grade: the grade is incomplete: {res.incomplete}", file=sys.stderr)
+        return 1
     return 0
 
 

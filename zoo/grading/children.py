@@ -27,6 +27,8 @@ SPAWN_TIMEOUT = 300.0  # the fork server's reply (its first one waits for its Ke
 # at level 0 compiling is ~10x faster and the graded models are far too small for the slower
 # code to matter. Not used where a GPU is present (its kernels stay optimised).
 CPU_XLA_FLAGS = "--xla_backend_optimization_level=0"
+BOX_SPACE = 1024**3  # a submission's box: a tmpfs of this size where root may mount one
+MAX_WRITE = 256 * 1024**2  # the largest file any process of a submission may write (RLIMIT_FSIZE)
 
 
 def site_dirs(exclude=()):
@@ -68,18 +70,20 @@ def memory_rlimit(backend):
     return resource.RLIMIT_DATA if backend == "jax" and has_gpu() else resource.RLIMIT_AS
 
 
-def _limit_memory(limit, backend="tensorflow", cgroup=None):
+def _limit_memory(limit, backend="tensorflow", cgroup=None, groups=None):
     which = memory_rlimit(backend)
-    procs = os.path.join(cgroup.path, "cgroup.procs") if cgroup is not None else None
+    procs = [os.path.join(cgroup.path, "cgroup.procs")] if cgroup is not None else []
+    procs += groups.procs_files() if groups is not None else []
 
     def apply():
         os.setsid()
         sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)  # the child dies with the trusted run: no orphan keeps running
-        if procs:  # before exec: the sandbox's first process, and all it starts, are in the cgroup
-            with open(procs, "w") as f:
+        for name in procs:  # before exec: the sandbox's first process, and all it starts, are in the cgroups
+            with open(name, "w") as f:
                 f.write(str(os.getpid()))
         if limit:
             resource.setrlimit(which, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_WRITE, MAX_WRITE))  # one file; the box's tmpfs bounds them all
         try:
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         except (ValueError, OSError):
@@ -170,7 +174,7 @@ class ForkServer:
 atexit.register(ForkServer.close_all)
 
 
-def start_python(call, dirs, *, box, backend, memory_limit, cwd, env, log_path, pass_fds, cgroup=None):
+def start_python(call, dirs, *, box, backend, memory_limit, cwd, env, log_path, pass_fds, cgroup=None, groups=None):
     """Starts `python -I -S -c <worker.py><call>` in the box (bubblewrap where it is used), in a
     session of its own, under the memory limit, its output in `log_path`: a subprocess.Popen."""
     with open(WORKER_SOURCE, encoding="utf-8") as f:
@@ -178,7 +182,7 @@ def start_python(call, dirs, *, box, backend, memory_limit, cwd, env, log_path, 
     with open(log_path, "wb") as log:
         return subprocess.Popen(box.command(dirs, backend) + [sandbox.interpreter(), "-I", "-S", "-c", code], cwd=cwd,
                                 env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                pass_fds=pass_fds, preexec_fn=_limit_memory(memory_limit, backend, cgroup), close_fds=True)
+                                pass_fds=pass_fds, preexec_fn=_limit_memory(memory_limit, backend, cgroup, groups), close_fds=True)
 
 
 def use_fork_server(backend):
@@ -259,9 +263,9 @@ class Box:
         if self.identity:
             LIVE_UIDS.add(self.identity.uid)
         self.path = None
-        self.path = tempfile.mkdtemp(prefix="zoo-grade-box-")
+        self.path, self.mounted = sandbox.scratch_folder("zoo-grade-box-", size=BOX_SPACE, base=sandbox.BOX_BASE,
+                                                         mode=0o711 if self.identity else 0o700)
         LIVE_BOXES.add(self.path)
-        os.chmod(self.path, 0o711 if self.identity else 0o700)
         if self.mode == "user":
             unreachable = [d for d in [sandbox.interpreter(), sys.base_prefix] + site_dirs(exclude=[repo_root])
                            if not sandbox.readable_by_others(d)]
@@ -300,7 +304,7 @@ class Box:
         if self.identity:
             sandbox.kill_all(uid=self.identity.uid)
         if self.path:
-            shutil.rmtree(self.path, ignore_errors=True)
+            sandbox.remove_folder(self.path)
             LIVE_BOXES.discard(self.path)
             self.path = None
         if self.identity:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from zoo.grading.build import ROOT, exercise_names, resolve_exercise, tests_for 
 from zoo.grading.results import Results, TestResult
 
 HEARTBEAT_TIMEOUT = 60.0  # seconds without a heartbeat: the trusted run is stopped or hung
+OWN_SPACE = 256 * 1024**2  # the grader's own folder (results, heartbeat, the run's output): a tmpfs of this size
 _said = []
 
 BACKENDS = ("tensorflow", "jax")
@@ -50,63 +50,103 @@ def grade_submission(submission, *, out=None, backend=None, exercises=None, visi
         print(sandbox.NOT_A_BOUNDARY, file=sys.stderr)
     started = time.monotonic()
     sandbox.make_subreaper()
-    with tempfile.TemporaryDirectory(prefix="zoo-grade-") as tmp:
-        res_path = os.path.join(tmp, "results.json")
-        beat = os.path.join(tmp, "heartbeat")
-        cmd = [sys.executable, "-m", "pytest", "-p", "zoo.grading.plugin", "-p", "no:cacheprovider",
-               "--confcutdir", os.path.join("tests", "exercises"), "--rootdir", ".",
-               "-q", "--no-header", "-o", "addopts=", "--continue-on-collection-errors", "--timeout", str(int(timeout)),
-               "--submission", os.path.abspath(submission), "--results-json", res_path, "--backend", backend,
-               "--heartbeat", beat]
-        if call_timeout:
-            cmd += ["--call-timeout", str(call_timeout)]
-        if exercise_timeout:
-            cmd += ["--exercise-timeout", str(exercise_timeout)]
-        if memory_limit:
-            cmd += ["--memory-limit", str(int(memory_limit))]
-        if visible_only:
-            cmd += ["-m", "not hidden"]
-        if jobs and jobs > 1:
-            cmd += ["-n", str(jobs), "--dist", "loadfile"]
-        files = tests_for(exercises, root, visible_only=visible_only)
-        if only_tests:  # test function names: grade just those (the planted-bug suite uses it)
-            files = [f"{f}::{t}" for f in files for t in only_tests if _defines(os.path.join(root, f), t)]
-        cmd += files
-        token = os.path.basename(tmp)  # marks every process of this run (children inherit it)
-        env = dict(os.environ, KERAS_BACKEND=backend, ZOO_GRADE_RUN=token,
-                   PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
-        env.pop("ZOO_SUBMISSION", None)
-        if keyword:
-            cmd += ["-k", keyword]
-        status = {}
-        log = run_trusted(cmd, cwd=root, env=env, timeout=timeout + 60, progress=progress,
-                          watch=_heartbeat_watch(beat, heartbeat_timeout), status=status)
-        problem = status.get("problem")
-        boxes = _heartbeat(beat)
-        try:  # every process of the run, orphans included, is gone before results are read and written
-            for uid in boxes.get("uids", []):
-                sandbox.kill_all(uid=int(uid))
-            sandbox.kill_all(roots=_orphans(token))
-        except (TimeoutError, ValueError, TypeError) as e:  # pragma: no cover
-            problem = (problem or "") + f" ({e})"
-        for path in boxes.get("boxes", []):  # a trusted run that was killed left its children's folders
-            if isinstance(path, str) and os.path.basename(path).startswith("zoo-grade-box-"):
-                shutil.rmtree(path, ignore_errors=True)
-        if os.path.exists(res_path):
-            results = Results.read(res_path)
-            if problem:
-                results.output = f"The grading run was interrupted ({problem}): the tests it had not finished score 0."
-                results.tests.append(TestResult(f"Grading interrupted: {problem}", 0.0, 0.0, "failed", log[-5000:], "hidden"))
-        else:
-            last = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "no output")
-            results = Results.failed(f"the grader crashed before writing results ({problem or last[-300:]})", log[-8000:])
+    tmp, _ = sandbox.scratch_folder("zoo-grade-", size=OWN_SPACE, base=sandbox.RUN_BASE)
+    try:
+        results = _run(tmp, submission, out=out, backend=backend, exercises=exercises, visible_only=visible_only,
+                       call_timeout=call_timeout, exercise_timeout=exercise_timeout, timeout=timeout, root=root, jobs=jobs,
+                       only_tests=only_tests, keyword=keyword, progress=progress, memory_limit=memory_limit,
+                       heartbeat_timeout=heartbeat_timeout)
+    finally:
+        sandbox.remove_folder(tmp)
     results.execution_time = time.monotonic() - started
     if out:
         results.write(out)
     return results
 
 
-def run_trusted(cmd, *, cwd, env, timeout, progress=None, watch=None, status=None):
+def _run(tmp, submission, *, out, backend, exercises, visible_only, call_timeout, exercise_timeout, timeout, root, jobs,
+         only_tests, keyword, progress, memory_limit, heartbeat_timeout):
+    """The trusted run in the grader's own folder `tmp`; its Results, marked incomplete when
+    the run did not finish, left tests unrun or could not write what it found."""
+    res_path = os.path.join(tmp, "results.json")
+    beat = os.path.join(tmp, "heartbeat")
+    finished = os.path.join(tmp, "finished.json")
+    cmd = [sys.executable, "-m", "pytest", "-p", "zoo.grading.plugin", "-p", "no:cacheprovider",
+           "--confcutdir", os.path.join("tests", "exercises"), "--rootdir", ".",
+           "-q", "--no-header", "-o", "addopts=", "--continue-on-collection-errors", "--timeout", str(int(timeout)),
+           "--submission", os.path.abspath(submission), "--results-json", res_path, "--backend", backend,
+           "--heartbeat", beat, "--finished", finished]
+    if call_timeout:
+        cmd += ["--call-timeout", str(call_timeout)]
+    if exercise_timeout:
+        cmd += ["--exercise-timeout", str(exercise_timeout)]
+    if memory_limit:
+        cmd += ["--memory-limit", str(int(memory_limit))]
+    if visible_only:
+        cmd += ["-m", "not hidden"]
+    if jobs and jobs > 1:
+        cmd += ["-n", str(jobs), "--dist", "loadfile"]
+    files = tests_for(exercises, root, visible_only=visible_only)
+    if only_tests:  # test function names: grade just those (the planted-bug suite uses it)
+        files = [f"{f}::{t}" for f in files for t in only_tests if _defines(os.path.join(root, f), t)]
+    cmd += files
+    token = os.path.basename(tmp)  # marks every process of this run (children inherit it)
+    # the trusted run's own temporary files (pytest's captured output) stay in its folder
+    env = dict(os.environ, KERAS_BACKEND=backend, ZOO_GRADE_RUN=token, TMPDIR=tmp,
+               PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    env.pop("ZOO_SUBMISSION", None)
+    if keyword:
+        cmd += ["-k", keyword]
+    status = {}
+    log = run_trusted(cmd, cwd=root, env=env, timeout=timeout + 60, progress=progress,
+                      watch=_heartbeat_watch(beat, heartbeat_timeout), status=status, log_dir=tmp)
+    problem = status.get("problem")
+    boxes = _heartbeat(beat)
+    try:  # every process of the run, orphans included, is gone before results are read and written
+        for uid in boxes.get("uids", []):
+            sandbox.kill_all(uid=int(uid))
+        sandbox.kill_all(roots=_orphans(token))
+    except (TimeoutError, ValueError, TypeError) as e:  # pragma: no cover
+        problem = (problem or "") + f" ({e})"
+    for path in boxes.get("boxes", []):  # a trusted run that was killed left its children's folders
+        if isinstance(path, str) and os.path.basename(path).startswith("zoo-grade-box-"):
+            sandbox.remove_folder(path)
+    marker = _read_json(finished)
+    if os.path.exists(res_path):
+        try:
+            results = Results.read(res_path)
+        except (OSError, ValueError, KeyError) as e:
+            results = Results.failed(f"the grader's results could not be read ({e})", log[-8000:])
+        if problem:
+            results.output = f"The grading run was interrupted ({problem}): the tests it had not finished score 0."
+            results.tests.append(TestResult(f"Grading interrupted: {problem}", 0.0, 0.0, "failed", log[-5000:], "hidden"))
+    else:
+        last = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "no output")
+        results = Results.failed(f"the grader crashed before writing results ({problem or last[-300:]})", log[-8000:])
+    reasons = [problem] if problem else []
+    if not isinstance(marker, dict) or marker.get("finished") is not True:
+        reasons.append("the grading run did not finish writing its results" + _disk_note(log))
+    else:
+        reasons += [str(r) for r in marker.get("incomplete", []) if r]
+    if reasons:
+        results.mark_incomplete("; ".join(dict.fromkeys(reasons)))
+    return results
+
+
+def _disk_note(log):
+    """' (no space left on the disk)' when the trusted run's output says so."""
+    return " (no space left on the disk)" if "No space left" in log or "ENOSPC" in log else ""
+
+
+def _read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def run_trusted(cmd, *, cwd, env, timeout, progress=None, watch=None, status=None, log_dir=None):
     """Runs the trusted pytest `cmd` in a session of its own and returns its output. The
     "still running" lines it writes on --progress-fd go to `progress` as they come. On Ctrl-C
     (KeyboardInterrupt) or any error here, the run and every process it started are stopped
@@ -115,7 +155,7 @@ def run_trusted(cmd, *, cwd, env, timeout, progress=None, watch=None, status=Non
     went wrong, if anything, goes to status["problem"]."""
     status = {} if status is None else status
     r, w = os.pipe()
-    with tempfile.TemporaryFile() as log:
+    with tempfile.TemporaryFile(dir=log_dir) as log:
         proc = subprocess.Popen(cmd + ["--progress-fd", str(w)], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, pass_fds=(w,), start_new_session=True)
         os.close(w)

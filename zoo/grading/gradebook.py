@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -28,18 +29,40 @@ from zoo.grading.intake import collect
 from zoo.grading.results import Results
 from zoo.io import write_json, write_text
 
+MAX_HASHED = 64 * 1024**2  # a larger file counts by its size and time, not read
 
-def fingerprint(folder):
-    """sha256 over the relative paths and bytes of a submission's files (sub-folders too)."""
+
+def fingerprint(folder, max_depth=8):
+    """sha256 over the relative paths and bytes of a submission's regular files, at most
+    `max_depth` folders down (deeper ones, links and special files are no part of a submission
+    the intake reads). An iterative walk: no nesting of folders can exhaust the stack."""
     h = hashlib.sha256()
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            if os.path.isfile(path) and not os.path.islink(path):
-                h.update(os.path.relpath(path, folder).encode() + b"\0")
-                with open(path, "rb") as f:
-                    h.update(hashlib.sha256(f.read()).digest())
+    todo = [("", 0)]
+    while todo:
+        rel, depth = todo.pop(0)
+        try:
+            names = sorted(os.listdir(os.path.join(folder, rel)))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(folder, rel, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode) and depth < max_depth:
+                todo.append((os.path.join(rel, name), depth + 1))
+            elif stat.S_ISREG(st.st_mode):
+                h.update(os.path.join(rel, name).encode(errors="surrogateescape") + b"\0" + str(st.st_size).encode() + b"\0")
+                if st.st_size <= MAX_HASHED:
+                    try:
+                        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+                        with os.fdopen(fd, "rb") as f:
+                            h.update(hashlib.sha256(f.read(MAX_HASHED)).digest())
+                    except OSError:
+                        pass
+                else:
+                    h.update(str(st.st_mtime_ns).encode())
     return h.hexdigest()
 
 
@@ -64,7 +87,9 @@ def _row(student, res, exercises, missing=""):
     for ex in exercises:
         row[ex] = round(per.get(ex, (0.0, 0.0))[0], 2)
     row["seconds"] = round(res.execution_time, 1)
-    if any(t.name.startswith("Autograder failed") for t in res.tests):
+    if res.incomplete:
+        row["status"] = f"incomplete: {res.incomplete}"
+    elif any(t.name.startswith("Autograder failed") for t in res.tests):
         row["status"] = "failed"
     else:
         row["status"] = f"missing files: {missing}" if missing else "graded"
@@ -93,7 +118,10 @@ def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeo
     feedback = feedback_dir(out)
     done, todo = {}, []
     for name in names:
-        fp = fingerprint(os.path.join(folder, name))
+        try:
+            fp = fingerprint(os.path.join(folder, name))
+        except (OSError, RecursionError, MemoryError):  # that student alone is graded (and fails) again
+            fp = ""
         part = os.path.join(parts, name + ".json")
         try:
             with open(part, encoding="utf-8") as f:
@@ -108,14 +136,26 @@ def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeo
     if done:
         print(f"resuming: {len(done)} of {total} students already graded", file=stream)
 
-    def work(item):
-        name, fp = item
+    def attempt(name):
         with tempfile.TemporaryDirectory(prefix="zoo-intake-") as tmp:
             intake = collect(os.path.join(folder, name), ex_cols, os.path.join(tmp, "submission"))
             res = grade_submission(intake.folder, backend=backend, exercises=ex_cols, root=root,
                                    call_timeout=call_timeout, exercise_timeout=exercise_timeout)
         res.output = "\n".join(p for p in (intake.message(), res.output) if p)
-        return name, fp, res, intake.missing_message()
+        return res, intake.missing_message()
+
+    def work(item):
+        """One student, graded again once when the grade is incomplete (a full disk, the
+        grader's own error): what is left incomplete says so, and is graded again on resume."""
+        name, fp = item
+        for _ in range(2):
+            try:
+                res, missing = attempt(name)
+            except OSError as e:  # the grader's own files (the intake's copy on a full disk)
+                res, missing = Results.failed(f"{type(e).__name__}: {e}").mark_incomplete(f"{type(e).__name__}: {e}"), ""
+            if not res.incomplete:
+                break
+        return name, fp, res, missing
 
     rows_by = dict(done)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -132,7 +172,7 @@ def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeo
             res.write(os.path.join(feedback, name, "results.json"))
             write_text(os.path.join(feedback, name, "feedback.txt"), res.table(width=100) + "\n")
 
-            write_json(os.path.join(parts, name + ".json"), {"fingerprint": fp, "row": row})
+            write_json(os.path.join(parts, name + ".json"), {"fingerprint": "" if res.incomplete else fp, "row": row})
             write_csv(out, [rows_by[n] for n in names if n in rows_by], ex_cols)
             n = len(rows_by)
             bar = "#" * int(30 * n / total)

@@ -34,9 +34,12 @@ def assignment_exercises(root):
 def grade(submission, results, root):
     """Grades `submission` into `results` (Gradescope's results.json); returns the Results."""
     exercises = assignment_exercises(root)
-    with tempfile.TemporaryDirectory(prefix="zoo-intake-") as tmp:
-        intake = collect(submission, exercises, os.path.join(tmp, "submission"))
-        res = grade_submission(intake.folder, exercises=exercises, root=root)
+    for _ in range(2):  # an incomplete grade (a full disk, the grader's own error) is graded again once
+        with tempfile.TemporaryDirectory(prefix="zoo-intake-") as tmp:
+            intake = collect(submission, exercises, os.path.join(tmp, "submission"))
+            res = grade_submission(intake.folder, exercises=exercises, root=root)
+        if not res.incomplete:
+            break
     res.output = "\n".join(p for p in (intake.message(), res.output) if p)
     res.write(results)
     return res

@@ -10,10 +10,13 @@ and what it found instead; it never guesses from a file of another name.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
 import shutil
+import stat
+import tempfile
 import zipfile
 
 from zoo.grading.build import notebook_to_py
@@ -22,6 +25,7 @@ SUFFIX = re.compile(r"^(?P<stem>.+?)(?P<copy>\s*\(\d+\))?(?P<ext>\.py|\.ipynb)$"
 MAX_DEPTH = 3
 MAX_UNZIPPED = 64 * 1024 * 1024
 MAX_MEMBERS = 2000
+MAX_SOURCE = 2 * 1024 * 1024  # an exercise file (script or notebook) larger than this is not read
 IGNORED_DIRS = ("__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git")
 
 
@@ -54,30 +58,70 @@ class Intake:
         return "\n".join(lines)
 
 
-def _files(top, depth=0):
-    """Relative paths of the files under `top` (no hidden files, caches or macOS metadata)."""
-    out = []
-    for name in sorted(os.listdir(top)):
-        path = os.path.join(top, name)
-        if name.startswith(".") or name in IGNORED_DIRS or os.path.islink(path):
+def _files(top):
+    """Relative paths of the regular files under `top`, at most MAX_DEPTH folders down (no hidden
+    files, caches or macOS metadata; symbolic links and special files are never followed or
+    read). An iterative walk: no nesting of folders can exhaust the stack."""
+    out, todo = [], [("", 0)]
+    while todo:
+        rel, depth = todo.pop()
+        try:
+            names = sorted(os.listdir(os.path.join(top, rel) if rel else top))
+        except OSError:
             continue
-        if os.path.isdir(path):
-            if depth < MAX_DEPTH:
-                out += [os.path.join(name, p) for p in _files(path, depth + 1)]
-        elif os.path.isfile(path):
-            out.append(name)
-    return out
+        for name in names:
+            path = os.path.join(top, rel, name)
+            if name.startswith(".") or name in IGNORED_DIRS:
+                continue
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError:
+                continue
+            if stat.S_ISDIR(mode) and depth < MAX_DEPTH:
+                todo.append((os.path.join(rel, name), depth + 1))
+            elif stat.S_ISREG(mode):
+                out.append(os.path.join(rel, name))
+    return sorted(out)
 
 
-def _unzip(path, dest):
-    """Extracts a submitted zip safely (no absolute or `..` paths, no links, bounded size)."""
+def read_source(path):
+    """The text of a submitted file: opened without following a link, a regular file of at most
+    MAX_SOURCE bytes (checked before any read). ValueError otherwise."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("not a regular file")
+        if st.st_size > MAX_SOURCE:
+            raise ValueError(f"{st.st_size} bytes, more than the {MAX_SOURCE} an exercise file may have")
+        data = f.read(MAX_SOURCE + 1)
+    if len(data) > MAX_SOURCE:
+        raise ValueError(f"more than the {MAX_SOURCE} bytes an exercise file may have")
+    return data.decode("utf-8")
+
+
+@contextlib.contextmanager
+def intake_copy(submission, exercises):
+    """The one way into grading: yields the Intake of `submission` (its exercise files copied,
+    links and special files refused) in a temporary folder removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="zoo-intake-") as tmp:
+        yield collect(submission, exercises, os.path.join(tmp, "submission"))
+
+
+def _unzip(path, dest, budget):
+    """Extracts a submitted zip safely (no absolute or `..` paths, no links); `budget` =
+    [bytes, members] left for the whole submission (every zip of it together), spent here."""
     with zipfile.ZipFile(path) as z:
         infos = [i for i in z.infolist() if not i.is_dir()]
-        if len(infos) > MAX_MEMBERS or sum(i.file_size for i in infos) > MAX_UNZIPPED:
-            raise ValueError(f"{os.path.basename(path)} is too large to be a submission")
+        size = sum(i.file_size for i in infos)
+        if len(infos) > budget[1] or size > budget[0]:
+            raise ValueError(f"{os.path.basename(path)} is too large: a submission's zips may hold {MAX_UNZIPPED // 1024**2} MB "
+                             f"and {MAX_MEMBERS} files in all")
+        budget[0] -= size
+        budget[1] -= len(infos)
         for info in infos:
             parts = [p for p in info.filename.replace("\\", "/").split("/") if p not in ("", ".")]
-            if not parts or ".." in parts or (info.external_attr >> 16) & 0o170000 == 0o120000:
+            if not parts or ".." in parts or len(parts) > MAX_DEPTH + 1 or (info.external_attr >> 16) & 0o170000 == 0o120000:
                 continue
             target = os.path.join(dest, *parts)
             os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -95,11 +139,12 @@ def collect(submission, exercises, dest):
     unzipped = dest + ".unzipped"
     notes, candidates, listed = [], {}, []
     roots = [("", submission)]
+    budget = [MAX_UNZIPPED, MAX_MEMBERS]
     for rel in _files(submission):
         if rel.lower().endswith(".zip"):
             inner = os.path.join(unzipped, rel)
             try:
-                _unzip(os.path.join(submission, rel), inner)
+                _unzip(os.path.join(submission, rel), inner, budget)
                 roots.append((rel + "/", inner))
                 notes.append(f"Unpacked {rel}.")
             except (zipfile.BadZipFile, ValueError, OSError) as e:
@@ -125,12 +170,11 @@ def collect(submission, exercises, dest):
             continue
         _, shown, path, m = options[0]
         try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
+            text = read_source(path)
             if m.group("ext").lower() == ".ipynb":
                 text = notebook_to_py(text)
-        except (UnicodeDecodeError, ValueError, OSError) as e:
-            notes.append(f"Could not read {shown}: {type(e).__name__}: {e}.")
+        except (UnicodeDecodeError, ValueError, OSError, RecursionError, MemoryError) as e:  # nested too deep: that file alone
+            notes.append(f"Could not read {shown}: {type(e).__name__}: {str(e)[:200]}.")
             missing.append(module)
             listed.append(shown)
             continue

@@ -15,10 +15,10 @@ import time
 
 import pytest
 
-import zoo.io  # noqa: F401  (everything the trusted side writes with is imported before any child starts)
 from zoo.grading import sandbox
 from zoo.grading.children import LIVE_BOXES, LIVE_UIDS, harden_current_process
 from zoo.grading.results import Results, TestResult
+from zoo.io import write_json  # everything the trusted side writes with is imported before any child starts
 
 _STATE = {}
 
@@ -34,12 +34,13 @@ def pytest_addoption(parser):
     g.addoption("--grade-table", action="store_true", help="print the score table at the end")
     g.addoption("--progress-fd", type=int, default=None, help="file descriptor for 'still running' lines (zoo reads them)")
     g.addoption("--heartbeat", default=None, help="touch this file every second (zoo grade watches it)")
+    g.addoption("--finished", default=None, help="write this marker once every result is written (zoo grade reads it)")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): points a graded exercise test is worth")
     config.addinivalue_line("markers", "hidden: graded test whose result students see after publication")
-    _STATE.update(start=time.monotonic(), results={}, order=[], meta={}, collect_errors=[],
+    _STATE.update(start=time.monotonic(), results={}, order=[], meta={}, collect_errors=[], incomplete=[],
                   results_path=None if hasattr(config, "workerinput") else config.getoption("--results-json"))
     if config.getoption("--submission"):
         harden_current_process()
@@ -60,12 +61,19 @@ def _interrupt_when_parent_ends():
 
 
 def _heartbeat(path):
-    """Every second: the time, the uids and folders of the submission's boxes, written atomically."""
+    """Every second: the time, the uids and folders of the submission's boxes, written atomically.
+    On a full disk the last beat's file is touched instead (that needs no space): the run is alive."""
     while True:
         tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"time": time.time(), "uids": sorted(LIVE_UIDS), "boxes": sorted(LIVE_BOXES)}, f)
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump({"time": time.time(), "uids": sorted(LIVE_UIDS), "boxes": sorted(LIVE_BOXES)}, f)
+            os.replace(tmp, path)
+        except OSError:
+            try:
+                os.utime(path)
+            except OSError:
+                pass
         time.sleep(1.0)
 
 
@@ -109,9 +117,12 @@ def pytest_collection_finish(session):
         item.user_properties.append(("zoo_test", _STATE["meta"][item.nodeid]))
 
 
+NOT_RUN = "not run"
+
+
 def _add(nodeid, meta):
     name, max_score, vis, exercise, _ = meta
-    _STATE["results"][nodeid] = TestResult(name, 0.0, max_score, "failed", "not run", vis, exercise)
+    _STATE["results"][nodeid] = TestResult(name, 0.0, max_score, "failed", NOT_RUN, vis, exercise)
     _STATE.setdefault("meta", {})[nodeid] = meta
     _STATE["order"].append(nodeid)
 
@@ -129,7 +140,22 @@ def _message(report):
     return msg.strip()[:3000]
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """An OSError the grader's own code raised (a full disk, a fork server that cannot start)
+    is no verdict on the submission: the grade is incomplete (a student's errors arrive as
+    SubmissionError feedback, never as an OSError here)."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.excinfo is not None and call.excinfo.errisinstance(OSError):
+        e = call.excinfo.value
+        report.user_properties.append(("zoo_incomplete", f"{item.nodeid.split('::')[-1]}: {type(e).__name__}: {e}"[:300]))
+
+
 def pytest_runtest_logreport(report):
+    why = dict(report.user_properties).get("zoo_incomplete")
+    if why and "incomplete" in _STATE and why not in _STATE["incomplete"]:
+        _STATE["incomplete"].append(why)
     res = _STATE.get("results", {}).get(report.nodeid)
     if res is None and "results" in _STATE:
         meta = dict(report.user_properties).get("zoo_test")
@@ -152,7 +178,10 @@ def pytest_runtest_logfinish(nodeid, location):
     """The scores so far, after every test: a trusted run killed later still leaves them."""
     path = _STATE.get("results_path")
     if path and _STATE.get("results"):
-        collected_results().write(path)
+        try:
+            collected_results().write(path)
+        except OSError as e:  # a full disk: the run goes on; the final write (or the missing marker) decides
+            _STATE["write_error"] = f"writing the results failed: {e}"
 
 
 def pytest_collectreport(report):
@@ -171,13 +200,26 @@ def collected_results():
 
 
 def pytest_sessionfinish(session, exitstatus):
+    """The results, then the finished marker: the reasons the grade is incomplete (tests not
+    run, the grader's own errors), none when it is whole. No marker: the run did not finish."""
     if "start" not in _STATE:
         return
     res = collected_results()
-    path = session.config.getoption("--results-json")
-    if path and not hasattr(session.config, "workerinput"):
-        res.write(path)
     _STATE["final"] = res
+    if hasattr(session.config, "workerinput"):
+        return
+    path, marker = session.config.getoption("--results-json"), session.config.getoption("--finished")
+    reasons = list(_STATE.get("incomplete", []))
+    not_run = [t for t in res.tests if t.output == NOT_RUN]
+    if not_run:
+        reasons.append(f"{len(not_run)} test(s) not run (first: {not_run[0].name.split(' (')[0]})")
+    try:
+        if path:
+            res.write(path)
+        if marker:
+            write_json(marker, {"finished": True, "incomplete": reasons})
+    except OSError as e:  # no marker: zoo grade says the grade is incomplete
+        _STATE["write_error"] = f"writing the results failed: {e}"
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

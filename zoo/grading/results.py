@@ -10,11 +10,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import textwrap
 
 from zoo.io import write_json
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+INCOMPLETE = "Grading incomplete"
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclasses.dataclass
@@ -43,6 +46,20 @@ class Results:
     tests: list = dataclasses.field(default_factory=list)
     execution_time: float = 0.0
     output: str = ""
+    incomplete: str = ""  # why the grade is not whole (tests not run, a full disk); "" when it is
+
+    def mark_incomplete(self, reason):
+        """Says the grade is incomplete: a visible 0-point entry, the output's first line and the
+        top-level "incomplete" key name the reason (the scores already earned stay)."""
+        reason = reason.strip()
+        self.incomplete = reason
+        self.tests = [t for t in self.tests if not t.name.startswith(INCOMPLETE)]
+        self.tests.append(TestResult(f"{INCOMPLETE}: {reason}"[:300], 0.0, 0.0, "failed",
+                                     "This grade is incomplete; the submission will be graded again.", "visible"))
+        head = f"{INCOMPLETE}: {reason}. The scores below are not the final grade."
+        rest = [line for line in self.output.splitlines() if not line.startswith(INCOMPLETE)]
+        self.output = "\n".join([head] + rest)
+        return self
 
     @property
     def score(self):
@@ -63,7 +80,7 @@ class Results:
         return out
 
     def to_gradescope(self):
-        return {
+        out = {
             "score": round(self.score, 4),
             "execution_time": round(float(self.execution_time), 2),
             "output": self.output,
@@ -71,6 +88,9 @@ class Results:
             "stdout_visibility": "hidden",
             "tests": [t.to_gradescope() for t in self.tests],
         }
+        if self.incomplete:
+            out["incomplete"] = self.incomplete
+        return out
 
     def write(self, path):
         write_json(path, self.to_gradescope())
@@ -95,15 +115,16 @@ class Results:
         tests = [TestResult(t["name"], t.get("score", 0.0), t.get("max_score", 0.0), t.get("status", ""),
                             t.get("output", ""), t.get("visibility", "visible"), _exercise(t["name"]))
                  for t in data.get("tests", [])]
-        return cls(tests, data.get("execution_time", 0.0), data.get("output", ""))
+        return cls(tests, data.get("execution_time", 0.0), data.get("output", ""), str(data.get("incomplete", "") or ""))
 
     def table(self, *, width=None, details=True):
         """A plain-text table: one row per test, a total line, failures' feedback indented.
         Names and feedback are wrapped to the terminal's width, never cut."""
         width = max(60, width or min(shutil_width(), 120))
-        name_w = min(max([len(t.name) for t in self.tests] + [10]), width - 24)
+        tests = [dataclasses.replace(t, name=printable(t.name), output=printable(t.output)) for t in self.tests]
+        name_w = min(max([len(t.name) for t in tests] + [10]), width - 24)
         rows = []
-        for t in self.tests:
+        for t in tests:
             mark = "PASS" if t.status == "passed" else "FAIL"
             name = textwrap.wrap(t.name, name_w, break_long_words=True, break_on_hyphens=False) or [""]
             rows.append(f"{mark}  {name[0]:<{name_w}}  {t.score:5.1f} / {t.max_score:<5.1f}")
@@ -118,9 +139,15 @@ class Results:
         rows.append("-" * min(width, name_w + 22))
         rows.append(f"TOTAL {self.score:.1f} / {self.max_score:.1f} ({pct:.0f} %)  in {self.execution_time:.1f} s")
         if self.output:
-            rows = [line for para in self.output.strip().splitlines()
+            rows = [line for para in printable(self.output).strip().splitlines()
                     for line in textwrap.wrap(para, width, subsequent_indent="  ") or [""]] + [""] + rows
         return "\n".join(rows)
+
+
+def printable(text):
+    """`text` with every control character but newline and tab escaped (\\x1b, \\r, ...): what
+    a submission puts in a message cannot move the cursor, recolour or rewrite a terminal."""
+    return CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def shutil_width():

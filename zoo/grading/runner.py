@@ -65,7 +65,7 @@ class ExerciseWorker:
 
     def __init__(self, submission_dir, module, *, backend, call_timeout, exercise_timeout, memory_limit, repo_root, box):
         self.box = box
-        self.cgroup = None
+        self.cgroup = self.groups = None
         self.peak_memory = 0
         self.submission_dir = submission_dir
         self.module = module
@@ -102,6 +102,8 @@ class ExerciseWorker:
         self.log_path = os.path.join(self.tmp, "child.log")
         self.cgroup = (sandbox.MemoryCgroup.create(f"zoo-grade-{self.box.uid}-{os.getpid()}-{self.module}", self.memory_limit)
                        if self.box.identity and self.memory_limit else None)
+        self.groups = (sandbox.ProcessCgroups.create(f"zoo-grade-{self.box.uid}-{os.getpid()}-{self.module}", sandbox.PIDS_MAX)
+                       if self.box.identity else None)
         req_r, self.req_w = os.pipe()
         self.rep_r, rep_w = os.pipe()
         self.pid = None
@@ -129,7 +131,7 @@ class ExerciseWorker:
             self.proc = start_python(f"bootstrap({req_r}, {rep_w}, {dirs!r}, {work!r}, {self.box.ident()!r}, {scratch!r})",
                                      dirs, box=self.box, backend=self.backend, memory_limit=self.memory_limit, cwd=work,
                                      env=child_env(self.backend, home, self.tmp), log_path=self.log_path,
-                                     pass_fds=(req_r, rep_w), cgroup=self.cgroup)
+                                     pass_fds=(req_r, rep_w), cgroup=self.cgroup, groups=self.groups)
         finally:
             os.close(req_r)
             os.close(rep_w)
@@ -137,6 +139,12 @@ class ExerciseWorker:
 
     def _enter_cgroup(self):
         """The child waits for its first request: it has started nothing yet when it moves."""
+        if self.groups is not None:
+            try:
+                self.groups.add(self.pid)
+            except OSError:  # pragma: no cover
+                self.groups.remove()
+                self.groups = None
         if self.cgroup is None:
             return
         try:
@@ -146,13 +154,14 @@ class ExerciseWorker:
             self.cgroup = None
 
     def _members(self, procs=None):
-        return sandbox.members(uid=self.box.uid, roots=[self.pid] if self.pid else [], cgroup=self.cgroup, procs=procs)
+        return sandbox.members(uid=self.box.uid, roots=[self.pid] if self.pid else [], cgroup=self.cgroup, procs=procs,
+                               groups=self.groups)
 
     def close(self):
         """Kills every process of the exercise (uid, cgroup, tree) and removes its folder."""
         if self.pid is not None:
             try:
-                sandbox.kill_all(uid=self.box.uid, roots=[self.pid], cgroup=self.cgroup)
+                sandbox.kill_all(uid=self.box.uid, roots=[self.pid], cgroup=self.cgroup, groups=self.groups)
             except TimeoutError:  # pragma: no cover
                 pass
             if self.proc is not None:
@@ -166,6 +175,9 @@ class ExerciseWorker:
             self.peak_memory = max(self.peak_memory, self.cgroup.peak() or 0)
             self.cgroup.remove()
             self.cgroup = None
+        if self.groups is not None:
+            groups, self.groups = self.groups, None
+            groups.remove()  # GroupError (an OSError: the grade is incomplete) when a process stays
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None

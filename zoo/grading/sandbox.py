@@ -29,22 +29,72 @@ import ctypes
 import errno
 import fcntl
 import os
+import shutil
 import signal
 import stat
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 
 SANDBOX_ENV = "ZOO_GRADER_SANDBOX"
 MODES = ("auto", "bwrap", "user", "none")
 UID_BASE, UID_COUNT = 61000, 2000  # fixed ids without passwd entries
 NPROC_LIMIT = 4096  # processes + threads of one exercise's uid (TensorFlow starts ~100 threads)
+PIDS_MAX = 1024  # processes + threads of one exercise's cgroup together
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 
+MS_NOSUID, MS_NODEV, MNT_DETACH = 2, 4, 2
+RUN_BASE = "/run/zoo-grade-runs"  # the grader's own folders (root, 0700): results, heartbeat, log
+BOX_BASE = "/run/zoo-grade-boxes"  # the submissions' boxes (root, 0711: their uids pass through)
+
 _cache = {}
+
+
+# ----------------------------------------------------------------------------- scratch space
+def _libc():
+    if "libc" not in _cache:
+        _cache["libc"] = ctypes.CDLL(None, use_errno=True)
+    return _cache["libc"]
+
+
+def scratch_folder(prefix, *, size, mode=0o700, base=None):
+    """A new folder for one grading, on a tmpfs of `size` bytes of its own where root may mount
+    one: what is written there cannot fill another filesystem, and a full disk elsewhere
+    (TMPDIR) does not reach it. Elsewhere (mode "none", mounting refused): a folder under
+    `base`, or TMPDIR in mode "none". Returns (path, mounted); `remove_folder` undoes both."""
+    privileged = mode_of_grading() != "none"
+    if privileged and base:
+        try:
+            os.makedirs(base, exist_ok=True)
+            os.chmod(base, 0o711 if mode & 0o011 else 0o700)
+        except OSError:
+            base = None
+    path = tempfile.mkdtemp(prefix=prefix, dir=base if privileged else None)
+    mounted = False
+    if privileged:
+        opts = f"size={int(size)},nr_inodes=65536,mode={mode:o}".encode()
+        mounted = _libc().mount(b"tmpfs", os.fsencode(path), b"tmpfs", MS_NOSUID | MS_NODEV, opts) == 0
+    os.chmod(path, mode)
+    return path, mounted
+
+
+def mode_of_grading():
+    """`mode()`, or "none" where the setting is not one of MODES (`mode` says so, later)."""
+    try:
+        return mode()
+    except (ValueError, RuntimeError):
+        return "none"
+
+
+def remove_folder(path):
+    """Removes a `scratch_folder` (its tmpfs unmounted first, when it has one)."""
+    if os.geteuid() == 0 and os.path.ismount(path):
+        _libc().umount2(os.fsencode(path), MNT_DETACH)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- the mode
@@ -173,27 +223,32 @@ def descendants(roots, procs=None):
     return out
 
 
-def members(*, uid=None, roots=(), cgroup=None, procs=None):
-    """Pids of one exercise: its uid's processes, its cgroup's and its tree's."""
+def members(*, uid=None, roots=(), cgroup=None, procs=None, groups=None):
+    """Pids of one exercise: its uid's processes, its cgroups' and its tree's."""
     procs = processes() if procs is None else procs
     pids = set(descendants(roots, procs))
     if uid is not None:
         pids.update(p.pid for p in procs.values() if p.uid == uid)
-    if cgroup is not None:
-        pids.update(p for p in cgroup.pids() if p in procs)
+    for g in (cgroup, groups):
+        if g is not None:
+            pids.update(p for p in g.pids() if p in procs)
     pids.discard(os.getpid())
     return pids
 
 
-def kill_all(*, uid=None, roots=(), cgroup=None, timeout=15.0):
-    """Stops, then kills, every process of the exercise until none is left; returns how many
+def kill_all(*, uid=None, roots=(), cgroup=None, groups=None, timeout=15.0):
+    """Kills every process of the exercise until none is left: its kill cgroup at once (where
+    there is one: a process that changes its pid by forking cannot outrun it), then whatever
+    the uid, the tree and the cgroups still show, stopped before killed. Returns how many
     rounds it took (raises TimeoutError past `timeout`, which a fork bomb under the uid's
     process limit cannot reach)."""
     deadline = time.monotonic() + timeout
     rounds = 0
     while True:
+        if groups is not None:
+            groups.kill()
         procs = processes()
-        pids = members(uid=uid, roots=roots, cgroup=cgroup, procs=procs)
+        pids = members(uid=uid, roots=roots, cgroup=cgroup, procs=procs, groups=groups)
         if not pids:
             return rounds
         rounds += 1
@@ -206,7 +261,7 @@ def kill_all(*, uid=None, roots=(), cgroup=None, timeout=15.0):
                 except (ProcessLookupError, PermissionError):
                     pass
             if sig == signal.SIGSTOP:
-                pids |= members(uid=uid, roots=roots, cgroup=cgroup)
+                pids |= members(uid=uid, roots=roots, cgroup=cgroup, groups=groups)
         for pid in pids:  # our own children: collect their exit status
             try:
                 os.waitpid(pid, os.WNOHANG)
@@ -309,6 +364,130 @@ class MemoryCgroup:
                 if e.errno == errno.ENOENT:
                     return
                 time.sleep(0.02)
+
+
+# ----------------------------------------------------------------------------- kill and pids cgroups
+class GroupError(OSError):
+    """An exercise's cgroup that could not be emptied or removed: the grading failed."""
+
+
+class ProcessCgroups:
+    """One exercise's cgroups for ending it and bounding its processes: a cgroup v2 group, killed
+    whole by `cgroup.kill` (every process, one that forks meanwhile included), or else a v1
+    freezer group, frozen then killed; and a pids group (v2's pids controller or v1's) whose
+    pids.max bounds the processes and threads of the exercise together. `create` returns None
+    where no such cgroup is writable (then the reaper signals the pids it reads)."""
+
+    def __init__(self, kill, freezer, pids):
+        self.kill_path, self.freezer, self.pids_path = kill, freezer, pids
+
+    @classmethod
+    def create(cls, name, pids_max):
+        kill = freezer = pids = None
+        for base in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+            if os.path.exists(os.path.join(base, "cgroup.procs")) and os.path.exists(os.path.join(base, "cgroup.subtree_control")):
+                path = _make(os.path.join(base, name))
+                if path and os.path.exists(os.path.join(path, "cgroup.kill")):
+                    kill = path
+                    if os.path.exists(os.path.join(path, "pids.max")):
+                        pids = path
+                    break
+                if path:
+                    _rmdir(path)
+        if kill is None and os.path.isdir("/sys/fs/cgroup/freezer"):
+            freezer = _make(os.path.join("/sys/fs/cgroup/freezer", name))
+        if pids is None and os.path.isdir("/sys/fs/cgroup/pids"):
+            pids = _make(os.path.join("/sys/fs/cgroup/pids", name))
+        group = cls(kill, freezer, pids)
+        if not group.paths():
+            return None
+        if pids:
+            try:
+                _write(os.path.join(pids, "pids.max"), str(int(pids_max)))
+            except OSError:
+                pass
+        return group
+
+    def paths(self):
+        return [p for p in (self.kill_path, self.freezer, self.pids_path) if p]
+
+    def procs_files(self):
+        """The cgroup.procs files a new process of the exercise is written into (before exec)."""
+        return [os.path.join(p, "cgroup.procs") for p in dict.fromkeys(self.paths())]
+
+    def add(self, pid):
+        for f in self.procs_files():
+            _write(f, str(pid))
+
+    def pids(self):
+        out = set()
+        for p in dict.fromkeys(self.paths()):
+            try:
+                with open(os.path.join(p, "cgroup.procs")) as f:
+                    out.update(int(x) for x in f.read().split())
+            except OSError:
+                pass
+        return sorted(out)
+
+    def kill(self):
+        """Kills every process of the group at once (nothing forks away meanwhile)."""
+        if self.kill_path:
+            try:
+                _write(os.path.join(self.kill_path, "cgroup.kill"), "1")
+            except OSError:
+                pass
+        if self.freezer:
+            state = os.path.join(self.freezer, "freezer.state")
+            try:
+                _write(state, "FROZEN")
+                for _ in range(500):
+                    with open(state) as f:
+                        if f.read().strip() == "FROZEN":
+                            break
+                    time.sleep(0.002)
+                for pid in self.pids():
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+            finally:
+                try:
+                    _write(state, "THAWED")
+                except OSError:
+                    pass
+
+    def remove(self, timeout=10.0):
+        """Kills what is left and removes the groups; GroupError when one stays."""
+        deadline = time.monotonic() + timeout
+        for p in dict.fromkeys(self.paths()):
+            while not _rmdir(p):
+                if time.monotonic() > deadline:
+                    raise GroupError(f"the exercise's cgroup {p} could not be removed: processes {self.pids()[:5]} are left")
+                self.kill()
+                time.sleep(0.02)
+
+
+def _make(path):
+    try:
+        os.makedirs(path, exist_ok=True)
+        return path
+    except OSError:
+        return None
+
+
+def _rmdir(path):
+    try:
+        os.rmdir(path)
+        return True
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+
+
+def _write(path, value):
+    with open(path, "w") as f:
+        f.write(value)
 
 
 # ----------------------------------------------------------------------------- bubblewrap
