@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.checkpoints import CheckpointError, load_checkpoint, load_state_dict
-from zoo.models.resnet import _build_resnet
+from zoo.checkpoints import CheckpointError, load_state_dict
+from zoo.models.labels import checkpoint_info
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "checkpoints")
 
@@ -47,9 +47,8 @@ NARROW = {
         "resnet18", widths=(4, 4, 8, 8), classes=5, input_shape=(32, 32, 3), weights=w, classifier_activation=None),
     "resnet50_narrow": lambda w: zoo.get_model(
         "resnet50", widths=(2, 2, 4, 4), classes=5, input_shape=(32, 32, 3), weights=w, classifier_activation=None),
-    "resnet20_cifar_narrow": lambda w: _build_resnet(
-        block="basic", depths=(3, 3, 3), widths=(2, 4, 8), stem="cifar", shortcut="A", classes=10,
-        input_shape=(16, 16, 3), weights=w, classifier_activation=None),
+    "resnet20_cifar_narrow": lambda w: zoo.get_model(
+        "resnet20", widths=(2, 4, 8), input_shape=(16, 16, 3), weights=w, classifier_activation=None),
 }
 
 
@@ -61,7 +60,7 @@ def test_torch_fixtures_give_torchs_logits(name):
     got = model.predict(x, verbose=0)
     assert got.shape == ref.shape
     assert max_relative_difference(got, ref) <= 1e-4, (got, ref)
-    info = model.checkpoint_info
+    info = checkpoint_info(model)
     assert info["pretrained"] and info["preprocessing"] == "torch" and info["skipped"] == []
     assert info["format"] == ("safetensors" if ckpt.endswith(".safetensors") else "torch")
 
@@ -141,8 +140,8 @@ def test_without_the_top_the_classifier_is_skipped_by_name():
     ckpt, x, _ = _fixture("resnet18_narrow")
     model = zoo.get_model("resnet18", widths=(4, 4, 8, 8), include_top=False, pooling="avg",
                           input_shape=(32, 32, 3), weights=ckpt)
-    assert model.checkpoint_info["skipped"] == ["fc.bias", "fc.weight"]
-    assert model.checkpoint_info["class_names"] is None
+    assert checkpoint_info(model)["skipped"] == ["fc.bias", "fc.weight"]
+    assert checkpoint_info(model)["class_names"] is None
     # the features are the ones that gave torch's logits: fc applied to them reproduces them
     sd = load_state_dict(ckpt)
     feats = keras.ops.convert_to_numpy(model(x))
@@ -193,7 +192,7 @@ def test_keras_h5_with_keras_applications_layer_names(tmp_path):
     dst = zoo.get_model("vgg16", weights=path, **cfg)
     x = np.random.default_rng(0).random((1, 32, 32, 3), dtype=np.float32)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(dst(x)), keras.ops.convert_to_numpy(src(x)))
-    assert dst.checkpoint_info["format"] == "keras_h5" and dst.checkpoint_info["preprocessing"] == "caffe"
+    assert checkpoint_info(dst)["format"] == "keras_h5" and checkpoint_info(dst)["preprocessing"] == "caffe"
     with pytest.raises(CheckpointError, match=r"'block1_conv1_conv' .*has no counterpart"):
         zoo.get_model("vgg16", weights=_save_legacy_h5(src, tmp_path / "zoo_names.h5"), **cfg)
 
@@ -205,14 +204,14 @@ def test_resnet50_v1_takes_keras_applications_layout(tmp_path):
     path = _save_legacy_h5(v1, tmp_path / "r50.h5")
     with pytest.raises(CheckpointError, match=r"variant='v1'"):
         zoo.get_model("resnet50", weights=path, **cfg)
-    assert zoo.get_model("resnet50", variant="v1", weights=path, **cfg).checkpoint_info["loaded"] > 0
+    assert checkpoint_info(zoo.get_model("resnet50", variant="v1", weights=path, **cfg))["loaded"] > 0
     with pytest.raises(ValueError, match=r"variant.*Received: variant='v1' for block='basic'"):
         zoo.get_model("resnet18", variant="v1")
 
 
 # ----------------------------------------------------------------------------- zoo convert
 def test_convert_keeps_preprocessing_and_class_names(tmp_path):
-    from zoo.checkpoints.convert import convert
+    from zoo.convert import convert
     from zoo.models.labels import model_class_names, weights_metadata
     from zoo.models.preprocessing import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
 
@@ -247,8 +246,9 @@ def test_convert_cli_errors_name_the_flag(tmp_path, capsys):
     assert not (tmp_path / "m.keras").exists()
     assert main(["info", "resnet18"]) == 0
     out = capsys.readouterr().out
-    assert "checkpoints: torchvision / timm ResNet" in out and "keras.applications" not in out  # none for ResNet-18
+    assert "checkpoint: torchvision resnet18 IMAGENET1K_V1 (torch/safetensors)" in out
+    assert "keras.applications" not in out  # none for ResNet-18
     assert main(["info", "vgg16"]) == 0
-    assert "keras.applications VGG16 / VGG19 weight files (.h5)" in capsys.readouterr().out
+    assert "checkpoint: keras.applications VGG16 (keras_h5)" in capsys.readouterr().out
     assert main(["info", "lenet5"]) == 0
     assert "checkpoints: the zoo's own .keras / .weights.h5 files only" in capsys.readouterr().out

@@ -16,17 +16,21 @@ LAYERS = {
     "zoo.training": "workflows", "zoo.transfer": "workflows", "zoo.tuning": "workflows", "zoo.demo": "workflows",
     "zoo.bench": "workflows", "zoo.distribute": "workflows", "zoo.autoencoders": "workflows",
     "zoo.tasks": "tasks",
-    "zoo": "models", "zoo.models": "models", "zoo.registry": "models", "zoo._catalog": "models", "zoo.checkpoints": "models",
+    "zoo.convert": "workflows",
+    "zoo": "models", "zoo.models": "models", "zoo.registry": "models", "zoo._catalog": "models",
+    "zoo.checkpoints": "readers", "zoo.weights": "readers",
     "zoo.detection": "math", "zoo.segmentation": "math", "zoo.data": "math", "zoo.plots": "math", "zoo.io": "math",
     "zoo.gradients": "math", "zoo.checks": "math",
     "zoo.grading": "course",
 }
 NEVER = {
     "models": {"tasks", "workflows", "face", "course"},
+    # checkpoint readers and the records of what a checkpoint is: below the model families
+    "readers": {"models", "tasks", "workflows", "face", "course"},
     "tasks": {"workflows", "face"},
-    "math": {"models", "tasks", "workflows", "face", "course"},
+    "math": {"readers", "models", "tasks", "workflows", "face", "course"},
     "workflows": {"face"},
-    "course": {"models", "tasks", "workflows", "face"},
+    "course": {"readers", "models", "tasks", "workflows", "face"},
 }
 MAY_IMPORT_THE_FACE = {"zoo.cli", "zoo.__main__"}  # and the zoo.commands modules among themselves
 
