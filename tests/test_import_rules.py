@@ -4,6 +4,8 @@ its layer may import."""
 
 import ast
 import os
+import re
+import sys
 
 import pytest
 
@@ -16,17 +18,21 @@ LAYERS = {
     "zoo.training": "workflows", "zoo.transfer": "workflows", "zoo.tuning": "workflows", "zoo.demo": "workflows",
     "zoo.bench": "workflows", "zoo.distribute": "workflows", "zoo.autoencoders": "workflows",
     "zoo.tasks": "tasks",
-    "zoo": "models", "zoo.models": "models", "zoo.registry": "models", "zoo._catalog": "models", "zoo.checkpoints": "models",
+    "zoo.convert": "workflows",
+    "zoo": "models", "zoo.models": "models", "zoo.registry": "models", "zoo._catalog": "models",
+    "zoo.checkpoints": "readers", "zoo.weights": "readers",
     "zoo.detection": "math", "zoo.segmentation": "math", "zoo.data": "math", "zoo.plots": "math", "zoo.io": "math",
     "zoo.gradients": "math", "zoo.checks": "math",
     "zoo.grading": "course",
 }
 NEVER = {
     "models": {"tasks", "workflows", "face", "course"},
+    # checkpoint readers and the records of what a checkpoint is: below the model families
+    "readers": {"models", "tasks", "workflows", "face", "course"},
     "tasks": {"workflows", "face"},
-    "math": {"models", "tasks", "workflows", "face", "course"},
+    "math": {"readers", "models", "tasks", "workflows", "face", "course"},
     "workflows": {"face"},
-    "course": {"models", "tasks", "workflows", "face"},
+    "course": {"readers", "models", "tasks", "workflows", "face"},
 }
 MAY_IMPORT_THE_FACE = {"zoo.cli", "zoo.__main__"}  # and the zoo.commands modules among themselves
 
@@ -203,3 +209,41 @@ def test_the_body_import_count_sees_methods_and_nested_functions(tmp_path, sourc
     path = tmp_path / "m.py"
     path.write_text(source)
     assert function_body_imports(str(path)) == expected
+
+
+# ------------------------------------------------------------------ checkpoints are data
+def _zoo_sources(*parts):
+    for module, path in zoo_modules():
+        rel = os.path.relpath(path, ROOT).replace(os.sep, "/")
+        if rel.startswith(parts):
+            yield rel, open(path, encoding="utf-8").read().splitlines()
+
+
+def test_checkpoint_knowledge_is_read_from_records_not_probed():
+    """What a checkpoint is lives in zoo.weights.Weights records and CheckpointMap fields: the
+    readers probe no map with hasattr/getattr, no Keras object gets attributes behind its back
+    (object.__setattr__: lost on save), and no model is special-cased by its name's prefix."""
+    found = []
+    for rel, lines in _zoo_sources("zoo/checkpoints/", "zoo/weights.py", "zoo/convert.py"):
+        found += [f"{rel}:{i}: {t.strip()}" for i, t in enumerate(lines, 1)
+                  if "hasattr(" in t or re.search(r"getattr\((fam|family|checkpoint_map|MAPS|m)\b", t)]
+    for rel, lines in _zoo_sources("zoo/"):
+        found += [f"{rel}:{i}: {t.strip()}" for i, t in enumerate(lines, 1)
+                  if "object.__setattr__" in t or re.search(r"""startswith\(["']resnet\d""", t)]
+    assert found == []
+
+
+@pytest.mark.parametrize("line", [
+    "    if hasattr(fam, 'keras_names'):",
+    "    head = getattr(family, 'KERAS_HEAD', ())",
+    "    object.__setattr__(model, 'checkpoint_map', 'resnet')",
+])
+def test_the_record_check_sees_probing(tmp_path, monkeypatch, line):
+    """The check above cannot pass by not looking: each old pattern is caught in a planted file."""
+    planted = tmp_path / "zoo" / "checkpoints"
+    planted.mkdir(parents=True)
+    (planted / "probe.py").write_text(f"def f(fam, family, model):\n{line}\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", str(tmp_path))
+    monkeypatch.setattr(sys.modules[__name__], "ZOO", str(tmp_path / "zoo"))
+    with pytest.raises(AssertionError):
+        test_checkpoint_knowledge_is_read_from_records_not_probed()

@@ -1,3 +1,6 @@
+import json
+import os
+import random
 import subprocess
 import sys
 
@@ -81,3 +84,48 @@ def test_every_spec_is_complete():
         spec = registry.get_spec(name)
         assert spec.paper and spec.family and len(spec.default_input_shape) == 3, name
         assert len(spec.min_input_shape) == 2, name
+
+
+# Each family module registers its own models, whatever was imported before it: the families are
+# imported here one by one, in seeded random orders, past zoo/models/__init__.py (whose fixed order
+# would otherwise hide an order dependence), and give the registry of the package import.
+_IMPORT_IN_ORDER = """
+import importlib, json, os, sys, types
+import zoo, zoo.registry as registry
+pkg = types.ModuleType("zoo.models")
+pkg.__path__ = [os.path.join(os.path.dirname(zoo.__file__), "models")]
+sys.modules["zoo.models"] = pkg
+for family in sys.argv[1:]:
+    importlib.import_module("zoo.models." + family)
+print(json.dumps({n: [repr(registry.catalog_entry(s)), s.builder.__module__, s.builder.__qualname__]
+                  for n, s in sorted(registry._REGISTRY.items())}))
+"""
+
+
+def _families():
+    folder = os.path.join(ROOT, "zoo", "models")
+    return sorted(f[:-3] for f in os.listdir(folder)
+                  if f.endswith(".py") and "@register_model(" in open(os.path.join(folder, f), encoding="utf-8").read())
+
+
+def _registry_after(order):
+    env = dict(os.environ, KERAS_BACKEND="numpy", PYTHONPATH=ROOT)  # registration is backend-free: the lightest
+    proc = subprocess.run([sys.executable, "-c", _IMPORT_IN_ORDER, *order], capture_output=True, text=True,
+                          cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+def test_registration_does_not_depend_on_import_order():
+    families = _families()
+    assert {"lenet", "resnet", "vgg", "ssd", "unet"} <= set(families), families
+    rng = random.Random(27)
+    orders = [["ssd", *[f for f in families if f != "ssd"]], families[::-1]]
+    orders.append(rng.sample(families, len(families)))
+    expected = {n: [repr(registry.catalog_entry(s)), s.builder.__module__, s.builder.__qualname__]
+                for n, s in ((n, registry.get_spec(n)) for n in zoo.list_models())}
+    for order in orders:
+        assert _registry_after(order) == expected, order
+    # a family imported alone registers every model it defines (SSD's VGG16 and ResNet-18 detectors too)
+    alone = _registry_after(["ssd"])
+    assert {"ssd_tiny", "ssd300_vgg16", "ssd_resnet18"} <= set(alone)

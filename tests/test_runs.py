@@ -156,7 +156,7 @@ def _predict(out, root, inputs):
 
 
 def _convert(out, src, model):
-    from zoo.checkpoints.convert import convert
+    from zoo.convert import convert
 
     return convert(src, model, f"{out}.keras")
 

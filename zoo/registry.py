@@ -35,8 +35,9 @@ class ModelSpec:
         small_config: builder keyword arguments for a tiny instance (CPU tests, round trips).
         notes: differences to the paper / reference implementation worth knowing.
         tags: free labels.
-        checkpoint_map: the zoo.checkpoints map that reads this model's foreign checkpoints
-            (torchvision / timm / keras.applications files), or None: the zoo's own files only.
+        weights: the `zoo.weights.Weights` records of the foreign checkpoints (torchvision /
+            timm / keras.applications files) the model reads, at most one per file format;
+            () for the zoo's own files only.
         recipe: the training settings `zoo train` uses for this model when the user gives none
             (keys of `RECIPE_KEYS`: epochs, batch_size, optimizer, lr, schedule), measured to reach
             the model's target on the dataset named under "measured"; flags always win.
@@ -53,7 +54,7 @@ class ModelSpec:
     notes: str = ""
     tags: tuple = ()
     recipe: dict = dataclasses.field(default_factory=dict)
-    checkpoint_map: str | None = None
+    weights: tuple = ()
 
 
 # The settings a per-model recipe may fix, and the values `zoo train` uses for a model without one.
@@ -71,6 +72,17 @@ def _check_recipe(name, recipe):
     return dict(recipe)
 
 
+def _check_weights(name, weights):
+    formats = [f for w in weights for f in w.formats]
+    shared = sorted({f for f in formats if formats.count(f) > 1})
+    if shared:
+        raise ValueError(
+            f"weights of {name!r}: two records read {', '.join(shared)} files; a file's format picks one record. "
+            f"Received: weights={[w.name for w in weights]}"
+        )
+    return tuple(weights)
+
+
 _REGISTRY: dict[str, ModelSpec] = {}
 
 
@@ -86,7 +98,7 @@ def register_model(
     tags: tuple = (),
     name: str | None = None,
     recipe: dict | None = None,
-    checkpoint_map: str | None = None,
+    weights: tuple = (),
 ):
     """Decorator registering a public builder under its function name (or `name`)."""
     if task not in TASKS:
@@ -111,7 +123,7 @@ def register_model(
             notes=notes,
             tags=tuple(tags),
             recipe=_check_recipe(key, recipe or {}),
-            checkpoint_map=checkpoint_map,
+            weights=_check_weights(key, weights),
         )
         return fn
 
@@ -166,13 +178,14 @@ def get_spec(name) -> ModelSpec:
 # against ~0.1 s). `python -m zoo.registry` rewrites it; a test fails when it is out of date.
 CATALOG_FIELDS = (
     "name", "family", "task", "default_input_shape", "min_input_shape", "paper", "notes", "tags", "recipe",
-    "checkpoint_map",
+    "weights",
 )
 
 
 def catalog_entry(spec: ModelSpec) -> dict:
-    """What the catalog keeps of one spec: everything but the builder and its test config."""
-    return {f: getattr(spec, f) for f in CATALOG_FIELDS}
+    """What the catalog keeps of one spec: everything but the builder and its test config; of
+    the weights records, their names."""
+    return {f: tuple(w.name for w in spec.weights) if f == "weights" else getattr(spec, f) for f in CATALOG_FIELDS}
 
 
 def catalog() -> dict:

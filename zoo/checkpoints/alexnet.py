@@ -3,13 +3,9 @@ walk, `classifier.1/4/6` = fc1, fc2, predictions, fc1 re-ordered from torch's C,
 
 from __future__ import annotations
 
+from zoo.checkpoints.assign import CheckpointMap
 from zoo.checkpoints.sequential import features_indices
 
-NAME = "alexnet"
-SOURCES = "torchvision AlexNet"
-FLATTENED = ("fc1",)
-HEAD_KEY = "classifier.6.weight"
-HEAD_PREFIXES = ("classifier.",)
 CLASSIFIER = {"fc1": "classifier.1", "fc2": "classifier.4", "predictions": "classifier.6"}
 
 
@@ -18,3 +14,9 @@ def torch_names(model):
     names = features_indices(model, stop="adaptive_pool" if "adaptive_pool" in present else "flatten")
     names.update({k: v for k, v in CLASSIFIER.items() if k in present})
     return names
+
+
+MAP = CheckpointMap(
+    name="alexnet", torch_names=torch_names, head_key="classifier.6.weight", head_prefixes=("classifier.",),
+    flattened=("fc1",),
+)

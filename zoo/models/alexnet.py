@@ -17,6 +17,7 @@ from keras import layers
 from zoo.models import common
 from zoo.models.vgg import check_top_args, dense_top
 from zoo.registry import register_model
+from zoo.weights import torchvision_imagenet
 
 PAPER = (
     "Krizhevsky, Sutskever, Hinton 2012, ImageNet Classification with Deep Convolutional Neural "
@@ -47,6 +48,7 @@ def _build_alexnet(
     classes=1000,
     classifier_activation="softmax",
     name="alexnet",
+    checkpoints=(),
 ):
     """AlexNet.
 
@@ -56,6 +58,7 @@ def _build_alexnet(
         top_units: width of the two hidden dense layers (4096).
         dropout: dropout rate before each hidden dense layer (0.5).
         {common_args}
+        checkpoints: the `zoo.weights.Weights` records of the checkpoints `weights=` may name.
     Returns:
         A Functional model (B, H, W, C) -> (B, classes); without the top, the pooled conv5 map
         (B, 6, 6, 256 at 224x224) or its global pooling.
@@ -104,7 +107,10 @@ def _build_alexnet(
         x = common.classifier_top(
             x, include_top=False, pooling=pooling, classes=classes, classifier_activation=None
         )
-    return common.build_model(inputs, x, name=name, weights=weights, checkpoint_map="alexnet")
+    return common.build_model(inputs, x, name=name, weights=weights, checkpoints=checkpoints)
+
+
+WEIGHTS = (torchvision_imagenet("alexnet", "alexnet", 61_100_840, 56.522, 79.066),)
 
 
 @register_model(
@@ -117,8 +123,8 @@ def _build_alexnet(
     notes="torchvision's single-tower AlexNet: no LRN, adaptive avg-pool to 6x6 (count independent "
     "of input size). Stage outputs stage1..stage3 (strides 4, 8, 16). norm= None|'batch'|'group'|'layer'; "
     "top_units= sets the dense width (4096).",
-    checkpoint_map="alexnet",
+    weights=WEIGHTS,
 )
 def alexnet(*, name="alexnet", **kw):
     """AlexNet, 61,100,840 parameters at 224x224 / 1000 classes. See `_build_alexnet`."""
-    return _build_alexnet(name=name, **kw)
+    return _build_alexnet(name=name, checkpoints=WEIGHTS, **kw)

@@ -17,6 +17,7 @@ from zoo.checkpoints import load_checkpoint
 from zoo.checkpoints.readers import FORMATS
 from zoo.checks import check_int, check_number, check_one_of, check_same_length  # noqa: F401 (builders use common.check_*)
 from zoo.models.batchnorm import BatchNormalization
+from zoo.models.labels import CheckpointRecord
 
 # One text for the arguments every zoo builder takes (keras.applications' spelling).
 COMMON_ARGS_DOC = """
@@ -182,21 +183,15 @@ def is_checkpoint(path):
     return not p.endswith(ZOO_WEIGHT_SUFFIXES) and p.endswith(CHECKPOINT_SUFFIXES)
 
 
-def load_weights(model, weights, *, checkpoint_map=None):
-    """Loads `weights` into `model`; a file of another architecture gives an error naming both.
-
-    A foreign checkpoint goes through `zoo.checkpoints.load_checkpoint` with the family's
-    `checkpoint_map`; what it carries (preprocessing, class names) is kept on the model as
-    `model.checkpoint_info` (zoo convert and transfer read it).
-    """
+def load_weights(model, weights):
+    """Loads the zoo's own weights file `weights` (.keras / .weights.h5) into `model`; a file of
+    another architecture gives an error naming both. A foreign checkpoint needs the model's
+    checkpoint records (`build_model(checkpoints=)`, `with_checkpoint`): here it is refused."""
     path = check_weights_path(weights)
     if path is None:
         return model
     if is_checkpoint(path):
-        # imported here: zoo.checkpoints imports the families, which import this module
-        info = load_checkpoint(model, path, checkpoint_map=checkpoint_map)
-        object.__setattr__(model, "checkpoint_info", info)  # plain metadata, not a tracked state
-        return model
+        return with_checkpoint(model, path, ())
     try:
         model.load_weights(path)
     except Exception as e:  # Keras raises ValueError/KeyError/... depending on the mismatch
@@ -207,12 +202,25 @@ def load_weights(model, weights, *, checkpoint_map=None):
     return model
 
 
-def build_model(inputs, outputs, *, name, weights, checkpoint_map=None):
-    """The Functional model with the weights loaded; `checkpoint_map` names the family map of
-    zoo.checkpoints that reads foreign checkpoints into it (None: the zoo's own files only)."""
+def with_checkpoint(model, path, checkpoints, *, read=None):
+    """`model` with foreign checkpoint `path` loaded through the record of `checkpoints` (the
+    model's `zoo.weights.Weights`) that fits the file: the same layers, the output passed through
+    a CheckpointRecord, so what the checkpoint carries stays with the model when it is saved.
+
+    `read`: (format, tensors) of `zoo.checkpoints.read_tensors(path)` when read already.
+    """
+    info = load_checkpoint(model, path, weights=checkpoints, read=read)
+    return keras.Model(model.input, CheckpointRecord(info)(model.output), name=model.name)
+
+
+def build_model(inputs, outputs, *, name, weights, checkpoints=()):
+    """The Functional model with the weights loaded; `checkpoints` are the `zoo.weights.Weights`
+    records of the foreign checkpoints it reads (none: the zoo's own files only)."""
     model = keras.Model(inputs, outputs, name=name)
-    object.__setattr__(model, "checkpoint_map", checkpoint_map)
-    return load_weights(model, weights, checkpoint_map=checkpoint_map)
+    path = check_weights_path(weights)
+    if path is not None and is_checkpoint(path):
+        return with_checkpoint(model, path, checkpoints)
+    return load_weights(model, path)
 
 
 def stage_outputs(model):

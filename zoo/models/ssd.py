@@ -19,11 +19,10 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from zoo import registry
 from zoo.detection import anchors as anchor_utils
 from zoo.detection import boxes as box_utils
 from zoo.detection import losses as _losses  # noqa: F401  (registers the MultiBox losses: compiled SSDs load)
-from zoo.models import common
+from zoo.models import common, resnet, vgg  # the backbones of the SSD300 and ResNet-18 detectors
 from zoo.registry import register_model
 
 PAPER = "Liu et al. 2016, SSD: Single Shot MultiBox Detector, ECCV, §2 and Fig. 2"
@@ -337,49 +336,33 @@ def _detector_kwargs(kwargs, name):
     return kwargs
 
 
-# The VGG16 / ResNet-18 backbones come from the classifier families; the SSD models on them are
-# registered when those families are present (they import independently of this module's order).
-try:  # pragma: no cover - depends on the classifier families being installed
-    from zoo.models import vgg as _vgg  # noqa: F401
-except ImportError:  # pragma: no cover
-    _vgg = None
-try:  # pragma: no cover
-    from zoo.models import resnet as _resnet  # noqa: F401
-except ImportError:  # pragma: no cover
-    _resnet = None
+@register_model(
+    family="ssd",
+    task="detection",
+    input_shape=(300, 300, 3),
+    min_input_shape=(268, 268),
+    paper=PAPER,
+    small_config=dict(input_shape=(300, 300, 3), classes=2),
+    notes="8732 default boxes at 300x300 (input zero-padded bottom/right to 304 so Keras' floor "
+    "pooling gives conv4_3 38x38 like Caffe's ceil pooling); conv4_3 L2-normalised; scales "
+    "0.1 then 0.2..0.9 as the released model.",
+)
+def ssd300_vgg16(**kwargs):
+    """SSD300 on zoo's VGG16. See `_ssd300_on`."""
+    kwargs = _detector_kwargs(kwargs, "ssd300_vgg16")
+    return _ssd300_on(vgg.vgg16, **kwargs)
 
 
-if "vgg16" in registry._REGISTRY:
-
-    @register_model(
-        family="ssd",
-        task="detection",
-        input_shape=(300, 300, 3),
-        min_input_shape=(268, 268),
-        paper=PAPER,
-        small_config=dict(input_shape=(300, 300, 3), classes=2),
-        notes="8732 default boxes at 300x300 (input zero-padded bottom/right to 304 so Keras' floor "
-        "pooling gives conv4_3 38x38 like Caffe's ceil pooling); conv4_3 L2-normalised; scales "
-        "0.1 then 0.2..0.9 as the released model.",
-    )
-    def ssd300_vgg16(**kwargs):
-        """SSD300 on zoo's VGG16. See `_ssd300_on`."""
-        kwargs = _detector_kwargs(kwargs, "ssd300_vgg16")
-        return _ssd300_on(lambda **kw: registry.get_model("vgg16", **kw), **kwargs)
-
-
-if "resnet18" in registry._REGISTRY:
-
-    @register_model(
-        family="ssd",
-        task="detection",
-        input_shape=(320, 320, 3),
-        min_input_shape=(160, 160),
-        paper=PAPER,
-        small_config=dict(input_shape=(160, 160, 3), classes=2),
-        notes="SSD head on zoo's ResNet-18 stage2..stage4 plus extra layers (no paper model).",
-    )
-    def ssd_resnet18(**kwargs):
-        """SSD on zoo's ResNet-18. See `_ssd_resnet_on`."""
-        kwargs = _detector_kwargs(kwargs, "ssd_resnet18")
-        return _ssd_resnet_on(lambda **kw: registry.get_model("resnet18", **kw), **kwargs)
+@register_model(
+    family="ssd",
+    task="detection",
+    input_shape=(320, 320, 3),
+    min_input_shape=(160, 160),
+    paper=PAPER,
+    small_config=dict(input_shape=(160, 160, 3), classes=2),
+    notes="SSD head on zoo's ResNet-18 stage2..stage4 plus extra layers (no paper model).",
+)
+def ssd_resnet18(**kwargs):
+    """SSD on zoo's ResNet-18. See `_ssd_resnet_on`."""
+    kwargs = _detector_kwargs(kwargs, "ssd_resnet18")
+    return _ssd_resnet_on(resnet.resnet18, **kwargs)

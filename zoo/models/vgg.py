@@ -18,6 +18,7 @@ from keras import layers
 from zoo.checks import check_int
 from zoo.models import common
 from zoo.registry import register_model
+from zoo.weights import keras_applications_imagenet, torchvision_imagenet
 
 PAPER = (
     "Simonyan & Zisserman 2015, Very Deep Convolutional Networks for Large-Scale Image Recognition "
@@ -81,6 +82,7 @@ def _build_vgg(
     classes=1000,
     classifier_activation="softmax",
     name="vgg",
+    checkpoints=(),
 ):
     """VGG.
 
@@ -93,6 +95,7 @@ def _build_vgg(
         top_units: width of the two hidden dense layers (4096 in the paper; 512 is common on CIFAR).
         dropout: dropout rate after each hidden dense layer (0.5 in the paper).
         {common_args}
+        checkpoints: the `zoo.weights.Weights` records of the checkpoints `weights=` may name.
     Returns:
         A Functional model (B, H, W, C) -> (B, classes); without the top, the block-5 pooled map
         (B, H/32, W/32, 512) or its global pooling. H, W >= 32.
@@ -132,7 +135,7 @@ def _build_vgg(
         x = common.classifier_top(
             x, include_top=False, pooling=pooling, classes=classes, classifier_activation=None
         )
-    return common.build_model(inputs, x, name=name, weights=weights, checkpoint_map="vgg")
+    return common.build_model(inputs, x, name=name, weights=weights, checkpoints=checkpoints)
 
 
 _SMALL = dict(input_shape=(32, 32, 3), classes=3, top_units=32)
@@ -143,8 +146,25 @@ _NOTES = (
 )
 
 
+# the Oxford VGG group's released weights, which keras.applications ports, are CC BY 4.0
+_KERAS = dict(license="CC BY 4.0 (the Oxford VGG group's release, ported by keras.applications)")
+WEIGHTS = {
+    "vgg11": (torchvision_imagenet("vgg", "vgg11", 132_863_336, 69.020, 88.628),),
+    "vgg13": (torchvision_imagenet("vgg", "vgg13", 133_047_848, 69.928, 89.246),),
+    "vgg16": (torchvision_imagenet("vgg", "vgg16", 138_357_544, 71.592, 90.382),
+              keras_applications_imagenet("vgg", "VGG16", 138_357_544, 71.3, 90.1, **_KERAS)),
+    "vgg19": (torchvision_imagenet("vgg", "vgg19", 143_667_240, 72.376, 90.876),
+              keras_applications_imagenet("vgg", "VGG19", 143_667_240, 71.3, 90.0, **_KERAS)),
+    "vgg11_bn": (torchvision_imagenet("vgg", "vgg11_bn", 132_868_840, 70.370, 89.810),),
+    "vgg13_bn": (torchvision_imagenet("vgg", "vgg13_bn", 133_053_736, 71.586, 90.374),),
+    "vgg16_bn": (torchvision_imagenet("vgg", "vgg16_bn", 138_365_992, 73.360, 91.516),),
+    "vgg19_bn": (torchvision_imagenet("vgg", "vgg19_bn", 143_678_248, 74.218, 91.842),),
+}
+
+
 def _register(name, norm):
     depths = DEPTHS[name.replace("_bn", "")]
+    records = WEIGHTS[name]
 
     @register_model(
         family="vgg",
@@ -155,10 +175,10 @@ def _register(name, norm):
         small_config=_SMALL,
         notes=_NOTES + (" BatchNorm after every convolution (torchvision's _bn)." if norm else ""),
         name=name,
-        checkpoint_map="vgg",
+        weights=records,
     )
     def builder(*, norm=norm, name=name, **kwargs):
-        return _build_vgg(depths=depths, norm=norm, name=name, **kwargs)
+        return _build_vgg(depths=depths, norm=norm, name=name, checkpoints=records, **kwargs)
 
     builder.__name__ = builder.__qualname__ = name
     builder.__doc__ = f"{name.upper()}: VGG with depths {depths}{' and BatchNorm' if norm else ''}. See `_build_vgg`."

@@ -23,8 +23,9 @@ dataset_tasks = ("classification",)
 
 def output_is_probability(model):
     """True when the model's last layer ends in softmax/sigmoid (then the loss takes probabilities).
-    A nested model's last layer counts, and a ClassNames label layer (zoo convert) is looked through."""
-    last = [l for l in model.layers if type(l).__name__ != "ClassNames"][-1]
+    A nested model's last layer counts; the identities that carry metadata (ClassNames of zoo
+    convert, the CheckpointRecord of a model built from a checkpoint) are looked through."""
+    last = [l for l in model.layers if type(l).__name__ not in ("ClassNames", "CheckpointRecord")][-1]
     if hasattr(last, "layers") and last.layers:  # a nested model (zoo convert wraps the zoo model)
         return output_is_probability(last)
     act = getattr(last, "activation", None)

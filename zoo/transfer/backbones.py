@@ -9,6 +9,7 @@ import keras
 
 from zoo import registry
 from zoo.models import common, load_model
+from zoo.models.labels import checkpoint_info
 
 # keras.applications module -> ImagePreprocessing mode (imagenet_utils.preprocess_input modes)
 APPLICATION_PREPROCESSING = {
@@ -78,11 +79,10 @@ def load_backbone_weights(backbone, weights):
     path = common.check_weights_path(weights)
     if path is None:
         return backbone
-    if common.is_checkpoint(path):  # torchvision / timm / keras.applications files (zoo.checkpoints)
-        if getattr(backbone, "checkpoint_map", None) is None:
-            raise ValueError(f"weights file {path!r} is a foreign checkpoint; backbone {backbone.name!r} has no "
-                             "checkpoint map (`zoo info MODEL` lists the files each zoo model loads)")
-        return common.load_weights(backbone, path, checkpoint_map=backbone.checkpoint_map)
+    if common.is_checkpoint(path):  # torchvision / timm / keras.applications files: a zoo builder's records read them
+        raise ValueError(f"weights file {path!r} is a foreign checkpoint, which backbone {backbone.name!r} cannot take "
+                         "after it is built: give it to build_backbone (a zoo model; `zoo info MODEL` lists the "
+                         "checkpoints each one reads)")
     described = f"backbone {backbone.name!r} ({backbone.count_params():,} parameters)"
     if path.endswith(".weights.h5"):
         try:
@@ -162,6 +162,7 @@ def build_backbone(name, *, input_shape=None, weights=None):
         raise ValueError(f"`backbone` must be a model name. Received: backbone={name!r}")
     if input_shape is None:
         input_shape = _saved_input_shape(weights)
+    foreign = weights is not None and common.is_checkpoint(common.check_weights_path(weights))
     fn = _application(name)
     if fn is not None:
         kwargs = {"include_top": False, "weights": None}
@@ -183,7 +184,9 @@ def build_backbone(name, *, input_shape=None, weights=None):
                 f"(`zoo list --task classification`) or a keras.applications model"
             )
         shape = tuple(input_shape) if input_shape is not None else spec.default_input_shape
-        backbone = spec.builder(include_top=False, input_shape=shape)
-    load_backbone_weights(backbone, weights)
-    info = getattr(backbone, "checkpoint_info", None)  # a checkpoint brings its own preprocessing
-    return backbone, (info or {}).get("preprocessing") or preprocessing_mode(name)
+        # a foreign checkpoint is read by the builder, through the model's checkpoint records
+        backbone = spec.builder(include_top=False, input_shape=shape, weights=weights if foreign else None)
+    if fn is not None or not foreign:
+        load_backbone_weights(backbone, weights)
+    info = checkpoint_info(backbone)  # a checkpoint brings its own preprocessing
+    return backbone, info["preprocessing"] if info else preprocessing_mode(name)
