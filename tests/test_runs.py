@@ -4,6 +4,7 @@ every kind (no "?"), Ctrl-C's resume line, and refused commands that leave nothi
 import json
 import os
 import re
+import shutil
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.test_transfer_cli import write_digit_folder
 from zoo import demo
 from zoo.training import compare, recipe
 from zoo.training.report import build_html
-from zoo.training.runs import METRIC_KEYS, RunFolder, RunInterrupted
+from zoo.training.runs import METRIC_KEYS, RunFiles, RunFolder, RunInterrupted, epochs_in
 
 
 def _build(kind, root):
@@ -30,6 +31,9 @@ def _build(kind, root):
         demo.run_demo(out, epochs=1, verbose=0)
     elif kind == "transfer":
         run_transfer(str(root / "images"), "lenet5", out, epochs=1, fine_tune_epochs=1, batch_size=16, verbose=0)
+    elif kind == "transfer-weights":  # the two-phase recipe, from the transfer run's own network
+        run_transfer(str(root / "images"), "lenet5", out, weights=str(root / "transfer" / "model.keras"),
+                     epochs=1, fine_tune_epochs=1, batch_size=16, verbose=0)
     elif kind == "tune":
         run_search("lenet5", "digits", "random", out, max_trials=2, epochs=1, image_size=16, train_size=64, verbose=0)
 
@@ -41,7 +45,8 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
 
     def get(kind):
-        for k in ("images", kind) if kind == "transfer" else (kind,):
+        needs = {"transfer": ("images",), "transfer-weights": ("images", "transfer")}.get(kind, ())
+        for k in (*needs, kind):
             if not (root / k).exists():
                 _build(k, root)
         return root / kind
@@ -270,3 +275,76 @@ def test_refused_cli_commands_leave_nothing(tmp_path, capsys):
 def test_run_folder_checks_its_config():
     with pytest.raises(ValueError, match="kind"):
         RunFolder("x", {"model": "m"}, resume_keys=(), command="zoo train")
+
+
+READ_KINDS = ["train", "transfer", "transfer-weights", "tune", "evaluated", "old-tune"]
+
+
+def _read_kind(runs, kind, tmp_path):
+    """The folder of `kind`: a finished run, a train run that `zoo evaluate` wrote into, or a tune
+    run folder as an older zoo wrote it (its model in best_model.keras)."""
+    from zoo.training.evaluate import evaluate_path
+
+    if kind == "evaluated":
+        out = tmp_path / "evaluated"
+        shutil.copytree(runs("train"), out)
+        evaluate_path(str(out), "digits")
+        return out
+    if kind == "old-tune":
+        out = tmp_path / "old-tune"
+        shutil.copytree(runs("tune"), out)
+        os.replace(out / "model.keras", out / "best_model.keras")
+        return out
+    return runs(kind)
+
+
+@pytest.mark.parametrize("kind", READ_KINDS)
+def test_one_reader_reads_every_kind_and_the_report_renders_from_it(runs, kind, tmp_path, monkeypatch):
+    from zoo.training.evaluate import load_run_model
+
+    out = _read_kind(runs, kind, tmp_path)
+    run = RunFiles(out)
+    config, metrics, history = run.read_config(), run.read_metrics(), run.read_history()
+    assert run.info() == {"kind": kind.split("-")[0].replace("evaluated", "train").replace("old", "tune"),
+                          "model": "lenet5", "dataset": config["dataset"], "task": "classification"}
+    assert metrics["status"] == "finished" and config["model"] == "lenet5"
+    if kind in ("tune", "old-tune"):
+        assert history == {} and run.read_json("results")["trials_completed"] == 2
+    else:
+        assert epochs_in(history) == metrics["epochs_run"] >= 1 and {"loss", "val_loss"} <= set(history)
+    if kind.startswith("transfer"):  # a train run's history plus the phase of every epoch
+        assert list(history["phase"]) == ([1, 2] if kind == "transfer-weights" else [1, 1])
+        assert metrics["test"]["accuracy"] == metrics["headline"]["accuracy"]
+    assert os.path.basename(run.model_file()) == ("best_model.keras" if kind == "old-tune" else "model.keras")
+    model, run_dir, read = load_run_model(str(out))
+    assert run_dir == str(out) and read == config
+    labels = run.read_labels()
+    assert labels is None if kind in ("tune", "old-tune") else labels == [str(c) for c in labels]
+    assert kind in ("tune", "old-tune") or len(labels) == model.output_shape[-1] >= 2
+    if kind == "evaluated":
+        assert run.read_json("evaluation")["dataset"] == "digits"
+
+    reads = []
+    for name in ("read_json", "read_history"):  # the report reads the folder through RunFiles alone
+        real = getattr(RunFiles, name)
+        monkeypatch.setattr(RunFiles, name, lambda self, *a, _real=real, _name=name: reads.append((_name, *a)) or _real(self, *a))
+    page = build_html(str(out))
+    assert {("read_json", "config"), ("read_json", "metrics")} <= set(reads), reads
+    (name, value), = metrics["headline"].items()
+    assert f"{name}: <b>{value:.4g}</b>" in page
+    if kind == "evaluated":
+        assert "<h2>Last evaluation: digits, test split</h2>" in page
+
+
+def test_reader_of_a_missing_or_cut_folder(tmp_path):
+    """A folder with nothing finished reads as empty; a history row cut by a kill is not read."""
+    run = RunFiles(tmp_path / "none")
+    assert (run.read_config(), run.read_metrics(), run.read_labels(), run.read_history()) == ({}, {}, None, {})
+    with pytest.raises(FileNotFoundError, match="without model.keras"):
+        run.model_file()
+    (tmp_path / "cut").mkdir()
+    (tmp_path / "cut" / "history.csv").write_text("epoch,loss,val_loss\n0,1.5,nan\n1,1.2,1.3\n2,1.")
+    (tmp_path / "cut" / "metrics.json").write_text('{"status": "fin')
+    run = RunFiles(tmp_path / "cut")
+    history = run.read_history()
+    assert epochs_in(history) == 2 and list(history["loss"]) == [1.5, 1.2] and run.read_metrics() == {}

@@ -147,7 +147,7 @@ def test_a_search_whose_trials_all_fail_exits_nonzero_with_the_first_error(tmp_p
     assert _tune(tmp_path, "--tuner", "random", "--max-trials", str(trials)) == 1
     err = capsys.readouterr().err
     assert "zoo: error: all" in err and "trial 0: ValueError: broken data pipeline" in err
-    assert not os.path.exists(tmp_path / "run" / "best_model.keras")
+    assert not os.path.exists(tmp_path / "run" / "model.keras")
 
 
 def _trial_values(out):
@@ -169,7 +169,7 @@ def test_same_seed_gives_the_same_trials_and_best_value(tmp_path):
     # the results: a table of all trials, the best model (loadable), plots
     out = tmp_path / "a"
     assert res["trials_completed"] == 3 and res["objective"] == "val_accuracy"
-    model = keras.models.load_model(out / "best_model.keras")
+    model = keras.models.load_model(out / "model.keras")
     assert model.output_shape == (None, 10)
     for path in res["plots"].values():
         assert os.path.getsize(path) > 5000
@@ -256,7 +256,7 @@ def test_one_tiny_trial_per_classifier_family(tmp_path, model, extra):
     assert code == 0
     _, _, res = _trial_values(tmp_path / model)
     assert res["trials_completed"] == 1
-    assert keras.models.load_model(tmp_path / model / "best_model.keras").input_shape[-1] == 3
+    assert keras.models.load_model(tmp_path / model / "model.keras").input_shape[-1] == 3
 
 
 def _template(name, size):

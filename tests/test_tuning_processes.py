@@ -157,5 +157,5 @@ def test_search_across_machines_from_kerastuner_variables_only(tmp_path):
     res = _json(os.path.join(out, "results.json"))  # written by the chief
     assert res["trials_completed"] == 2 and res["trials_total"] == 2
     assert [t["status"] for t in res["trials"]] == ["COMPLETED", "COMPLETED"]
-    assert os.path.isfile(os.path.join(out, "best_model.keras"))
+    assert os.path.isfile(os.path.join(out, "model.keras"))
     assert _json(os.path.join(out, "search", "oracle.json"))["run_times"] == {"0": 1, "1": 1}

@@ -35,7 +35,7 @@ def register(sub):
     p.add_argument("--patience", type=positive_int, default=3, help="early stopping inside a trial (epochs, default 3)")
     p.add_argument("--baseline", action="store_true", help="also train the untuned default configuration for comparison")
     p.add_argument("--timeout", type=positive_float, default=6 * 3600, help="distributed: seconds for the whole search (default 6 h)")
-    p.add_argument("--out", required=True, help="output folder (search, results.json, best_model.keras, plots/)")
+    p.add_argument("--out", required=True, help="output folder (search, results.json, model.keras: the best trial's network, plots/)")
     p.set_defaults(func=run)
 
 

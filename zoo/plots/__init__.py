@@ -20,7 +20,6 @@ from zoo.plots.curves import (
     plot_learning_curves,
     plot_lr_range_test,
     plot_optimizer_comparison,
-    read_history_csv,
 )
 from zoo.plots.detection import draw_detections, plot_detections
 from zoo.plots.generative import plot_latent_map, plot_reconstructions, plot_vae_samples
@@ -38,5 +37,5 @@ __all__ = [
     "plot_feature_maps", "plot_first_layer_filters", "plot_latent_map", "plot_learning_curves", "plot_lr_range_test",
     "plot_misclassified", "plot_objective_per_trial", "plot_objective_vs_hyperparameters", "plot_optimizer_comparison",
     "plot_parallel_coordinates", "plot_reconstructions", "plot_saliency", "plot_segmentation", "plot_tuning_results",
-    "plot_vae_samples", "read_history_csv", "save_figure", "save_mask_png", "style",
+    "plot_vae_samples", "save_figure", "save_mask_png", "style",
 ]

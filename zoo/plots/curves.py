@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import textwrap
 
 import numpy as np
@@ -12,20 +11,11 @@ from zoo.plots import style
 from zoo.plots.style import _integer_ticks, _plt
 
 
-def read_history_csv(path):
-    """Columns of a Keras CSVLogger file as {name: np.array}."""
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return {}
-    return {k: np.array([float(r[k]) if r[k] not in ("", "nan") else np.nan for r in rows]) for k in rows[0]}
-
-
 def plot_learning_curves(history, path, *, title="Learning curves", marks=None):
     """Loss and every metric per epoch, train and validation side by side.
 
     Args:
-        history: {name: sequence per epoch}, e.g. `History.history` or `read_history_csv(...)`.
+        history: {name: sequence per epoch}, e.g. `History.history` or the columns of a run folder's history.csv.
         marks: optional {epoch: label}: a dashed vertical line before that (1-based) epoch, e.g.
             {4: "phase 2"} where fine-tuning starts.
     """

@@ -4,7 +4,6 @@ the most confident mistakes, plus the figures that show what the network learned
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 
@@ -14,23 +13,16 @@ from zoo.io import ensure_out_dir, write_json
 from zoo.models import load_model
 from zoo.models.labels import model_class_names
 from zoo.tasks import check_dataset, get_task
-
-
-def _read_json(path):
-    """The JSON content of `path`, or {} when it is missing or unreadable."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (FileNotFoundError, ValueError):
-        return {}
+from zoo.training.runs import RunFiles
 
 
 def load_run_model(path):
-    """(model, run_dir or None, config dict or {}) from a run folder or a .keras file."""
+    """(model, run_dir or None, config dict or {}) from a run folder (`RunFiles`) or a .keras file."""
     path = os.fspath(path)
-    run_dir = path if os.path.isdir(path) else None
-    config = _read_json(os.path.join(run_dir, "config.json")) if run_dir else {}
-    return load_model(path), run_dir, config
+    if not os.path.isdir(path):
+        return load_model(path), None, {}
+    run = RunFiles(path)
+    return load_model(run.model_file()), path, run.read_config()
 
 
 def model_task(model, config, run_dir=None):
@@ -41,7 +33,7 @@ def model_task(model, config, run_dir=None):
     Raises:
         ValueError: none of these names a task.
     """
-    metrics = _read_json(os.path.join(run_dir, "metrics.json")) if run_dir else {}
+    metrics = RunFiles(run_dir).read_metrics() if run_dir else {}
     for source in (config, metrics):
         if source.get("task"):
             return source["task"]
@@ -58,9 +50,9 @@ def model_task(model, config, run_dir=None):
 
 def class_names_for(run_dir, n, model=None):
     """labels.json of the run, else the names kept in the model (zoo convert), else "0".."n-1"."""
-    if run_dir and os.path.isfile(os.path.join(run_dir, "labels.json")):
-        with open(os.path.join(run_dir, "labels.json"), encoding="utf-8") as f:
-            return [str(c) for c in json.load(f)]
+    labels = RunFiles(run_dir).read_labels() if run_dir else None
+    if labels is not None:
+        return labels
     if model is not None:
         names = model_class_names(model)
         if names and len(names) == n:
@@ -102,7 +94,7 @@ def evaluate_path(path, dataset, *, out=None, split="test", data_dir=None, seed=
         figures = task.figures(model, ds, out, prefix="eval_")
         result = {"model": model.name, "dataset": dataset, "split": split, "task": task.name, "images": int(len(ds)),
                   "metrics": metrics, "figures": figures, "folder": out}
-        write_json(os.path.join(out, "evaluation.json"), result)
+        write_json(RunFiles(out).path("evaluation"), result)
     except BaseException:
         if not existed:  # nothing half-written: a folder this call made goes with its failure
             shutil.rmtree(out, ignore_errors=True)

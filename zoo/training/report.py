@@ -15,7 +15,7 @@ import html
 import os
 
 from zoo.io import write_text
-from zoo.training.runs import command_line, read_csv_rows, read_json_or_none
+from zoo.training.runs import RunFiles, command_line, epochs_in
 
 CAPTIONS = {
     "learning_curves.png": "Learning curves (from history.csv): loss and metrics per epoch, train and validation.",
@@ -111,18 +111,17 @@ def build_html(run_dir):
     if not os.path.isdir(run_dir):
         raise FileNotFoundError(f"RUN_DIR={run_dir!r} is not a folder (pass the --out folder of a zoo train, demo, "
                                 "transfer or tune run)")
-    config = read_json_or_none(os.path.join(run_dir, "config.json")) or {}
-    metrics = read_json_or_none(os.path.join(run_dir, "metrics.json")) or {}
-    results = read_json_or_none(os.path.join(run_dir, "results.json"))
-    evaluation = read_json_or_none(os.path.join(run_dir, "evaluation.json"))
+    run = RunFiles(run_dir)
+    config, metrics = run.read_config(), run.read_metrics()
+    results, evaluation = run.read_json("results"), run.read_json("evaluation")
     if not metrics and not config:
         raise FileNotFoundError(f"{run_dir!r} has neither metrics.json nor config.json: not a run folder")
-    info = {k: config.get(k) or metrics.get(k) for k in ("kind", "model", "dataset", "task")}
+    info = run.info()
     info["kind"] = info["kind"] or ("tune" if results else "train")
     title = f"{info['model'] or 'unnamed model'} on {info['dataset'] or 'unnamed data'} ({info['kind']})"
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>zoo report: {html.escape(title)}</title>"
              f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
-    parts.append(_headline(metrics, info, run_dir))
+    parts.append(_headline(metrics, info, run))
     if info["kind"] == "tune" and results:
         parts.append(_search(results, config))
     if metrics.get("test"):
@@ -143,10 +142,10 @@ def build_html(run_dir):
     return "\n".join(parts)
 
 
-def _headline(metrics, info, run_dir):
+def _headline(metrics, info, run):
     status = metrics.get("status")
     if not status:
-        done = len(read_csv_rows(os.path.join(run_dir, "history.csv"))[1])
+        done = epochs_in(run.read_history())
         status = f"unfinished ({done} epoch{'s' if done != 1 else ''} in history.csv): running, or interrupted — rerun its command to resume"
     line = f"<p>status: <b>{html.escape(status)}</b>{' — ' + html.escape(metrics['message']) if metrics.get('message') else ''}</p>"
     if metrics.get("headline"):

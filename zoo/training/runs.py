@@ -7,10 +7,14 @@
     backup/        BackupAndRestore state while training (train, demo; transfer: one folder per phase);
                    kept by Ctrl-C and kill -9, so the same command resumes after the last finished epoch
     best.keras     the network at its best val_loss (train, demo)
-    model.keras    the network after the last epoch (tune: best_model.keras)
+    model.keras    the network after the last epoch (tune: the best trial's network)
     optimizer.npz  the optimizer's state after the last epoch (train, demo): `--epochs 6` on a finished
                    4-epoch run goes on with its moments and learning-rate schedule
     metrics.json   METRIC_KEYS first, the same for every kind, then the kind's own keys
+
+`RunFiles` reads every kind's folder: each file through one method (`read_config`, `read_labels`,
+`read_metrics`, `read_history`, `model_file`); `zoo evaluate`, `predict`, `report` and train's end
+of run read through it. `RunFolder` is the writing side of one command's folder.
 
 The folder is created only once every check passed and the data loaded (`RunFolder.writing`); a
 command that fails before its first epoch removes what it created, so a refused command leaves
@@ -29,6 +33,8 @@ import shutil
 import time
 from contextlib import contextmanager
 
+import numpy as np
+
 from zoo.io import write_json, write_text
 
 KINDS = ("train", "demo", "transfer", "tune")
@@ -36,7 +42,10 @@ KINDS = ("train", "demo", "transfer", "tune")
 METRIC_KEYS = ("status", "kind", "model", "dataset", "task", "headline", "test", "epochs", "epochs_run",
                "parameters", "images", "timings", "figures")
 FILES = {"config": "config.json", "labels": "labels.json", "history": "history.csv", "backup": "backup",
-         "best": "best.keras", "model": "model.keras", "optimizer": "optimizer.npz", "metrics": "metrics.json"}
+         "best": "best.keras", "model": "model.keras", "optimizer": "optimizer.npz", "metrics": "metrics.json",
+         "results": "results.json", "evaluation": "evaluation.json"}
+# Where an older tune run folder keeps its model; read when the folder has no model.keras.
+OLD_MODEL_FILES = ("best_model.keras",)
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -124,7 +133,72 @@ def command_line(*words, **flags):
     return " ".join(shlex.quote(p) for p in parts)
 
 
-class RunFolder:
+class RunFiles:
+    """The files of run folder `out`, read: one method per file, the same for every kind.
+
+    A missing or unreadable (cut by a kill) JSON file reads as {} (labels: None), a missing
+    history.csv as {}.
+    """
+
+    def __init__(self, out):
+        self.out = os.fspath(out)
+
+    def path(self, name):
+        return os.path.join(self.out, FILES.get(name, name))
+
+    def read_json(self, name):
+        """A JSON file of the folder ("config", "metrics", "results", "evaluation"), or None."""
+        return read_json_or_none(self.path(name))
+
+    def read_config(self):
+        return self.read_json("config") or {}
+
+    def read_metrics(self):
+        return self.read_json("metrics") or {}
+
+    def read_labels(self):
+        """The class names (index = label), or None when the run has none."""
+        names = self.read_json("labels")
+        return [str(c) for c in names] if isinstance(names, list) else None
+
+    def read_history(self):
+        """history.csv as {column: float array per finished epoch} ("" and "nan" read as NaN);
+        {} when no epoch finished."""
+        header, rows = read_csv_rows(self.path("history"))
+        if not rows:
+            return {}
+        return {k: np.array([_number(r[i]) for r in rows]) for i, k in enumerate(header)}
+
+    def info(self):
+        """{"kind", "model", "dataset", "task"} as config.json (else metrics.json) records them."""
+        config, metrics = self.read_config(), self.read_metrics()
+        return {k: config.get(k) or metrics.get(k) for k in ("kind", "model", "dataset", "task")}
+
+    def model_file(self):
+        """The path of the run's model.
+
+        Raises:
+            FileNotFoundError: the folder holds no model.
+        """
+        for candidate in (self.path("model"), *(os.path.join(self.out, n) for n in OLD_MODEL_FILES)):
+            if os.path.isfile(candidate):
+                return candidate
+        raise FileNotFoundError(f"{self.out!r} is a folder without {FILES['model']} (a finished run folder has one)")
+
+
+def epochs_in(history):
+    """The number of epochs in `history` ({column: values per epoch}, as `RunFiles.read_history`)."""
+    return len(next(iter(history.values()), ()))
+
+
+def _number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+class RunFolder(RunFiles):
     """The run folder `out` of one command: the resume check, its creation, metrics, cleanup.
 
     Args:
@@ -136,24 +210,24 @@ class RunFolder:
             with a finished epoch, or a finished metrics.json).
         progress: callable(run) -> bool, whether something worth keeping was written (default: a
             finished epoch in backup/ or history.csv, or a model.keras).
+        refusal: (what the folder holds, what else to do) for the message that refuses other
+            settings; default ("a run", "") reads "holds a run with other settings ...".
     """
 
-    def __init__(self, out, config, *, resume_keys, command, started=None, progress=None):
+    def __init__(self, out, config, *, resume_keys, command, started=None, progress=None, refusal=None):
         missing = [k for k in ("kind", "model", "dataset", "task") if k not in config]
         if missing or config["kind"] not in KINDS:
             raise ValueError(f"a run config needs kind (one of {', '.join(KINDS)}), model, dataset and task. "
                              f"Received: config={config!r}")
-        self.out = check_out(out)
+        super().__init__(check_out(out))
         self.config = dict(config)
+        self.refusal = refusal or ("a run", "")
         self.resume_keys = ("kind", *resume_keys)
         self.command = command
         self._started = started
         self._progress = progress
         self.mode, self.finished, self.old_metrics, self.old_config = "new", 0, None, None
         self.t0 = time.time()
-
-    def path(self, name):
-        return os.path.join(self.out, FILES.get(name, name))
 
     # ------------------------------------------------------------------ the resume check
     def check(self, *, extend_key="epochs"):
@@ -166,11 +240,11 @@ class RunFolder:
         Raises:
             ValueError: `out` holds a run with other settings.
         """
-        old = read_json_or_none(self.path("config"))
+        old = self.read_json("config")
         if old is not None:
             old.setdefault("kind", "train")  # run folders written before kinds existed
         self.finished = backup_epoch(self.path("backup"))
-        metrics = read_json_or_none(self.path("metrics"))
+        metrics = self.read_json("metrics")
         done = bool(metrics and metrics.get("status") == "finished")
         started = self._started(self) if self._started else bool(self.finished or done)
         self.old_config, self.old_metrics = old, metrics
@@ -186,8 +260,7 @@ class RunFolder:
         diff = [f"{k}: {old.get(k)!r} in the run, {self.config.get(k)!r} now" for k in self.resume_keys
                 if _same(old.get(k)) != _same(self.config.get(k)) and not (extend and k == extend_key)]
         if diff:
-            what = "another search" if self.config["kind"] == "tune" else "a run"
-            extra = ", or pass `overwrite` to start over" if self.config["kind"] == "tune" else ""
+            what, extra = self.refusal
             raise ValueError(
                 f"`out` {self.out!r} holds {what} with other settings ({'; '.join(diff)}). Rerun with the same "
                 f"settings to resume it{extra}, or pass a new `out`"

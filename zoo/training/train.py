@@ -17,6 +17,7 @@ import math
 import os
 import sys
 import time
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -40,13 +41,7 @@ from zoo.training.optimizers import (
     plateau_callback,
     save_optimizer_state,
 )
-from zoo.training.runs import (  # noqa: F401
-    RunFolder,
-    command_line,
-    read_csv_rows,
-    read_json_or_none,
-    trim_history,
-)
+from zoo.training.runs import RunFolder, command_line, epochs_in, trim_history
 from zoo.training.runtime import seeded
 
 # Settings that must match for a rerun to resume the run in --out.
@@ -216,14 +211,16 @@ def train(
         if run.mode == "extend":  # a finished run with more epochs now: go on from its last network
 
             net.set_weights(load_model(run.path("model")).get_weights())
-            initial_epoch = len(read_csv_rows(run.path("history"))[1])
+            initial_epoch = epochs_in(run.read_history())
             with topo.scope():  # the optimizer's variables are placed as the model's
                 continue_optimizer(opt, trainer.trainable_variables, run.path("optimizer"), initial_epoch * steps_per_epoch)
+        job = FitJob(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch=initial_epoch,
+                     verbose=verbose if topo.writer else 0, topo=topo)
         if not topo.writer:
-            return _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, 0, topo)
+            return _fit_and_finish(job)
         with run.writing():
             run.write_labels(ds_train.class_names)
-            return _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, verbose, topo)
+            return _fit_and_finish(job)
 
 
 def rerun_command(config, out, *, data_dir=None):
@@ -256,114 +253,153 @@ def _build(spec, ds_train, config, tasks, devices=1):
     return net, trainer, opt, steps
 
 
-def _fit_and_finish(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch, verbose, topo):
+@dataclass
+class FitJob:
+    """One run's fit, as `train` prepared it: the run folder, the model's spec and task, the
+    (train, val, test) splits, the network and what fits it (the network behind augmentation if
+    any), its optimizer, and where the fit starts."""
+
+    run: RunFolder
+    spec: object
+    tasks: object
+    splits: list
+    net: object
+    trainer: object
+    opt: object
+    steps_per_epoch: int
+    initial_epoch: int = 0
+    verbose: int = 0
+    topo: object = dist.LOCAL
+
+
+def _fit_and_finish(job):
     """Fits (resuming from backup/ when it holds epochs), then saves, evaluates, draws and writes metrics.json.
 
-    Under a distribution (`topo`) every process fits its shard; process 0 alone writes, then
+    Under a distribution (`job.topo`) every process fits its shard; process 0 alone writes, then
     evaluates and draws with the saved model.keras on its own (one device, no other process)."""
+    run, topo, t0 = job.run, job.topo, time.time()
+    config, kind = run.config, run.config["kind"]
+    ds_train, ds_val, _ = job.splits
+    x, y = dist.shard(job.tasks.fit_data(job.net, ds_train), topo)
+    val = dist.shard(job.tasks.fit_data(job.net, ds_val), topo) if len(ds_val) >= topo.devices else None
+    callbacks, nan_guard, timer = _callbacks(job, len(x))
+    with topo.scope():
+        job.trainer.fit(x, y, validation_data=val, epochs=config["epochs"], initial_epoch=job.initial_epoch,
+                        batch_size=config["batch_size"] // topo.processes, shuffle=True, verbose=job.verbose,
+                        callbacks=callbacks)
+    if nan_guard.nan_at is not None:
+        msg = cb.nan_message(getattr(nan_guard, "epoch", 0), nan_guard.nan_at)
+        if topo.writer:
+            run.write_metrics(status="diverged", message=msg, parameters=int(job.net.count_params()))
+        raise cb.TrainingDiverged(msg)
+    if not topo.writer:  # the other processes of a distributed run fit their shard and write nothing
+        print(f"zoo {kind}: process {topo.process_id} finished its {config['epochs']} epochs", flush=True)
+        return None
+    return _finish(job, timer, t0)
 
 
-    config, t0 = run.config, time.time()
-    ds_train, ds_val, ds_test = splits
-    x, y = dist.shard(tasks.fit_data(net, ds_train), topo)
-    val = dist.shard(tasks.fit_data(net, ds_val), topo) if len(ds_val) >= topo.devices else None
-    writer = topo.writer  # the other processes of a distributed run fit their shard and write nothing
-    rows = []
+def _callbacks(job, shard_images):
+    """(callbacks, their NaNGuard, their EpochTimer) of the fit; prints the run's opening lines.
+    On a resume history.csv keeps the epochs the backup holds and best.keras its best val_loss."""
+    run, topo = job.run, job.topo
+    writer = topo.writer
     if writer and run.mode == "resume":
-        rows = trim_history(run.path("history"), run.finished)
-    elif writer:  # new (no history) or extend (all of it)
-        header, raw = read_csv_rows(run.path("history"))
-        rows = [dict(zip(header, r)) for r in raw]
-    best_so_far = min((float(r["val_loss"]) for r in rows if r.get("val_loss") not in (None, "", "nan")), default=None)
+        trim_history(run.path("history"), run.finished)
+    val_losses = np.asarray(run.read_history().get("val_loss", []) if writer else [], dtype=float)
+    best_so_far = float(np.nanmin(val_losses)) if np.isfinite(val_losses).any() else None
     nan_guard, timer = cb.NaNGuard(), cb.EpochTimer()
     callbacks = [nan_guard]
     if writer:
         callbacks += [keras.callbacks.CSVLogger(run.path("history"), append=True),
-                      cb.BestModel(net, run.path("best"), best=best_so_far)]
-    if config["schedule"] == "plateau":
-        callbacks.append(plateau_callback(opt))
-    if config["patience"]:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=config["patience"], verbose=int(writer)))
+                      cb.BestModel(job.net, run.path("best"), best=best_so_far)]
+    if run.config["schedule"] == "plateau":
+        callbacks.append(plateau_callback(job.opt))
+    if run.config["patience"]:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=run.config["patience"], verbose=int(writer)))
     tb_note = _tensorboard(callbacks, os.path.join(run.out, "tensorboard")) if writer else ""
     callbacks.append(cb.AtomicBackupAndRestore(run.path("backup"), double_checkpoint=False) if writer
                      else cb.RestoreOnly(run.path("backup")))
     callbacks.append(timer)  # last: an epoch's time includes the others' checkpoints
-    n_params, kind = int(net.count_params()), config["kind"]
+    _announce(job, shard_images, best_so_far, tb_note)
+    return callbacks, nan_guard, timer
+
+
+def _announce(job, shard_images, best_so_far, tb_note):
+    """The lines that open a fit: the model, data and settings; the distribution; resume or extension."""
+    run, topo, config = job.run, job.topo, job.run.config
+    kind, (ds_train, ds_val, ds_test) = config["kind"], job.splits
     lr = config["lr"] if config["lr"] is not None else "default"
-    if writer:
+    if topo.writer:
         print(
-            f"zoo {kind}: {spec.name} ({n_params:,} parameters) on {config['dataset']}: {len(ds_train)} train / {len(ds_val)} val / "
-            f"{len(ds_test)} test images {tuple(ds_train.x.shape[1:])}, {config['epochs']} epochs, batch {config['batch_size']}, "
-            f"{config['optimizer']} lr {lr} ({config['schedule']}){', augmented' if config['augment'] else ''}, seed {config['seed']}; {tb_note}",
+            f"zoo {kind}: {job.spec.name} ({int(job.net.count_params()):,} parameters) on {config['dataset']}: "
+            f"{len(ds_train)} train / {len(ds_val)} val / {len(ds_test)} test images {tuple(ds_train.x.shape[1:])}, "
+            f"{config['epochs']} epochs, batch {config['batch_size']}, {config['optimizer']} lr {lr} ({config['schedule']})"
+            f"{', augmented' if config['augment'] else ''}, seed {config['seed']}; {tb_note}",
             flush=True,
         )
-    if writer and topo.distribution is not None:
+    if topo.writer and topo.distribution is not None:
         print(f"zoo {kind}: {topo.describe()}: batch {config['batch_size']} = {topo.devices} x "
               f"{config['batch_size'] // topo.devices} per device; {len(ds_train) % topo.devices} train image(s) left out "
               "to split evenly; process 0 writes the run folder", flush=True)
-    if writer and run.mode == "resume":
+    if topo.writer and run.mode == "resume":
         print(f"zoo {kind}: resuming {run.out} after epoch {run.finished} of {config['epochs']} (from {run.path('backup')}/); "
               f"best val_loss so far {best_so_far}", flush=True)
-    elif writer and run.mode == "extend":
-        print(f"zoo {kind}: extending the finished run in {run.out} from {initial_epoch} to {config['epochs']} epochs", flush=True)
-    elif not writer:
-        print(f"zoo {kind}: {topo.describe()}: {len(x)} train images in this shard; process 0 writes {run.out}/", flush=True)
-    with topo.scope():
-        trainer.fit(x, y, validation_data=val, epochs=config["epochs"], initial_epoch=initial_epoch,
-                    batch_size=config["batch_size"] // topo.processes, shuffle=True, verbose=verbose, callbacks=callbacks)
-    if nan_guard.nan_at is not None:
-        msg = cb.nan_message(getattr(nan_guard, "epoch", 0), nan_guard.nan_at)
-        if writer:
-            run.write_metrics(status="diverged", message=msg, parameters=n_params)
-        raise cb.TrainingDiverged(msg)
-    if not writer:
-        print(f"zoo {kind}: process {topo.process_id} finished its {config['epochs']} epochs", flush=True)
-        return None
+    elif topo.writer and run.mode == "extend":
+        print(f"zoo {kind}: extending the finished run in {run.out} from {job.initial_epoch} to {config['epochs']} epochs", flush=True)
+    elif not topo.writer:
+        print(f"zoo {kind}: {topo.describe()}: {shard_images} train images in this shard; process 0 writes {run.out}/", flush=True)
+
+
+def _finish(job, timer, t0):
+    """model.keras, optimizer.npz, the test metrics, the figures and metrics.json of a finished fit
+    (history.csv read once); returns the metrics."""
+    run, net, config = job.run, job.net, job.run.config
+    ds_train, ds_val, ds_test = job.splits
     train_seconds = time.time() - t0
     save_model(net, run.path("model"))
-    save_optimizer_state(opt, run.path("optimizer"))  # an extension goes on with its moments and schedule
-    if topo.distribution is not None:  # evaluate and draw here alone: the other processes are done
+    save_optimizer_state(job.opt, run.path("optimizer"))  # an extension goes on with its moments and schedule
+    if job.topo.distribution is not None:  # evaluate and draw here alone: the other processes are done
         net = load_model(run.path("model"))
-    test = tasks.evaluate(net, ds_test)
-    figures = _figures(run, spec, tasks, net, ds_test)
-    history = plots.read_history_csv(run.path("history")) if read_csv_rows(run.path("history"))[1] else {}
+    test = job.tasks.evaluate(net, ds_test)
+    history = run.read_history()
+    figures = _figures(run, job.spec, job.tasks, net, ds_test, history)
     val_losses = np.asarray(history.get("val_loss", []), dtype=float)
-    best_epoch = int(np.nanargmin(val_losses)) + 1 if len(val_losses) and np.isfinite(val_losses).any() else None
+    best_epoch = int(np.nanargmin(val_losses)) + 1 if np.isfinite(val_losses).any() else None
     headline = next(iter(test))
     metrics = run.write_metrics(
         status="finished", headline={headline: test[headline]}, test=test,
-        epochs_run=len(read_csv_rows(run.path("history"))[1]), parameters=n_params,
+        epochs_run=epochs_in(history), parameters=int(net.count_params()),
         images={"train": len(ds_train), "val": len(ds_val), "test": len(ds_test)},
-        timings={"train_seconds_this_session": round(train_seconds, 1), "steps_per_second": timer.steps_per_second(steps_per_epoch),
+        timings={"train_seconds_this_session": round(train_seconds, 1), "steps_per_second": timer.steps_per_second(job.steps_per_epoch),
                  "images_per_second": timer.images_per_second(len(ds_train)),
                  "step_images_per_second": timer.step_images_per_second(len(ds_train)),
                  "epoch_overhead_seconds": timer.overhead_seconds(),
                  "epoch_seconds": [round(t, 4) for t in timer.times], "step_seconds": [round(t, 4) for t in timer.step_times]},
         figures=figures, resumed_after_epoch=run.finished or None,
-        extended_from_epoch=initial_epoch or None, best_epoch=best_epoch,
+        extended_from_epoch=job.initial_epoch or None, best_epoch=best_epoch,
         best_val_loss=float(np.nanmin(val_losses)) if best_epoch else None, backend=keras.backend.backend(),
-        distribute=topo.config(),
+        distribute=job.topo.config(),
     )
     speed = metrics["timings"]
     speed = (f"; {speed['step_images_per_second']:g} images/s in the training steps, {speed['epoch_overhead_seconds']:g} s "
              "per epoch beyond them (validation, checkpoints)") if speed["step_images_per_second"] else ""
     print(
-        f"zoo {kind}: test {headline} {test[headline]:.4f}" + (f", best val_loss at epoch {best_epoch}" if best_epoch else "")
+        f"zoo {config['kind']}: test {headline} {test[headline]:.4f}" + (f", best val_loss at epoch {best_epoch}" if best_epoch else "")
         + f"; {time.time() - t0:.0f} s{speed}; run folder {run.out}/",
         flush=True,
     )
     return metrics
 
 
-def _figures(run, spec, tasks, net, ds_test):
-    """Learning curves and the task's figures in the run folder; returns their file names."""
-
-    out, figures = run.out, []
-    if read_csv_rows(run.path("history"))[1]:
-        plots.plot_learning_curves(plots.read_history_csv(run.path("history")), os.path.join(out, "learning_curves.png"),
+def _figures(run, spec, tasks, net, ds_test, history):
+    """Learning curves (from `history`, history.csv's columns) and the task's figures in the run
+    folder; returns their file names."""
+    figures = []
+    if history:
+        plots.plot_learning_curves(history, os.path.join(run.out, "learning_curves.png"),
                                    title=f"{spec.name} on {run.config['dataset']}")
         figures.append("learning_curves.png")
-    return figures + tasks.figures(net, ds_test, out)
+    return figures + tasks.figures(net, ds_test, run.out)
 
 
 def _tensorboard(callbacks, log_dir):

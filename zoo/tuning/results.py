@@ -109,7 +109,7 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         best_model = tuner_obj.get_best_models(1)[0]
     best_model.optimizer.build(best_model.trainable_variables)  # saved with a complete optimizer: loads quietly
-    model_path = os.path.join(out, "best_model.keras")
+    model_path = ctx["run"].path("model")
     zio.save_model(best_model, model_path)
     xt, yt = hm.fit_data(best_model, *ctx["test"])
     test_metrics = {k: float(v) for k, v in best_model.evaluate(xt, yt, verbose=0, return_dict=True).items()}
@@ -142,7 +142,7 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
         timings={"wall_seconds": results["wall_time_s"]},
         figures=[os.path.relpath(p, out) for p in results["plots"].values()],
         objective=objective, direction=results["direction"], trials_completed=len(completed), trials_total=len(records),
-        best_trial=results["best"], best_model="best_model.keras")
+        best_trial=results["best"], best_model=os.path.basename(model_path))
     if verbose:
         print("\nTrials:\n" + table)
         print(f"\nBest trial {best_trial.trial_id}: {objective} = {best_trial.score:.4f}")

@@ -4,7 +4,7 @@ KerasTuner is the engine: its oracles propose, its tuners train and checkpoint e
 `OUT/search/trial_*`. This module checks everything it can before the first trial trains
 (tuner name, budget, objective against the default model's metric names, the search space),
 resumes a search on rerun (`overwrite=False`), and writes the results: `results.json`,
-`trials.csv`, `best_model.keras`, and the plots. OUT is a run folder of kind "tune"
+`trials.csv`, `model.keras` (the best trial's network), and the plots. OUT is a run folder of kind "tune"
 (`zoo.training.runs`): its config.json and metrics.json carry the keys of every run.
 """
 
@@ -194,7 +194,8 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
                   max_trials=max_trials)
     project = os.path.join(out, PROJECT)
     run = RunFolder(out, config, resume_keys=RESUME_KEYS, command=tune_command(config, out),
-                    started=lambda r: not overwrite and os.path.isdir(project), progress=_completed_trial)
+                    started=lambda r: not overwrite and os.path.isdir(project), progress=_completed_trial,
+                    refusal=("another search", ", or pass `overwrite` to start over"))
     run.check(extend_key=None)
     out = run.out
     (x, y), (xv, yv), (xt, yt), train_ds = load_data(dataset, spec, image_size=image_size, seed=seed,
@@ -207,7 +208,7 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
         check_objective(objective, reported_metrics(hypermodel, x, y), spec.name)
     if overwrite and os.path.isdir(project):
         shutil.rmtree(project)
-        for name in ("results.json", "trials.csv", "best_model.keras", "metrics.json"):
+        for name in ("results.json", "trials.csv", "model.keras", "metrics.json"):
             if os.path.exists(os.path.join(out, name)):
                 os.remove(os.path.join(out, name))
     ctx = dict(spec=spec, hypermodel=hypermodel, tuner=None, objective=objective, out=out, run=run,
