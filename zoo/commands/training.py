@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from zoo.commands.argtypes import image_size, model_name, positive_float, positive_int
+from zoo.commands.argtypes import add_image_size, model_name, positive_float, positive_int
 from zoo.training.names import OPTIMIZERS, SCHEDULES
 
 
@@ -35,7 +35,7 @@ def register(sub):
     p.add_argument("--augment", action="store_true", help="augmentation layers (digits: rotation/shift/zoom; photos: flip/crop/colour)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run folder")
-    p.add_argument("--image-size", type=image_size, default=None, help="N or HxW (default: the dataset's)")
+    add_image_size(p, "N or HxW (default: 32x32 for digits, the model's size up to 64x64 for folders, else the dataset's)")
     p.add_argument("--data-dir", default=None, help="tfds data folder")
     p.add_argument("--l2", type=positive_float, default=None, help="L2 penalty on every kernel")
     p.add_argument("--weight-decay", type=positive_float, default=None, help="decoupled weight decay")

@@ -9,7 +9,7 @@ import os
 import shutil
 
 from zoo import registry
-from zoo.data import load
+from zoo.data.fit import load_fitted
 from zoo.io import ensure_out_dir, write_json
 from zoo.models import load_model
 from zoo.models.labels import model_class_names
@@ -68,12 +68,12 @@ def class_names_for(run_dir, n, model=None):
     return [str(i) for i in range(n)]
 
 
-def load_for_model(model, dataset, split="test", *, seed=0, data_dir=None):
-    """The dataset split resized (and coloured) for `model`'s input."""
-    h, w, c = model.input_shape[1:]
-    kw = {"channels": c} if dataset == "digits" or dataset.startswith("folder:") else {}
-    size = h if dataset == "digits" else (h, w)
-    return load(dataset, split, image_size=size, seed=seed, data_dir=data_dir, **kw)
+def load_for_model(model, dataset, split="test", *, seed=0, data_dir=None, image_size=None):
+    """The dataset split fitted to `model`'s input (`zoo.data.fit`; `image_size` where the model
+    takes any size)."""
+    (ds,) = load_fitted(dataset, tuple(model.input_shape[1:]), splits=(split,), image_size=image_size, fixed=True,
+                        seed=seed, data_dir=data_dir, model=model.name)
+    return ds
 
 
 def evaluate_path(path, dataset, *, out=None, split="test", data_dir=None, seed=None):
