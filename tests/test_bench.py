@@ -16,7 +16,7 @@ def test_run_bench_writes_table_json_and_png(tmp_path, capsys, monkeypatch):
     # A light stand-in reference keeps the test cheap; the real pairs are in KERAS_COUNTERPARTS.
     monkeypatch.setitem(bench.KERAS_COUNTERPARTS, "resnet20", ("MobileNetV3Small", "test stand-in reference"))
     result = bench.run_bench(
-        "resnet20", batch_size=2, steps=1, input_size=32, repeats=2, out=str(tmp_path), classes=3, peak_seconds=0.05,
+        "resnet20", batch_size=2, steps=1, image_size=32, repeats=2, out=str(tmp_path), classes=3, peak_seconds=0.05,
     )
     printed = capsys.readouterr().out
     assert "[bench] first step of zoo resnet20 (auto: jit_compile=" in printed and "round 2/2" in printed
@@ -74,7 +74,7 @@ def test_run_bench_lists_the_default_mode_first(tmp_path, capsys):
     """Asked for XLA only, the bench still measures Keras' default first, then XLA, each with its first step."""
     from zoo import bench
 
-    result = bench.run_bench("lenet5", batch_size=2, steps=1, input_size=32, repeats=1, out=str(tmp_path), classes=3,
+    result = bench.run_bench("lenet5", batch_size=2, steps=1, image_size=32, repeats=1, out=str(tmp_path), classes=3,
                              compile_modes=["xla"], peak_seconds=0.05)
     assert [r["compile_mode"] for r in result["results"]] == ["auto", "xla"]
     assert result["results"][1]["jit_compile"] is True
@@ -100,15 +100,15 @@ def test_counterparts_name_the_difference():
 def test_bench_argument_errors():
     from zoo.bench import check_bench_args
 
-    with pytest.raises(ValueError, match=r"input_size.*>= 32 for resnet50.*Received: input_size=16"):
-        check_bench_args(model="resnet50", batch_size=2, steps=1, input_size=16, precision="float32", repeats=1)
+    with pytest.raises(ValueError, match=r"image_size.*at least 32x32 for resnet50.*Received: image_size=16"):
+        check_bench_args(model="resnet50", batch_size=2, steps=1, image_size=16, precision="float32", repeats=1)
     with pytest.raises(ValueError, match=r"precision.*Received: precision='float16'"):
-        check_bench_args(model="resnet50", batch_size=2, steps=1, input_size=None, precision="float16", repeats=1)
+        check_bench_args(model="resnet50", batch_size=2, steps=1, image_size=None, precision="float16", repeats=1)
     with pytest.raises(ValueError, match=r"peak_seconds.*Received: peak_seconds=0"):
-        check_bench_args(model="lenet5", batch_size=2, steps=1, input_size=None, precision="float32", repeats=1,
+        check_bench_args(model="lenet5", batch_size=2, steps=1, image_size=None, precision="float32", repeats=1,
                          peak_seconds=0)
     with pytest.raises(ValueError, match=r"Unknown model 'resnet5'"):
-        check_bench_args(model="resnet5", batch_size=2, steps=1, input_size=None, precision="float32", repeats=1)
+        check_bench_args(model="resnet5", batch_size=2, steps=1, image_size=None, precision="float32", repeats=1)
 
 
 def test_cli_bench_bad_value_exits_2(tmp_path):
@@ -142,7 +142,7 @@ def test_zoo_train_rows_put_zoo_trains_own_path_beside_the_plain_loop(tmp_path, 
     plain loop; a second bench into the same folder trains again (the scratch run is replaced)."""
     from zoo import bench
 
-    kw = dict(batch_size=4, steps=2, input_size=32, repeats=2, out=str(tmp_path), classes=3, peak_seconds=0.05,
+    kw = dict(batch_size=4, steps=2, image_size=32, repeats=2, out=str(tmp_path), classes=3, peak_seconds=0.05,
               zoo_train=True)
     first = bench.run_bench("lenet5", **kw)
     printed = capsys.readouterr().out

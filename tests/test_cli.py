@@ -73,14 +73,14 @@ def test_demo_short_run_writes_the_report(tmp_path):
 
 
 def test_library_errors_reach_the_terminal_in_flag_words(tmp_path):
-    """The library names Python arguments (`input_size`); the CLI shows the flag typed (--input-size)."""
+    """The library names Python arguments (`image_size`); the CLI shows the flag typed (--image-size)."""
     from zoo.cli import build_parser, flag_wording
 
     args = build_parser().parse_args(["bench", "--model", "lenet5"])
-    assert flag_wording("`input_size` must be an integer >= 32. Received: input_size=8", args.parser) == (
-        "--input-size must be an integer >= 32. Received: --input-size 8")
+    assert flag_wording("`image_size` must be an integer >= 32. Received: image_size=8", args.parser) == (
+        "--image-size must be an integer >= 32. Received: --image-size 8")
     assert flag_wording("`weights` is not a file. Received: weights='w'", args.parser) == (
         "`weights` is not a file. Received: weights='w'")  # not a flag of bench: left alone
-    _one_line_error(run_zoo("bench", "--model", "lenet5", "--input-size", "8", "--out", str(tmp_path / "b")),
-                    "--input-size must be an integer >= 16 for lenet5", "Received: --input-size 8")
+    _one_line_error(run_zoo("bench", "--model", "lenet5", "--image-size", "8", "--out", str(tmp_path / "b")),
+                    "--image-size must be at least 16x16 for lenet5", "Received: --image-size 8")
     assert not (tmp_path / "b").exists()

@@ -44,6 +44,7 @@ import numpy as np
 
 from zoo import registry
 from zoo.data.arrays import ArrayDataset
+from zoo.data.fit import model_input_shape
 from zoo.flops import training_flops
 from zoo.io import ensure_out_dir, write_json
 from zoo.models.batchnorm import BatchNormalization
@@ -92,7 +93,7 @@ def resolve_compile_modes(modes=None):
     return list(dict.fromkeys([DEFAULT_COMPILE_MODE, *modes]))
 
 
-def check_bench_args(*, model, batch_size, steps, input_size, precision, repeats, compile_modes=None, peak_seconds=3.0):
+def check_bench_args(*, model, batch_size, steps, image_size, precision, repeats, compile_modes=None, peak_seconds=3.0):
     """Validates the arguments up front, naming the bad value and what is accepted."""
     spec = registry.get_spec(model)
     for arg, value in (("batch_size", batch_size), ("steps", steps), ("repeats", repeats)):
@@ -103,13 +104,7 @@ def check_bench_args(*, model, batch_size, steps, input_size, precision, repeats
     if isinstance(peak_seconds, bool) or not isinstance(peak_seconds, (int, float)) or not peak_seconds > 0:
         raise ValueError(f"`peak_seconds` must be a number > 0. Received: peak_seconds={peak_seconds!r}")
     resolve_compile_modes(compile_modes)
-    if input_size is not None:
-        low = max(spec.min_input_shape)
-        if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < low:
-            raise ValueError(
-                f"`input_size` must be an integer >= {low} for {spec.name} (its minimum side). "
-                f"Received: input_size={input_size!r}"
-            )
+    model_input_shape(spec.default_input_shape, image_size, min_shape=spec.min_input_shape, model=spec.name)
     return spec
 
 
@@ -198,8 +193,8 @@ dev = "cuda" if torch.cuda.is_available() else "cpu"
 m = getattr(torchvision.models, cfg["model"])(num_classes=cfg["classes"]).to(dev).to(memory_format=torch.channels_last)
 opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
 loss_fn = torch.nn.CrossEntropyLoss()
-n, s = cfg["batch_size"] * cfg["steps"], cfg["input_size"]
-x = torch.rand(n, 3, s, s, device=dev).contiguous(memory_format=torch.channels_last)
+n, (h, w) = cfg["batch_size"] * cfg["steps"], cfg["image_size"]
+x = torch.rand(n, 3, h, w, device=dev).contiguous(memory_format=torch.channels_last)
 y = torch.randint(0, cfg["classes"], (n,), device=dev)
 amp = dev == "cuda"
 step_model = torch.compile(m) if dev == "cuda" else m
@@ -221,9 +216,9 @@ print(json.dumps({"device": dev, "amp_bf16": amp, "compiled": dev == "cuda", "im
 """
 
 
-def _bench_torchvision(model, *, batch_size, steps, input_size, repeats, classes):
+def _bench_torchvision(model, *, batch_size, steps, image_size, repeats, classes):
     """torchvision's model in a subprocess of its own (AMP bf16 + torch.compile on GPU, plain on CPU)."""
-    cfg = dict(model=TORCHVISION[model], batch_size=batch_size, steps=steps, input_size=input_size,
+    cfg = dict(model=TORCHVISION[model], batch_size=batch_size, steps=steps, image_size=list(image_size),
                repeats=repeats, classes=classes)
     proc = subprocess.run([sys.executable, "-c", _TORCH_SCRIPT, json.dumps(cfg)], capture_output=True, text=True,
                           timeout=3600)
@@ -237,7 +232,7 @@ def run_bench(
     *,
     batch_size=32,
     steps=10,
-    input_size=None,
+    image_size=None,
     precision="float32",
     repeats=3,
     out=os.path.join("runs", "bench"),
@@ -254,7 +249,7 @@ def run_bench(
     Args:
         model: zoo model name (resnet50, vgg16, ...).
         batch_size, steps: each round is `steps` training steps of `batch_size` images.
-        input_size: square input side; default the model's default (224 for ImageNet nets).
+        image_size: N or (height, width) of the input; default the model's (224x224 for ImageNet nets).
         precision: "float32" or "mixed_bfloat16" (Keras' global dtype policy, for every model).
         repeats: measured rounds per model and compile mode, after one first step (compilation).
         out: output folder.
@@ -266,12 +261,11 @@ def run_bench(
     Returns:
         The dict written to bench.json.
     """
-    spec = check_bench_args(model=model, batch_size=batch_size, steps=steps, input_size=input_size,
+    spec = check_bench_args(model=model, batch_size=batch_size, steps=steps, image_size=image_size,
                             precision=precision, repeats=repeats, compile_modes=compile_modes, peak_seconds=peak_seconds)
     modes = resolve_compile_modes(compile_modes)
     out = ensure_out_dir(out)
-    side = input_size or spec.default_input_shape[0]
-    shape = (side, side, spec.default_input_shape[-1])
+    shape = model_input_shape(spec.default_input_shape, image_size, min_shape=spec.min_input_shape, model=spec.name)
     n = batch_size * steps
     notes = []
     if precision != "float32":
@@ -357,7 +351,7 @@ def run_bench(
     if spec.name in TORCHVISION and _torchvision_available():
         _log(f"torchvision.models.{TORCHVISION[spec.name]} in a subprocess")
         try:
-            tv = _bench_torchvision(spec.name, batch_size=batch_size, steps=steps, input_size=side,
+            tv = _bench_torchvision(spec.name, batch_size=batch_size, steps=steps, image_size=shape[:2],
                                     repeats=repeats, classes=classes)
             label = f"torchvision {spec.name} ({'AMP bf16 + torch.compile' if tv['compiled'] else 'plain'}, {tv['device']})"
             rates = tv["images_per_s"]

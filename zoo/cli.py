@@ -121,6 +121,8 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "precheck", None) is not None:  # checks that need no Keras come before its import
+            args.precheck(args)
         if getattr(args, "needs_keras", True):
             import_keras_quietly()
         return int(args.func(args) or 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from zoo import registry
 
@@ -55,3 +56,19 @@ def image_size(text):
     if len(parts) not in (1, 2) or min(parts, default=0) < 1:
         raise argparse.ArgumentTypeError(f"expected N or HxW (e.g. 32 or 64x48), got {text!r}")
     return parts[0] if len(parts) == 1 else tuple(parts)
+
+
+class _DeprecatedFlag(argparse.Action):
+    """An old spelling of a flag: takes the value, says once on stderr which flag to use now."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"zoo: note: {option_string} is deprecated; use {self.metavar} (same value)", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def add_image_size(parser, help):
+    """`--image-size N|HxW`, the one image-size flag of every command (the old `--input-size` is
+    still taken, with a deprecation note)."""
+    parser.add_argument("--image-size", type=image_size, default=None, metavar="N|HxW", help=help)
+    parser.add_argument("--input-size", dest="image_size", type=image_size, default=None, action=_DeprecatedFlag,
+                        metavar="--image-size", help=argparse.SUPPRESS)

@@ -10,7 +10,7 @@ import os
 import sys
 
 from zoo import registry
-from zoo.commands.argtypes import model_name, positive_float, positive_int
+from zoo.commands.argtypes import add_image_size, model_name, positive_float, positive_int
 
 
 def register(sub):
@@ -32,7 +32,7 @@ def register(sub):
     p.add_argument("checkpoint", metavar="CHECKPOINT", help=".pth/.pt/.bin, .safetensors or Keras .h5 file")
     p.add_argument("--model", required=True, type=model_name, help="zoo model of the checkpoint's architecture, e.g. resnet18")
     p.add_argument("--out", required=True, metavar="FILE.keras", help="the .keras file to write")
-    p.add_argument("--input-size", type=positive_int, default=None, help="square input side (default: the model's, 224)")
+    add_image_size(p, "N or HxW input of the model (default: the model's, 224x224)")
     p.set_defaults(func=run_convert)
 
     p = sub.add_parser(
@@ -48,7 +48,7 @@ def register(sub):
     p.add_argument("--model", required=True, type=model_name, help="zoo model name, e.g. resnet50 or vgg16")
     p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--steps", type=positive_int, default=10, help="training steps per measured round (default 10)")
-    p.add_argument("--input-size", type=positive_int, default=None, help="square input side (default: the model's, 224)")
+    add_image_size(p, "N or HxW input of the model (default: the model's, 224x224)")
     p.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32")
     p.add_argument("--repeats", type=positive_int, default=3, help="measured rounds per model (default 3)")
     p.add_argument("--compile-modes", type=compile_mode_list, default=None, metavar="MODE[,MODE]",
@@ -164,9 +164,11 @@ def run_convert(args):
     if not os.path.isfile(args.checkpoint):
         raise FileNotFoundError(f"CHECKPOINT {args.checkpoint!r}: no such file")
     from zoo.convert import convert
+    from zoo.data.fit import model_input_shape
 
-    channels = registry.catalog()[args.model]["default_input_shape"][2]
-    shape = None if args.input_size is None else (args.input_size, args.input_size, channels)
+    spec = registry.catalog()[args.model]
+    shape = None if args.image_size is None else model_input_shape(
+        spec["default_input_shape"], args.image_size, min_shape=spec["min_input_shape"], model=args.model)
     info = convert(args.checkpoint, args.model, args.out, input_shape=shape)
     names = info["class_names"]
     what = (f"{len(names)} class names ({names[0]}, {names[1]}, ...)" if names
@@ -193,7 +195,7 @@ def run_bench(args):
     from zoo.bench import run_bench as bench  # Keras-heavy: loaded only when the command runs
 
     try:
-        result = bench(args.model, batch_size=args.batch_size, steps=args.steps, input_size=args.input_size,
+        result = bench(args.model, batch_size=args.batch_size, steps=args.steps, image_size=args.image_size,
                        precision=args.precision, repeats=args.repeats, out=args.out, compile_modes=args.compile_modes,
                        peak_seconds=args.peak_seconds, zoo_train=args.zoo_train)
     except KeyboardInterrupt:

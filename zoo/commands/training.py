@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from zoo.commands.argtypes import image_size, model_name, positive_float, positive_int
+from zoo.commands.argtypes import add_image_size, model_name, positive_float, positive_int
 from zoo.training.names import OPTIMIZERS, SCHEDULES
 
 
@@ -35,7 +35,7 @@ def register(sub):
     p.add_argument("--augment", action="store_true", help="augmentation layers (digits: rotation/shift/zoom; photos: flip/crop/colour)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run folder")
-    p.add_argument("--image-size", type=image_size, default=None, help="N or HxW (default: the dataset's)")
+    add_image_size(p, "N or HxW (default: 32x32 for digits, the model's size up to 64x64 for folders, else the dataset's)")
     p.add_argument("--data-dir", default=None, help="tfds data folder")
     p.add_argument("--l2", type=positive_float, default=None, help="L2 penalty on every kernel")
     p.add_argument("--weight-decay", type=positive_float, default=None, help="decoupled weight decay")
@@ -57,7 +57,10 @@ def register(sub):
     p.add_argument("--split", choices=("train", "val", "test"), default="test")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--out", default=None, help="folder for evaluation.json and figures (default: the run folder)")
-    p.set_defaults(func=run_evaluate)
+    p.add_argument("--class-map", default=None, metavar="OLD=NEW,...|FILE",
+                   help="rename the dataset's classes to the model's (classes are matched by name; a dataset class "
+                   "the model does not have is refused)")
+    p.set_defaults(func=run_evaluate, precheck=check_evaluate)
 
     p = sub.add_parser("check", help="the training-recipe checks, pass/warn/fail table")
     p.add_argument("model", type=model_name)
@@ -125,10 +128,32 @@ def training_command(fn, *args, **kwargs):
     return 0
 
 
+def check_evaluate(args):
+    """The class match of a run folder and a dataset whose names are known unloaded (digits,
+    folders), refused before Keras is imported."""
+    from zoo.training.classes import dataset_class_names, match_classes, parse_class_map
+
+    args.class_map = parse_class_map(args.class_map)
+    labels = os.path.join(args.path, "labels.json")
+    known = dataset_class_names(args.dataset)
+    if known is None or not os.path.isfile(labels):
+        return
+    try:
+        with open(os.path.join(args.path, "config.json"), encoding="utf-8") as f:
+            if json.load(f).get("task") != "classification":
+                return  # the evaluation names a dataset of another task
+        with open(labels, encoding="utf-8") as f:
+            names = [str(n) for n in json.load(f)]
+    except (OSError, ValueError, AttributeError):
+        return  # the evaluation reads them again and names what is wrong
+    match_classes(names, known, class_map=args.class_map, dataset=args.dataset)
+
+
 def run_evaluate(args):
     from zoo.training.evaluate import evaluate_path, format_classification, format_figures, format_metrics
 
-    result = evaluate_path(args.path, args.dataset, out=args.out, split=args.split, data_dir=args.data_dir)
+    result = evaluate_path(args.path, args.dataset, out=args.out, split=args.split, data_dir=args.data_dir,
+                           class_map=args.class_map)
     print(format_classification(result) if result["task"] == "classification" else format_metrics(result))
     print(format_figures(result))
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zoo.commands.argtypes import non_negative_int, positive_float, positive_int
+from zoo.commands.argtypes import add_image_size, non_negative_int, positive_float, positive_int
 from zoo.commands.training import training_command
 
 
@@ -22,7 +22,7 @@ def register(sub):
     p.add_argument("--fine-tune-epochs", type=non_negative_int, default=None, help="epochs of phase 2 (default: --epochs)")
     p.add_argument("--unfreeze", type=non_negative_int, default=1, help="top blocks of the backbone unfrozen in phase 2 (default 1; 0 = phase 1 only)")
     p.add_argument("--lr", type=positive_float, default=1e-3, help="phase-1 learning rate (default 1e-3); phase 2 uses a tenth")
-    p.add_argument("--image-size", type=positive_int, default=None, help="resize images to N x N (default: the backbone's / saved model's input size)")
+    add_image_size(p, "N or HxW the images are resized to (default: the backbone's / saved model's input size)")
     p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run folder to write")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from zoo.commands.argtypes import model_name, positive_float, positive_int
+from zoo.commands.argtypes import add_image_size, model_name, positive_float, positive_int
 
 
 def register(sub):
@@ -26,7 +26,7 @@ def register(sub):
     p.add_argument("--workers", type=int, default=0, help="K >= 1: one chief + K worker processes on this machine")
     p.add_argument("--overwrite", action="store_true", help="delete the search in --out and start over")
     p.add_argument("--objective", default=None, help="metric to optimise (default val_accuracy for classifiers, else val_loss)")
-    p.add_argument("--image-size", type=positive_int, default=None, help="side of the images (default: 32 or the model's minimum)")
+    add_image_size(p, "N or HxW (default: as zoo train: 32x32 for digits or the model's minimum)")
     p.add_argument("--space", action="append", default=[], metavar="NAME=RANGE",
                    help="narrow the search space: lr range 'learning_rate=1e-4:1e-2', choices 'optimizer=adam,sgd', "
                    "or a fixed value 'dropout=0.2' (repeatable)")

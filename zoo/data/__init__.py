@@ -102,7 +102,7 @@ def _load_digits_split(split, *, image_size=None, seed=0, channels=1, val_fracti
         task="classification",
         class_names=[str(i) for i in range(10)],
         name="digits",
-        meta={"split": split, "seed": seed, "source": "scikit-learn load_digits"},
+        meta={"split": split, "seed": seed, "source": "scikit-learn load_digits", "source_shape": (8, 8, 1)},
     )
 
 

@@ -192,6 +192,9 @@ def list_images(folder):
     return sorted(found)
 
 
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
+
+
 def read_image(path, size, color_mode="rgb"):
     """One image file as float32 (H, W, C) in [0, 1], C = 3 (rgb) or 1 (grayscale).
 
@@ -299,5 +302,14 @@ def load_folder(
         task="classification",
         class_names=list(scan.class_names),
         name=f"folder:{scan.root}",
-        meta={"split": split, "seed": seed, "files": files, "skipped": [p for p, _ in scan.skipped]},
+        meta={"split": split, "seed": seed, "files": files, "skipped": [p for p, _ in scan.skipped],
+              "source_shape": _source_shape([scan.sizes[i] for i in keep], [scan.modes[i] for i in keep])},
     )
+
+
+def _source_shape(sizes, modes):
+    """The files' own (H, W, C): a side that differs between files is None; C is 1 when every file
+    is grey ("L", "I;16", "F", ...), else 3."""
+    hs, ws = {h for _, h in sizes}, {w for w, _ in sizes}
+    grey = all(m in GREY_MODES for m in modes)
+    return (hs.pop() if len(hs) == 1 else None, ws.pop() if len(ws) == 1 else None, 1 if grey else 3)

@@ -97,7 +97,8 @@ def load_tfds(name, split="train", *, image_size=None, seed=0, data_dir=None, ma
         ys.append(int(ex["label"]))
     x = np.stack(xs).astype(np.float32) / 255.0 if xs else np.zeros((0, *size, channels), np.float32)
     names = list(getattr(features["label"], "names", None) or range(features["label"].num_classes))
-    meta = {"split": split, "tfds_split": tfds_split, "seed": seed, "source": "tfds"}
+    meta = {"split": split, "tfds_split": tfds_split, "seed": seed, "source": "tfds",
+            "source_shape": (*(native or (None, None)), channels)}
     return ArrayDataset(x=x, y=np.asarray(ys, np.int64), task="classification", class_names=[str(n) for n in names],
                         name=name, meta=meta)
 

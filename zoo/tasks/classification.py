@@ -72,14 +72,34 @@ def classification_metrics(y_true, y_pred, class_names):
     return {"accuracy": float(np.trace(cm) / max(cm.sum(), 1)), "per_class": per_class, "confusion_matrix": cm.tolist()}
 
 
+OTHER = "(another class)"  # the column of a subset's confusion matrix for predictions outside it
+
+
+def subset_view(y, y_pred, class_names, classes):
+    """(true, predicted, names) over the model classes `classes` a dataset holds (meta["classes"]),
+    a prediction of any other class counted in one last column, `OTHER`; unchanged when `classes`
+    is None. A 1000-class model scored on a folder of three of its classes gets a 4x4 matrix."""
+    if classes is None:
+        return y, y_pred, class_names
+    pos = {int(k): i for i, k in enumerate(classes)}
+    other = len(classes)
+    return (np.array([pos[int(k)] for k in y], dtype=int), np.array([pos.get(int(k), other) for k in y_pred], dtype=int),
+            [class_name(class_names, k) for k in classes] + [OTHER])
+
+
 def evaluate(model, dataset, *, mistakes=10):
     """Held-out metrics: accuracy first, then the mean negative log-likelihood, the error count,
-    per-class precision / recall, the confusion matrix and the `mistakes` most confident mistakes."""
+    per-class precision / recall, the confusion matrix and the `mistakes` most confident mistakes.
+    A dataset of some of the model's classes (meta["classes"]) has its table and matrix over those
+    (`subset_view`)."""
     p = predict_probabilities(model, dataset.x)
     y_pred = p.argmax(axis=1)
     y = np.asarray(dataset.y).astype(int)
     nll = float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1.0)))) if len(y) else float("nan")
-    table = classification_metrics(y, y_pred, dataset.class_names)
+    classes = dataset.meta.get("classes")
+    table = classification_metrics(*subset_view(y, y_pred, dataset.class_names, classes))
+    if classes is not None:
+        table["per_class"].pop(OTHER, None)
     wrong = np.flatnonzero(y_pred != y)
     wrong = wrong[np.argsort(-p[wrong].max(1))][:mistakes]
     return {
@@ -122,7 +142,8 @@ def figures(model, dataset, out, *, prefix="", n_saliency=6):
     names = dataset.class_names
     p = predict_probabilities(model, dataset.x)
     y_pred = p.argmax(1)
-    plots.plot_confusion_matrix(dataset.y, y_pred, path("confusion_matrix"), labels=names, title=f"{model.name}, held-out {dataset.name}")
+    cm_true, cm_pred, cm_names = subset_view(np.asarray(dataset.y).astype(int), y_pred, names, dataset.meta.get("classes"))
+    plots.plot_confusion_matrix(cm_true, cm_pred, path("confusion_matrix"), labels=cm_names, title=f"{model.name}, held-out {dataset.name}")
     plots.plot_misclassified(dataset.x, dataset.y, y_pred, path("misclassified"), probabilities=p.max(1), labels=names)
     written = ["confusion_matrix", "misclassified"]
     if not len(dataset):

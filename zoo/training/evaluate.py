@@ -7,12 +7,15 @@ from __future__ import annotations
 import os
 import shutil
 
+import numpy as np
+
 from zoo import registry
-from zoo.data import load
+from zoo.data.fit import load_fitted
 from zoo.io import ensure_out_dir, write_json
 from zoo.models import load_model
 from zoo.models.labels import model_class_names
 from zoo.tasks import check_dataset, get_task
+from zoo.training.classes import dataset_class_names, match_classes
 from zoo.training.runs import RunFiles
 
 
@@ -50,42 +53,70 @@ def model_task(model, config, run_dir=None):
 
 def class_names_for(run_dir, n, model=None):
     """labels.json of the run, else the names kept in the model (zoo convert), else "0".."n-1"."""
+    return stored_class_names(run_dir, n, model)[0]
+
+
+def stored_class_names(run_dir, n, model=None):
+    """(class names, whether the run or the model keeps them) as `class_names_for` finds them."""
     labels = RunFiles(run_dir).read_labels() if run_dir else None
     if labels is not None:
-        return labels
+        return [str(c) for c in labels], True
     if model is not None:
         names = model_class_names(model)
         if names and len(names) == n:
-            return names
-    return [str(i) for i in range(n)]
+            return list(names), True
+    return [str(i) for i in range(n)], False
 
 
-def load_for_model(model, dataset, split="test", *, seed=0, data_dir=None):
-    """The dataset split resized (and coloured) for `model`'s input."""
-    h, w, c = model.input_shape[1:]
-    kw = {"channels": c} if dataset == "digits" or dataset.startswith("folder:") else {}
-    size = h if dataset == "digits" else (h, w)
-    return load(dataset, split, image_size=size, seed=seed, data_dir=data_dir, **kw)
+def by_name(ds, match, names):
+    """`ds` with its labels as the model's class indices (`match`, `zoo.training.classes`) and the
+    model's class names; a dataset of fewer classes than the model keeps them in meta["classes"]
+    (the classification task scores that subset)."""
+    ds.y = np.asarray(match.to_model, dtype=np.int64)[np.asarray(ds.y, dtype=np.int64)]
+    ds.class_names = list(names)
+    if len(match.classes) < len(names):
+        ds.meta["classes"] = list(match.classes)
+    return ds
 
 
-def evaluate_path(path, dataset, *, out=None, split="test", data_dir=None, seed=None):
+def load_for_model(model, dataset, split="test", *, seed=0, data_dir=None, image_size=None):
+    """The dataset split fitted to `model`'s input (`zoo.data.fit`; `image_size` where the model
+    takes any size)."""
+    (ds,) = load_fitted(dataset, tuple(model.input_shape[1:]), splits=(split,), image_size=image_size, fixed=True,
+                        seed=seed, data_dir=data_dir, model=model.name)
+    return ds
+
+
+def evaluate_path(path, dataset, *, out=None, split="test", data_dir=None, seed=None, class_map=None):
     """Evaluates a run folder or .keras file on `dataset` through its task (`zoo.tasks`); writes
     evaluation.json and the task's figures (prefixed "eval_") into `out` (default: the run folder,
     or beside the .keras file); returns {"model", "dataset", "split", "task", "images", "metrics",
     "figures", "folder"}.
 
+    A classifier's classes are matched to the dataset's by name (`zoo.training.classes`; the
+    run's labels.json or the names kept in the model), `class_map` ({dataset class: model class})
+    renaming first; a dataset of some of the model's classes is scored on those.
+
     Raises:
-        ValueError: `dataset` is of another task than the model's (one sentence naming both).
+        ValueError: `dataset` is of another task than the model's (one sentence naming both), or
+            holds a class the model does not have (before any image is predicted or file written).
     """
     model, run_dir, config = load_run_model(path)
     task = get_task(model_task(model, config, run_dir))
     check_dataset(task, dataset, model=model.name)
     seed = config.get("seed", 0) if seed is None else seed
+    if task.name == "classification":
+        names, named = stored_class_names(run_dir, model.output_shape[-1], model)
+        known = dataset_class_names(dataset)
+        if known is not None:  # refused before the images are read
+            match_classes(names, known, class_map=class_map, dataset=dataset, named=named)
     ds = load_for_model(model, dataset, split, seed=seed, data_dir=data_dir)
     check_dataset(task, ds, model=model.name)
     if task.name == "classification":
-        names = class_names_for(run_dir, model.output_shape[-1], model)
-        ds.class_names = names if len(names) >= ds.classes else ds.class_names
+        match = match_classes(names, ds.class_names, class_map=class_map, dataset=dataset, named=named)
+        if match.note:
+            print(match.note, flush=True)
+        ds = by_name(ds, match, names)
     metrics = task.evaluate(model, ds)
     target = out or run_dir or os.path.dirname(os.path.abspath(path))
     existed = os.path.isdir(target)

@@ -25,7 +25,7 @@ import numpy as np
 from zoo import distribute as dist
 from zoo import get_model, plots, registry
 from zoo.checks import check_int, check_one_of
-from zoo.data import load
+from zoo.data.fit import load_fitted
 from zoo.io import save_model
 from zoo.models import load_model
 from zoo.registry import DEFAULT_RECIPE, RECIPE_KEYS
@@ -48,32 +48,10 @@ from zoo.training.runtime import seeded
 RESUME_KEYS = ("model", "dataset", "epochs", "batch_size", "optimizer", "lr", "schedule", "augment", "seed", "image_size", "l2", "weight_decay", "patience")
 
 
-def dataset_kwargs(dataset, spec):
-    """Loader arguments that fit the model: digits / folders get the model's channel count and at
-    least its minimum input size."""
-    kw = {}
-    channels = spec.default_input_shape[-1]
-    if dataset == "digits" or dataset.startswith("folder:"):
-        kw["channels"] = channels
-    return kw
-
-
-def default_image_size(dataset, spec, image_size):
-    if image_size is not None:
-        return image_size
-    if dataset == "digits":
-        return max(32, *spec.min_input_shape[:2])
-    if dataset.startswith("folder:"):
-        return tuple(spec.default_input_shape[:2]) if max(spec.default_input_shape[:2]) <= 64 else (64, 64)
-    return None
-
-
 def load_splits(dataset, spec, *, image_size=None, seed=0, data_dir=None, splits=("train", "val", "test")):
-    """The dataset splits a model needs, sized and coloured for it."""
-
-    size = default_image_size(dataset, spec, image_size)
-    kw = dataset_kwargs(dataset, spec)
-    return [load(dataset, s, image_size=size, seed=seed, data_dir=data_dir, **kw) for s in splits]
+    """The dataset splits a model of `spec` is built on, fitted to it (`zoo.data.fit`)."""
+    return load_fitted(dataset, spec.default_input_shape, splits=splits, min_shape=spec.min_input_shape,
+                       image_size=image_size, seed=seed, data_dir=data_dir, model=spec.name)
 
 
 def resolve_recipe(spec, **given):

@@ -224,7 +224,7 @@ def search_distributed(model, dataset, tuner, out, *, workers, space_args=(), ti
              str(epochs), "--seed", str(seed), "--out", ctx["out"], "--objective", ctx["objective"],
              "--patience", str(patience)]
     if image_size:
-        child += ["--image-size", str(image_size)]
+        child += ["--image-size", "x".join(map(str, image_size)) if isinstance(image_size, (tuple, list)) else str(image_size)]
     if train_size:
         child += ["--train-size", str(train_size)]
     for item in space_args:

@@ -27,8 +27,9 @@ from keras_tuner.src.distribute import oracle_chief
 from keras_tuner.src.distribute import utils as dist_utils
 from keras_tuner.src.engine import trial as trial_module
 
-from zoo import data, registry
+from zoo import registry
 from zoo import io as zio
+from zoo.data.fit import load_fitted, model_input_shape
 from zoo.io import write_text
 from zoo.tasks import check_dataset
 from zoo.training.runs import RunFolder, command_line, read_json_or_none
@@ -123,14 +124,10 @@ def load_data(dataset, spec, *, image_size=None, seed=0, train_size=None):
 
     The objective is measured on "val"; "test" only reports the best model at the end.
     `train_size` keeps only that many training examples (and a quarter as many validation ones)
-    for quick searches. Digits get the model's channels (3 for the RGB families) and, by
-    default, 32x32 or the model's minimum input size.
+    for quick searches. The splits are fitted to the model as `zoo train` fits them (`zoo.data.fit`).
     """
-    kw = {}
-    if dataset == "digits":
-        kw["channels"] = spec.default_input_shape[2]
-        image_size = image_size or max(32, *spec.min_input_shape)
-    splits = [data.load(dataset, split, image_size=image_size, seed=seed, **kw) for split in ("train", "val", "test")]
+    splits = load_fitted(dataset, spec.default_input_shape, min_shape=spec.min_input_shape, image_size=image_size,
+                         seed=seed, model=spec.name)
     out = []
     for ds, limit in zip(splits, (train_size, None if train_size is None else max(1, train_size // 4), None)):
         x, y = ds.x, ds.y
@@ -183,10 +180,10 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
     check_tuner(tuner)
     check_positive("max_trials", max_trials)
     check_positive("epochs", epochs)
-    for arg, v in (("image_size", image_size), ("train_size", train_size)):
-        if v is not None:
-            check_positive(arg, v)
+    if train_size is not None:
+        check_positive("train_size", train_size)
     spec = registry.get_spec(model)
+    model_input_shape(spec.default_input_shape, image_size, min_shape=spec.min_input_shape, model=spec.name)  # refused before any write
     check_dataset(spec.task, dataset, model=spec.name)  # before anything is written
     objective = objective or default_objective(spec.task)
     config = dict(kind="tune", model=spec.name, dataset=dataset, task=spec.task, tuner=tuner, seed=seed, epochs=epochs,
