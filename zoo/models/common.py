@@ -193,7 +193,6 @@ def load_weights(model, weights, *, checkpoint_map=None):
     if path is None:
         return model
     if is_checkpoint(path):
-        # imported here: zoo.checkpoints imports the families, which import this module
         info = load_checkpoint(model, path, checkpoint_map=checkpoint_map)
         object.__setattr__(model, "checkpoint_info", info)  # plain metadata, not a tracked state
         return model
