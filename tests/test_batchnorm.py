@@ -63,7 +63,7 @@ def test_same_outputs_gradients_and_moving_statistics_as_keras(shape, kw, traini
 
 
 def test_the_fused_kernel_is_what_runs_on_tensorflow():
-    """The speed (1.45x on a ResNet-50 training step, measured in zoo/models/batchnorm.py) comes from
+    """The speed (1.45x on a ResNet-50 training step, docs/benchmarks.md) comes from
     FusedBatchNormV3 and its gradient: the traced training step holds them and no separate moments."""
     if keras.backend.backend() != "tensorflow":
         pytest.skip("the fused kernel is TensorFlow's; other backends run Keras' own code (XLA fuses there)")

@@ -1,4 +1,4 @@
-"""Full-size agreement with the reference frameworks (issue 18, point 2): torchvision's own
+"""Full-size agreement with the reference frameworks: torchvision's own
 models with random weights and BatchNorm statistics, saved by torch, loaded into the zoo model of
 the same name; logits agree to 1e-4 relative (float32). keras.applications' VGG16/VGG19/ResNet50
 .h5 files likewise (slow: no torch needed, but 100-550 MB files).

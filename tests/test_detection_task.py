@@ -98,7 +98,7 @@ def test_short_training_learns_and_draws_boxes(tmp_path):
 
 @pytest.mark.slow
 def test_ssd_tiny_reaches_voc_map50_of_0_80_on_held_out_scenes(tmp_path):
-    """The training target (issue 6): 2,000 scenes, 10 epochs, 300 held-out test scenes."""
+    """The training target: 2,000 scenes, 10 epochs, 300 held-out test scenes."""
     start = time.time()
     model, test, before, after, _ = _train(n_train=2000, epochs=10, n_test=300)
     wall = time.time() - start

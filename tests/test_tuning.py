@@ -1,17 +1,20 @@
 """zoo.tuning: HyperModels, search-space checks, bad input before training, failed searches,
 reproducible searches, results and plots (in-process, tiny budgets)."""
 
+import importlib
 import json
 import os
+import re
 
 import numpy as np
 import pytest
+from packaging.specifiers import SpecifierSet
 
 import keras
 import keras_tuner as kt
 
 from zoo import cli
-from zoo.tuning import hypermodels, search
+from zoo.tuning import adapter, hypermodels, search
 from zoo.tuning.hypermodels import LeNetHyperModel, get_hypermodel, parse_space
 
 TINY = ["--image-size", "16", "--train-size", "96", "--epochs", "1"]
@@ -344,3 +347,65 @@ def test_hypermodels_build_through_the_registry_only(monkeypatch):
         zoo.get_model("vgg11", input_shape=(32, 32, 3), width_multiplier=0)
     with pytest.raises(ValueError, match=r"aspect_ratios.*Received: aspect_ratios=\(\)"):
         zoo.get_model("ssd_tiny", aspect_ratios=())
+
+
+# ------------------------------------------------------------------ the KerasTuner adapter
+def test_the_installed_keras_tuner_is_one_the_adapter_supports():
+    """Fails, naming the version, when a keras-tuner outside setup.cfg's bounds is installed."""
+    assert adapter.check_version(kt.__version__) == kt.__version__
+
+
+def test_the_adapter_supports_what_setup_cfg_requires():
+    text = open(os.path.join(os.path.dirname(__file__), "..", "setup.cfg"), encoding="utf-8").read()
+    (bound,) = re.findall(r"^\s*keras-tuner(\S+)\s*$", text, flags=re.M)
+    assert SpecifierSet(bound) == adapter.SUPPORTED
+
+
+@pytest.mark.parametrize("version", ["1.4.7", "1.4.8"])
+def test_supported_keras_tuner_versions_pass(version):
+    assert adapter.check_version(version) == version
+
+
+@pytest.mark.parametrize("version", ["1.3.5", "1.4.6", "1.5.0", "1.5.0rc0", "2.0.0", "not-a-version"])
+def test_an_unsupported_keras_tuner_is_named_with_the_supported_range(version):
+    with pytest.raises(adapter.UnsupportedKerasTunerError) as e:
+        adapter.check_version(version)
+    msg = str(e.value)
+    assert f"installed keras-tuner is {version}." in msg
+    assert ">=1.4.7" in msg and "<1.5" in msg and "pip install 'keras-tuner" in msg
+
+
+def test_importing_the_adapter_under_an_unsupported_keras_tuner_fails_before_its_private_imports(monkeypatch):
+    monkeypatch.setattr(kt, "__version__", "1.5.0")
+    with pytest.raises(ImportError, match=r"installed keras-tuner is 1\.5\.0\. Install a supported one"):
+        importlib.reload(adapter)
+    monkeypatch.undo()
+    importlib.reload(adapter)
+    assert adapter.check_version(kt.__version__)
+
+
+def test_the_atomic_state_writer_is_installed_once_and_leaves_no_temporary_file(tmp_path):
+    adapter.install_atomic_json()
+    first = adapter.kt_utils.save_json
+    adapter.install_atomic_json()
+    assert adapter.kt_utils.save_json is first and first.zoo_atomic
+    path = tmp_path / "oracle.json"
+    first(str(path), {"a": 1})
+    assert json.loads(path.read_text()) == {"a": 1} and os.listdir(tmp_path) == ["oracle.json"]
+
+
+def test_stale_retries_of_ended_trials_are_dropped(tmp_path):
+    oracle = kt.oracles.RandomSearchOracle(objective="val_loss", max_trials=3)
+    statuses = {"0": "COMPLETED", "1": "RUNNING", "2": "FAILED"}
+    oracle.trials = {tid: kt.engine.trial.Trial(kt.HyperParameters(), trial_id=tid, status=s)
+                     for tid, s in statuses.items()}
+    oracle.ongoing_trials = {"tuner0": oracle.trials["0"], "tuner1": oracle.trials["1"]}
+    oracle._retry_queue = ["0", "1", "2"]
+    adapter.drop_stale_retries(oracle)
+    assert oracle._retry_queue == ["1"] and list(oracle.ongoing_trials) == ["tuner1"]
+
+
+def test_hyperband_iteration_counts_keras_tuners_brackets():
+    """Hyperband (Li et al.) with 9 epochs and factor 3: brackets of 9 -> 3 -> 1, 5 -> 2 and 3 trials."""
+    assert adapter.hyperband_iteration(1, 3) == (1, 1)
+    assert adapter.hyperband_iteration(9, 3) == (3, 9 + 3 + 1 + 5 + 2 + 3)

@@ -166,7 +166,7 @@ def write_submission(assignments, folder):
     return folder
 
 
-# ----------------------------------------------------------------------------- routes of issue 17
+# ----------------------------------------------------------------------------- routes against the grader
 # Attacks on the grader itself, each prepended to an exercise's stub (honest score: 0 for that
 # exercise, full marks for the others). __ROOT__, __OUT__ and __MARKER__ are filled in: the
 # attacker is granted the repository's and the output's paths (the worst case), and its

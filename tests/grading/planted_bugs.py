@@ -182,7 +182,7 @@ def write_submission(bugs, folder):
     return folder
 
 
-# ----------------------------------------------------------------------------- issue 17: four or more per exercise
+# ----------------------------------------------------------------------------- four or more per exercise
 # Each must lose points of its exercise but not all of them (0 < score < full): a plausible single
 # mistake, caught by a graded test (tests/exercises/hidden/test_exNN_edges.py holds the edge cases).
 MORE_BUGS = [

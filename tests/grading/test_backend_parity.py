@@ -1,4 +1,4 @@
-"""The same submission scores the same, test by test, on TensorFlow and on JAX (issue 17): a
+"""The same submission scores the same, test by test, on TensorFlow and on JAX: a
 grade must not depend on the backend the grader happens to use. `make test` grades three
 planted bugs of representative exercises (NumPy only; BatchNorm and Dropout at training vs
 inference time; model blocks described from their config); `make test-slow` grades the
@@ -42,7 +42,7 @@ def test_planted_bugs_score_the_same_on_both_backends(tmp_path):
 
 
 ALL = [("solutions", [])] + [(f"round {k}", r) for k, r in enumerate(planted_bugs.rounds())] + \
-      [(f"issue 17 round {k}", r) for k, r in enumerate(planted_bugs.more_rounds())]
+      [(f"more round {k}", r) for k, r in enumerate(planted_bugs.more_rounds())]
 
 
 @pytest.mark.slow

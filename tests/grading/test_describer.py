@@ -1,4 +1,4 @@
-"""The describer (issue 17): models are rebuilt and described in a process forked from the fork
+"""The describer: models are rebuilt and described in a process forked from the fork
 server, so the trusted process never imports Keras (it starts fast and stays small); a stopped
 describer costs one call's timeout, not the grading, and is replaced; none is left afterwards."""
 

@@ -1,4 +1,4 @@
-"""The routes of issue 17 against the grader: each attack scores what the stub it sits in is
+"""The routes of tests/grading/hostile_cases.py against the grader: each attack scores what the stub it sits in is
 worth (0), the other exercises full marks; no file outside the output changes (the
 repository, site-packages), no process of the attack is left, and grading takes at most the
 honest time plus one exercise budget. As root (CI) the submission runs sandboxed under a uid of

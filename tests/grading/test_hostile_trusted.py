@@ -1,4 +1,4 @@
-"""Routes against the trusted side of the grader (issue 31): a full disk, a student's links,
+"""Routes against the trusted side of the grader: a full disk, a student's links,
 a reaper outrun by a changing pid, channels between exercises and gradings, budgets of the
 trusted process, one student stopping a class, the user mode. Each grades the NumPy exercise
 slots (seconds each) on TensorFlow; a grade is complete or says it is not."""

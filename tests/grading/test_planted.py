@@ -72,7 +72,7 @@ def test_planted_bugs_keras_exercises_caught(k, tmp_path):
     _grade_round(planted_bugs.slow_rounds()[k], tmp_path)
 
 
-# ----------------------------------------------------------------------------- issue 17's planted bugs
+# ----------------------------------------------------------------------------- four more planted bugs per exercise
 def test_four_more_planted_bugs_per_exercise_apply():
     counts = {}
     for bug in planted_bugs.MORE_BUGS:

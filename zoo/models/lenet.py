@@ -259,8 +259,8 @@ def _build_lenet(
     "variant='classic' (tanh, average pooling) or 'modern' (ReLU, max pooling), same count; "
     "variant='lecun1998' is the paper's own network (60,000 trainable parameters).",
     # `zoo demo` is this recipe with --augment on the embedded digits (tests/test_demo.py).
-    # 60 epochs, not 40: over seeds 0-4 (each its own split and initial weights) 40 epochs gave
-    # 98.89 / 98.61 / 99.44 / 99.17 / 100 %, 60 epochs 99.44 / 99.72 / 99.72 / 99.44 / 100 % (issue 20).
+    # 60 epochs: over seeds 0-4 (each its own split and initial weights) 40 epochs give 98.61-100 %
+    # (two seeds below 99 %), 60 epochs 99.44-100 % (docs/benchmarks.md).
     recipe=dict(epochs=60, batch_size=32, optimizer="adam", lr=2e-3, schedule="cosine",
                 measured="digits 32x32 with --augment, seeds 0-4: 99.67 % mean held-out accuracy (99.44-100 %, 0-2 of 360 wrong)"),
 )

@@ -133,7 +133,7 @@ def train(
     `seed` seeds Python, NumPy and the backend; `deterministic=True` also turns TensorFlow's op
     determinism on for the run (`zoo.training.runtime`): the demo does, `zoo train --deterministic`
     asks for it. It is off by default because it costs ResNet-50 7-11 % of its step on the CPU
-    (measured in runtime.py), and the same seed already repeats a run on one machine.
+    (docs/benchmarks.md), and the same seed already repeats a run on one machine.
 
     Raises:
         ValueError: bad argument, or `out` holds a run with other settings.

@@ -8,9 +8,9 @@ the `--out` folder. KerasTuner leaves two gaps this launcher closes:
 * a worker killed mid-trial leaves its trial RUNNING and the chief waits for it forever; the
   launcher restarts a dead worker with the same KERASTUNER_TUNER_ID, and the chief hands it
   its trial back (`Oracle.create_trial` returns the ongoing trial of a known tuner id);
-* the chief polls every 20 s for the end and nothing bounds the whole run; the chief's loop
-  here (`search.serve`) polls every 0.5 s, the launcher stops the chief as soon as every worker has
-  finished (all state is on disk by then) and kills everything after `timeout` seconds.
+* the chief polls every 20 s for the end and nothing bounds the whole run; zoo's chief
+  (`adapter.serve_as_chief`) polls every 0.5 s, the launcher stops the chief as soon as every
+  worker has finished (all state is on disk by then) and kills everything after `timeout` seconds.
 
 Started by hand on several machines (the same variables, a shared `--out`), the chief writes
 the results when the last worker is done.
@@ -142,7 +142,7 @@ def launch(child_args, *, workers, out, timeout=6 * 3600, max_restarts=3, python
                 total = expected_trials or done[1]
                 log(f"[{now - t0:6.0f}s] {done[0]}/{total} trials finished, {done[1] - done[0]} running")
             chief_rc = procs["chief"].poll()
-            # exit code 0: the chief saw every worker stopped and every trial ended (`search.serve`)
+            # exit code 0: the chief saw every worker stopped and every trial ended (`adapter.serve_as_chief`)
             if chief_rc not in (None, 0) and len(finished) < workers:
                 raise LaunchError(
                     f"the chief (oracle server) exited with code {chief_rc} before the workers finished; "

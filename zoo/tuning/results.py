@@ -13,6 +13,7 @@ import keras_tuner as kt
 
 from zoo import io as zio
 from zoo import plots
+from zoo.tuning import adapter
 
 HYPERBAND_FACTOR = 3
 
@@ -27,15 +28,10 @@ def objective_direction(name):
     return "min" if any(k in low for k in ("loss", "error", "mse", "mae", "crossentropy")) else "max"
 
 
-
 def hyperband_plan(epochs, max_trials):
     """How `--epochs`/`--max-trials` map onto Hyperband: max_epochs = epochs, factor 3, and
     enough full Hyperband iterations to reach about `max_trials` trials."""
-    oracle = kt.oracles.HyperbandOracle(objective="val_loss", max_epochs=epochs, factor=HYPERBAND_FACTOR)
-    brackets = oracle._get_num_brackets()
-    per_iteration = sum(
-        oracle._get_size(b, r) for b in range(brackets) for r in range(oracle._get_num_rounds(b))
-    )
+    brackets, per_iteration = adapter.hyperband_iteration(epochs, HYPERBAND_FACTOR)
     iterations = max(1, math.ceil(max_trials / per_iteration))
     return dict(max_epochs=epochs, factor=HYPERBAND_FACTOR, brackets=brackets,
                 trials_per_iteration=per_iteration, hyperband_iterations=iterations,

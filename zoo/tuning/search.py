@@ -11,28 +11,20 @@ resumes a search on rerun (`overwrite=False`), and writes the results: `results.
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import shlex
 import shutil
 import time
-from concurrent import futures
 
-import grpc
 import keras
 import keras_tuner as kt
-from keras_tuner.src import protos
-from keras_tuner.src import utils as kt_utils
-from keras_tuner.src.distribute import oracle_chief
-from keras_tuner.src.distribute import utils as dist_utils
-from keras_tuner.src.engine import trial as trial_module
 
 from zoo import registry
 from zoo import io as zio
 from zoo.data.fit import load_fitted, model_input_shape
-from zoo.io import write_text
 from zoo.tasks import check_dataset
 from zoo.training.runs import RunFolder, command_line, read_json_or_none
+from zoo.tuning import adapter
 from zoo.tuning.hypermodels import get_hypermodel
 from zoo.tuning.results import (  # noqa: F401  (public names of zoo.tuning.search)
     HYPERBAND_FACTOR,
@@ -53,25 +45,6 @@ CONFIG_FILE = "config.json"
 # Set by `zoo tune --workers K` in its children: their chief leaves the results to the launcher.
 LAUNCHED_ENV = "ZOO_TUNE_LAUNCHED"
 RESUME_KEYS = ("model", "dataset", "tuner", "seed", "epochs", "objective", "image_size", "space", "train_size")
-
-
-def _install_atomic_json():
-    """KerasTuner writes oracle.json / trial.json / tuner0.json in place (truncate, then write):
-    a kill -9 at that moment leaves an empty file and the rerun cannot resume ("Expecting
-    value: line 1 column 1"). Route its `save_json` through a temporary file + rename."""
-    if getattr(kt_utils.save_json, "zoo_atomic", False):
-        return
-    original = kt_utils.save_json
-
-    def save_json(path, obj):
-        if "://" in str(path):  # remote file systems: KerasTuner's own writer
-            return original(path, obj)
-        text = json.dumps(obj)
-        write_text(path, text)
-        return text
-
-    save_json.zoo_atomic = True
-    kt_utils.save_json = save_json
 
 
 # ----------------------------------------------------------------------------- checks
@@ -156,27 +129,13 @@ def make_tuner(name, hypermodel, *, objective, max_trials, epochs, seed, directo
                         hyperband_iterations=plan["hyperband_iterations"], **common)
 
 
-def _drop_stale_retries(tuner):
-    """After a reload, trials that had already ended (their trial.json says so) leave the
-    retry queue: KerasTuner saves oracle.json once just before it clears a finished trial,
-    so a kill at that moment would run the trial twice."""
-    oracle = tuner.oracle
-    done = (trial_module.TrialStatus.COMPLETED, trial_module.TrialStatus.FAILED)
-    queue = getattr(oracle, "_retry_queue", None)
-    if queue:
-        oracle._retry_queue = [t for t in queue if oracle.trials[t].status not in done]
-    for tid, trial in list(oracle.ongoing_trials.items()):
-        if trial.status in done:
-            oracle.ongoing_trials.pop(tid)
-
-
 # ----------------------------------------------------------------------------- search
 def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, objective=None,
             overwrite=False, image_size=None, space=None, train_size=None, check_metrics=True, open_now=True):
     """Everything up to the first trial: checks, data, HyperModel, then (`open_now`) the folder
     and the tuner (reloaded if a search is in `out`). Returns a dict with them. With
     open_now=False nothing is written yet: call `open_tuner(ctx)` inside `ctx["run"].writing()`."""
-    _install_atomic_json()
+    adapter.install_atomic_json()
     check_tuner(tuner)
     check_positive("max_trials", max_trials)
     check_positive("epochs", epochs)
@@ -222,8 +181,8 @@ def open_tuner(ctx):
     c = ctx["config"]
     tuner_obj = make_tuner(c["tuner"], ctx["hypermodel"], objective=ctx["objective"], max_trials=c["max_trials"],
                            epochs=c["epochs"], seed=c["seed"], directory=ctx["out"], overwrite=False)
-    if not dist_utils.has_chief_oracle() or dist_utils.is_chief_oracle():  # workers hold no oracle state
-        _drop_stale_retries(tuner_obj)
+    if not adapter.distributed() or adapter.is_chief():  # workers hold no oracle state
+        adapter.drop_stale_retries(tuner_obj.oracle)
     ctx["tuner"] = tuner_obj
     return tuner_obj
 
@@ -256,35 +215,19 @@ def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, o
     every worker is done, then writes the results (returns None under `zoo tune --workers K`,
     whose launcher writes them)."""
     t0 = time.time()
-    distributed = dist_utils.has_chief_oracle()
+    distributed = adapter.distributed()
     ctx = prepare(model, dataset, tuner, out, max_trials=max_trials, epochs=epochs, seed=seed,
                   objective=objective, overwrite=overwrite and not distributed, image_size=image_size,
                   space=space, train_size=train_size, check_metrics=not distributed, open_now=distributed)
     if distributed:
         _search(ctx, distributed=True, max_trials=max_trials, patience=patience, verbose=verbose)
-        if dist_utils.is_chief_oracle() and not os.environ.get(LAUNCHED_ENV):  # across machines: nobody else will
+        if adapter.is_chief() and not os.environ.get(LAUNCHED_ENV):  # across machines: nobody else will
             return summarize(ctx, wall_time=time.time() - t0, baseline=baseline, verbose=verbose)
         return None
     with ctx["run"].writing():
         open_tuner(ctx)
         _search(ctx, distributed=False, max_trials=max_trials, patience=patience, verbose=verbose)
         return summarize(ctx, wall_time=time.time() - t0, baseline=baseline, verbose=verbose)
-
-
-def serve(oracle, poll=0.5):
-    """The chief: KerasTuner's oracle server (`oracle_chief.start_server`) on
-    KERASTUNER_ORACLE_IP:KERASTUNER_ORACLE_PORT until every worker got STOPPED and no trial runs.
-    KerasTuner's own loop looks for that end every 20 s; this one every `poll` s."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-    servicer = oracle_chief.OracleServicer(oracle)
-    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
-    server.add_insecure_port(f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}")
-    server.start()
-    try:
-        while not (servicer.stop_triggered and oracle_chief.exit_chief(oracle)):
-            time.sleep(poll)
-    finally:
-        server.stop(grace=1)
 
 
 def _search(ctx, *, distributed, max_trials, patience, verbose):
@@ -306,14 +249,12 @@ def _search(ctx, *, distributed, max_trials, patience, verbose):
                                          patience=patience, restore_best_weights=False)
     if verbose and distributed:
         where = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
-        role = (f"chief (the oracle) serving on {where}; it ends when every worker is done" if dist_utils.is_chief_oracle()
+        role = (f"chief (the oracle) serving on {where}; it ends when every worker is done" if adapter.is_chief()
                 else f"worker {os.environ['KERASTUNER_TUNER_ID']} of the chief at {where}")
         print(f"zoo tune: {ctx['spec'].name} on {dataset}, {tuner} search, max_trials={max_trials}: {role}; "
               f"shared folder {ctx['out']}", flush=True)
-    if distributed and dist_utils.is_chief_oracle():  # what tuner.search does on the chief, ending sooner
-        tuner_obj.oracle.verbose = 2 if verbose else 0
-        tuner_obj.save()
-        serve(tuner_obj.oracle)
+    if distributed and adapter.is_chief():
+        adapter.serve_as_chief(tuner_obj, verbose=bool(verbose))
         return
     try:
         tuner_obj.search(x, y, validation_data=(xv, yv), epochs=epochs, callbacks=[stop],
