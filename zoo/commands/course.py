@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zoo.commands import preflight
 from zoo.commands.argtypes import positive_float, positive_int
 
 
@@ -17,7 +18,7 @@ def register(sub):
     p.add_argument("--exercise", dest="exercises", action="append", default=None, help="for pack: an exercise of the assignment (repeatable; default all)")
     p.add_argument("--force", action="store_true", help="for build: overwrite stubs that were edited since they were built")
     p.add_argument("--backend", default=None, choices=("tensorflow", "jax"), help="Keras backend of the graded code")
-    p.set_defaults(func=run_exercises, needs_keras=False)
+    p.set_defaults(func=run_exercises, needs_keras=False, preflight=preflight.exercises)
 
     p = sub.add_parser("grade", help="grade one submission folder (results.json in Gradescope's schema, table on the terminal)")
     p.add_argument("submission", metavar="SUBMISSION_DIR")

@@ -10,6 +10,7 @@ import os
 import sys
 
 from zoo import registry
+from zoo.commands import preflight
 from zoo.commands.argtypes import model_name, positive_float, positive_int
 
 
@@ -32,7 +33,7 @@ def register(sub):
     p.add_argument("--model", required=True, type=model_name, help="zoo model of the checkpoint's architecture, e.g. resnet18")
     p.add_argument("--out", required=True, metavar="FILE.keras", help="the .keras file to write")
     p.add_argument("--input-size", type=positive_int, default=None, help="square input side (default: the model's, 224)")
-    p.set_defaults(func=run_convert)
+    p.set_defaults(func=run_convert, preflight=preflight.convert)
 
     p = sub.add_parser(
         "bench",
@@ -112,10 +113,6 @@ def run_info(args):
 
 
 def run_convert(args):
-    if not args.out.endswith(".keras"):
-        raise ValueError(f"--out must end in .keras. Received: --out {args.out}")
-    if not os.path.isfile(args.checkpoint):
-        raise FileNotFoundError(f"CHECKPOINT {args.checkpoint!r}: no such file")
     from zoo.checkpoints.convert import convert
 
     channels = registry.catalog()[args.model]["default_input_shape"][2]
