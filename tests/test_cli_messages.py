@@ -173,3 +173,34 @@ def test_the_gradescope_self_check_of_setup_sh_prints_one_line():
     assert proc.returncode == 0, proc.stderr
     assert (proc.stdout + proc.stderr).strip().splitlines() == [proc.stdout.strip()]
     assert proc.stdout.startswith("zoo autograder ready: ")
+
+
+def _check(*args, cwd=ROOT):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run([sys.executable, "-m", "zoo", "exercises", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_exercises_check_k_selects_tests_by_their_names_never_by_module():
+    """`-k conv` in ex01_conv_pool: pytest's own -k matched the module name and ran all five tests."""
+    proc = _check("check", "ex01", "-k", "conv", "--submission", "solutions")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ran = re.findall(r"^PASS\s+ex01_conv_pool: (test_\w+)", proc.stdout, re.M)
+    assert ran == ["test_conv_slide_example"], proc.stdout
+    proc = _check("check", "ex01", "-k", "nothing_of_the_kind", "--submission", "solutions")
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        "zoo: error: -k nothing_of_the_kind selects no visible test of ex01_conv_pool: -k matches test names "
+        "(e.g. -k avg_pool); `zoo exercises check` without -k shows them all"], proc.stdout + proc.stderr
+    proc = _check("check", "ex01", "-k", "pool(")
+    assert proc.returncode == 2 and "-k 'pool(' is not a test-name expression" in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+def test_exercises_build_without_solutions_says_what_it_needs(tmp_path):
+    (tmp_path / "tests" / "exercises").mkdir(parents=True)  # a student release: tests, stubs, no solutions
+    (tmp_path / "exercises").mkdir()
+    proc = _check("build", cwd=str(tmp_path))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert "`zoo exercises build` makes the stubs from solutions/exNN_*.py" in lines[0]
+    assert "the student release leaves them out" in lines[0] and "run `zoo exercises check`" in lines[0]
+    assert "run zoo from the course repository or the unpacked student release" not in lines[0]

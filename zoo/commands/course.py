@@ -45,10 +45,18 @@ def register(sub):
 def run_exercises(args):
     import os
 
+    from _pytest.mark import expression  # pytest's -k grammar
+
     from zoo.grading import build
 
     if args.action != "check" and args.keyword:
         raise ValueError(f"-k selects tests of `zoo exercises check`, not of {args.action}. Received: -k {args.keyword}")
+    if args.keyword:
+        try:
+            expression.Expression.compile(args.keyword)
+        except (SyntaxError, getattr(expression, "ParseError", SyntaxError)) as e:  # pytest >= 8.4 / before
+            raise ValueError(f"-k {args.keyword!r} is not a test-name expression ({e}): use words joined by and, or, not, "
+                             "e.g. -k 'slide and not max'") from None
     if args.action == "build":
         if args.exercise:
             raise ValueError(f"`zoo exercises build` takes no EXERCISE (it builds all). Received: {args.exercise!r}")
@@ -82,8 +90,9 @@ def run_exercises(args):
     with intake_copy(submission, exercises or build.exercise_names(root)) as intake:
         res = grade_submission(intake.folder, exercises=exercises, visible_only=True, backend=args.backend, root=root,
                                keyword=args.keyword, progress=_progress)
-    if not res.tests:
-        raise ValueError(f"-k {args.keyword} selects no visible test" + (f" of {exercises[0]}" if exercises else ""))
+    if not res.tests or (args.keyword and not any(t.max_score > 0 for t in res.tests)):  # only the run's own notes
+        raise ValueError(f"-k {args.keyword} selects no visible test" + (f" of {exercises[0]}" if exercises else "")
+                         + ": -k matches test names (e.g. -k avg_pool); `zoo exercises check` without -k shows them all")
     print(res.table())
     return 0 if res.score == res.max_score and res.max_score > 0 else 1
 
