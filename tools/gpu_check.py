@@ -19,6 +19,10 @@ killed run keeps them), the steps' whole output to --out/gpu_check.log, the benc
 --out/bench.png: three files, within what comes back from the device machine. Run folders go to
 --work. The end is a summary table, one line per step.
 
+On the device machine: `make gpu-wheels` here first (.whl/ is git-ignored), then one call of
+`make gpu-check` carrying `.whl`; a rerun of some steps: `make gpu-check GPU_CHECK_ARGS="--steps
+bench --budget bench=240 --bench-arg=--compile-modes=xla"`.
+
 --dry-run runs the same steps at tiny sizes (one exercise, LeNet-5 benched at batch 4, one epoch
 each), which a CPU test uses with JAX_PLATFORMS=cpu to keep this script working while no GPU is
 lent. Only the standard library here: the steps import Keras and JAX, this process never does.
