@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
 
-.PHONY: demo test test-slow test-torch gpu-test install clean
+.PHONY: demo test test-slow test-torch gpu-test gpu-check gpu-wheels install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,22 @@ GPU_PYTHON ?= python3
 gpu-test:
 	@if [ -d .whl ]; then $(GPU_PYTHON) -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl; fi
 	PYTHONPATH=/tmp/site:$(CURDIR) KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false $(GPU_PYTHON) -m pytest -n 4 -m "gpu or (portable and not slow)" $(PYTEST_ARGS) tests
+
+## make gpu-check: on the GPU machine, one visit's checks in one run (tools/gpu_check.py): the
+## wheels of .whl/, gpu-test, the graded solutions and stubs on JAX, zoo bench resnet50 against
+## keras.applications and torchvision, zoo train lenet5 and unet; each step has a time budget (the
+## whole 9 minutes); gpu_check.json, gpu_check.log and bench.png go to GPU_CHECK_OUT ($$OUT there).
+GPU_CHECK_OUT ?= $(if $(OUT),$(OUT),runs/gpu-check)
+GPU_CHECK_ARGS ?=
+gpu-check:
+	$(GPU_PYTHON) tools/gpu_check.py --out $(GPU_CHECK_OUT) $(GPU_CHECK_ARGS)
+
+## make gpu-wheels: here, the wheels the GPU machine lacks (it has JAX, PyTorch and most of the
+## rest, and no registry) into .whl/, for Python 3.12 on x86-64; .whl/ is git-ignored and carried.
+GPU_WHEELS ?= keras==3.15.1 keras-tuner==1.4.8 kt-legacy==1.0.5 namex==0.1.0 optree==0.20.0
+gpu-wheels:
+	$(PYTHON) -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+		--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl $(GPU_WHEELS)
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

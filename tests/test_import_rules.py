@@ -22,7 +22,7 @@ LAYERS = {
     "zoo": "models", "zoo.models": "models", "zoo.registry": "models", "zoo._catalog": "models",
     "zoo.checkpoints": "readers", "zoo.weights": "readers",
     "zoo.detection": "math", "zoo.segmentation": "math", "zoo.data": "math", "zoo.plots": "math", "zoo.io": "math",
-    "zoo.gradients": "math", "zoo.checks": "math",
+    "zoo.gradients": "math", "zoo.checks": "math", "zoo.startup": "math",
     "zoo.grading": "course",
 }
 NEVER = {

@@ -7,6 +7,11 @@ No Keras, no NumPy: importable from every layer and from the light CLI gate."""
 from __future__ import annotations
 
 import numbers
+import os
+
+# the first bytes of each saved-model format: .keras is a zip archive, .h5 / .weights.h5 HDF5
+MODEL_FILE_SIGNATURES = {".keras": (b"PK\x03\x04", "a .keras file is a zip archive"),
+                         ".h5": (b"\x89HDF\r\n\x1a\n", "an .h5 file is HDF5")}
 
 
 def check_int(arg, value, minimum=1, maximum=None, *, why=""):
@@ -62,3 +67,33 @@ def check_same_length(**named):
     if len(set(lengths.values())) > 1:
         got = ", ".join(f"{k}={v!r}" for k, v in named.items())
         raise ValueError(f"{', '.join(lengths)} must have the same length. Received: {got}")
+
+
+def check_model_file(arg, path):
+    """An existing `.keras` / `.h5` file must hold that format (checked from its first bytes, before
+    Keras reads it and calls a mismatch "File not found"); returns `path`. Other paths pass."""
+    path = os.fspath(path)
+    ext = next((e for e in MODEL_FILE_SIGNATURES if path.endswith(e)), None)
+    if ext is None or not os.path.isfile(path):
+        return path
+    magic, what = MODEL_FILE_SIGNATURES[ext]
+    with open(path, "rb") as f:
+        head = f.read(512)
+    if head.startswith(magic):
+        return path
+    kind = "empty" if not head else ("text" if _is_text(head) else "another kind of file")
+    raise ValueError(f"{arg}={path!r} is not a model file: {what} and this one is {kind}; pass a file written "
+                     f"by model.save() or zoo train (a run folder's model.keras)")
+
+
+def _is_text(head, read=512):
+    """UTF-8 without NUL bytes; a character may be cut where the `read` bytes end."""
+    if b"\x00" in head:
+        return False
+    for cut in range(4 if len(head) == read else 1):
+        try:
+            head[: len(head) - cut].decode("utf-8")
+            return True
+        except UnicodeDecodeError:
+            pass
+    return False

@@ -15,6 +15,7 @@ import signal
 import sys
 
 from zoo.commands import course, models, training, transfer, tuning
+from zoo.startup import held_stderr, quiet_native_logs
 
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, PermissionError, KeyError)
 
@@ -48,33 +49,13 @@ def import_keras_quietly():
     the chatter is shown only if the import fails."""
     if "keras" in sys.modules:
         return
-    import tempfile
+    with held_stderr():
+        import keras
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        saved = os.dup(2)
-    except OSError:  # no real stderr (embedded use): import plainly
-        import keras  # noqa: F401
+        if keras.backend.backend() == "tensorflow":  # device discovery logs CUDA probes too
+            import tensorflow as tf
 
-        return
-    with tempfile.TemporaryFile() as log:
-        sys.stderr.flush()
-        os.dup2(log.fileno(), 2)
-        try:
-            import keras
-
-            if keras.backend.backend() == "tensorflow":  # device discovery logs CUDA probes too
-                import tensorflow as tf
-
-                tf.config.list_physical_devices()
-        except BaseException:
-            os.dup2(saved, 2)
-            log.seek(0)
-            sys.stderr.write(log.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+            tf.config.list_physical_devices()
 
 
 def flag_wording(message, subparser):
@@ -118,11 +99,12 @@ class _Interrupts:
 def main(argv=None):
     """Entry point of the `zoo` console script; returns the exit code."""
     _Interrupts.install()
+    quiet_native_logs()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if getattr(args, "precheck", None) is not None:  # checks that need no Keras come before its import
-            args.precheck(args)
+        if getattr(args, "preflight", None):  # the paths it names, checked before the Keras import
+            args.preflight(args)
         if getattr(args, "needs_keras", True):
             import_keras_quietly()
         return int(args.func(args) or 0)

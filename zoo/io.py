@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -30,7 +31,10 @@ def atomic_path(path):
     suffix = ".keras" if base.endswith(".keras") else os.path.splitext(base)[1]
     if base.endswith(".weights.h5"):
         suffix = ".weights.h5"
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp" + suffix, dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp" + suffix, dir=folder)
+    except OSError as e:  # the temporary file is ours: the message names the file the caller asked for
+        raise _unwritable(path, os.path.dirname(path) or ".", e) from None
     os.close(fd)
     try:
         yield tmp
@@ -41,6 +45,17 @@ def atomic_path(path):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _unwritable(path, folder, e):
+    """One line for a file that cannot be written into `folder`, naming it and what to do."""
+    if e.errno == errno.ENOENT:
+        return FileNotFoundError(f"cannot write {path!r}: the folder {folder!r} does not exist; "
+                                 f"create it first (mkdir -p {folder}) or choose a path in an existing folder")
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return PermissionError(f"cannot write {path!r}: the folder {folder!r} is not writable ({e.strerror}); "
+                               "choose a path in a folder you can write to")
+    return OSError(e.errno, f"cannot write {path!r}: {e.strerror}")
 
 
 def write_text(path, text):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zoo.commands import preflight
 from zoo.commands.argtypes import positive_float, positive_int
 
 
@@ -17,7 +18,7 @@ def register(sub):
     p.add_argument("--exercise", dest="exercises", action="append", default=None, help="for pack: an exercise of the assignment (repeatable; default all)")
     p.add_argument("--force", action="store_true", help="for build: overwrite stubs that were edited since they were built")
     p.add_argument("--backend", default=None, choices=("tensorflow", "jax"), help="Keras backend of the graded code")
-    p.set_defaults(func=run_exercises, needs_keras=False)
+    p.set_defaults(func=run_exercises, needs_keras=False, preflight=preflight.exercises)
 
     p = sub.add_parser("grade", help="grade one submission folder (results.json in Gradescope's schema, table on the terminal)")
     p.add_argument("submission", metavar="SUBMISSION_DIR")
@@ -44,10 +45,18 @@ def register(sub):
 def run_exercises(args):
     import os
 
+    from _pytest.mark import expression  # pytest's -k grammar
+
     from zoo.grading import build
 
     if args.action != "check" and args.keyword:
         raise ValueError(f"-k selects tests of `zoo exercises check`, not of {args.action}. Received: -k {args.keyword}")
+    if args.keyword:
+        try:
+            expression.Expression.compile(args.keyword)
+        except (SyntaxError, getattr(expression, "ParseError", SyntaxError)) as e:  # pytest >= 8.4 / before
+            raise ValueError(f"-k {args.keyword!r} is not a test-name expression ({e}): use words joined by and, or, not, "
+                             "e.g. -k 'slide and not max'") from None
     if args.action == "build":
         if args.exercise:
             raise ValueError(f"`zoo exercises build` takes no EXERCISE (it builds all). Received: {args.exercise!r}")
@@ -81,8 +90,9 @@ def run_exercises(args):
     with intake_copy(submission, exercises or build.exercise_names(root)) as intake:
         res = grade_submission(intake.folder, exercises=exercises, visible_only=True, backend=args.backend, root=root,
                                keyword=args.keyword, progress=_progress)
-    if not res.tests:
-        raise ValueError(f"-k {args.keyword} selects no visible test" + (f" of {exercises[0]}" if exercises else ""))
+    if not res.tests or (args.keyword and not any(t.max_score > 0 for t in res.tests)):  # only the run's own notes
+        raise ValueError(f"-k {args.keyword} selects no visible test" + (f" of {exercises[0]}" if exercises else "")
+                         + ": -k matches test names (e.g. -k avg_pool); `zoo exercises check` without -k shows them all")
     print(res.table())
     return 0 if res.score == res.max_score and res.max_score > 0 else 1
 

@@ -10,6 +10,7 @@ import os
 import sys
 
 from zoo import registry
+from zoo.commands import preflight
 from zoo.commands.argtypes import add_image_size, model_name, positive_float, positive_int
 
 
@@ -33,7 +34,7 @@ def register(sub):
     p.add_argument("--model", required=True, type=model_name, help="zoo model of the checkpoint's architecture, e.g. resnet18")
     p.add_argument("--out", required=True, metavar="FILE.keras", help="the .keras file to write")
     add_image_size(p, "N or HxW input of the model (default: the model's, 224x224)")
-    p.set_defaults(func=run_convert)
+    p.set_defaults(func=run_convert, preflight=preflight.convert)
 
     p = sub.add_parser(
         "bench",
@@ -159,10 +160,6 @@ def _rounded(values):
 
 
 def run_convert(args):
-    if not args.out.endswith(".keras"):
-        raise ValueError(f"--out must end in .keras. Received: --out {args.out}")
-    if not os.path.isfile(args.checkpoint):
-        raise FileNotFoundError(f"CHECKPOINT {args.checkpoint!r}: no such file")
     from zoo.convert import convert
     from zoo.data.fit import model_input_shape
 

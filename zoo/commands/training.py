@@ -6,6 +6,7 @@ import json
 import os
 import sys
 
+from zoo.commands import preflight
 from zoo.commands.argtypes import add_image_size, model_name, positive_float, positive_int
 from zoo.training.names import OPTIMIZERS, SCHEDULES
 
@@ -49,7 +50,7 @@ def register(sub):
                    help="TensorFlow's deterministic ops for the run (the demo uses them; off by default: "
                    "they cost ResNet-50 7-11 %% of its step on a CPU, and the same --seed already repeats a run "
                    "on one machine)")
-    p.set_defaults(func=run_train)
+    p.set_defaults(func=run_train, preflight=preflight.train)
 
     p = sub.add_parser("evaluate", help="metrics of a run folder or .keras file on a dataset")
     p.add_argument("path", metavar="RUN_DIR|MODEL.keras")
@@ -60,7 +61,7 @@ def register(sub):
     p.add_argument("--class-map", default=None, metavar="OLD=NEW,...|FILE",
                    help="rename the dataset's classes to the model's (classes are matched by name; a dataset class "
                    "the model does not have is refused)")
-    p.set_defaults(func=run_evaluate, precheck=check_evaluate)
+    p.set_defaults(func=run_evaluate, preflight=preflight_evaluate)
 
     p = sub.add_parser("check", help="the training-recipe checks, pass/warn/fail table")
     p.add_argument("model", type=model_name)
@@ -69,7 +70,7 @@ def register(sub):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="folder for the LR range-test plot (default runs/check-MODEL)")
     p.add_argument("--data-dir", default=None)
-    p.set_defaults(func=run_check)
+    p.set_defaults(func=run_check, preflight=preflight.dataset_only)
 
     p = sub.add_parser("report", help="one HTML page with a run's metrics and figures")
     p.add_argument("run_dir", metavar="RUN_DIR")
@@ -85,14 +86,14 @@ def register(sub):
     p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=os.path.join("runs", "compare-optimizers"))
-    p.set_defaults(func=run_compare)
+    p.set_defaults(func=run_compare, preflight=preflight.dataset_only)
 
     p = sub.add_parser("predict", help="predict image files or folders with a run folder or .keras model")
     p.add_argument("path", metavar="RUN_DIR|MODEL.keras")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
     p.add_argument("--json", action="store_true", help="print one JSON list of records")
     p.add_argument("--out", default=None, help="folder for the PNGs of detectors / segmenters")
-    p.set_defaults(func=run_predict)
+    p.set_defaults(func=run_predict, preflight=preflight.predict)
 
 
 # The runners import the workbench when the command runs: `zoo --help` must not load Keras.
@@ -126,6 +127,11 @@ def training_command(fn, *args, **kwargs):
         print(str(e), file=sys.stderr)
         return 130
     return 0
+
+
+def preflight_evaluate(args):
+    preflight.evaluate(args)
+    check_evaluate(args)
 
 
 def check_evaluate(args):
@@ -171,7 +177,13 @@ def run_check(args):
 def run_report(args):
     from zoo.training.report import write_report
 
-    print(write_report(args.run_dir, args.out))
+    try:
+        print(write_report(args.run_dir, args.out))
+    except PermissionError as e:
+        if args.out:
+            raise
+        raise PermissionError(f"{e}: pass --out FILE.html to write the report elsewhere, e.g. "
+                              f"zoo report {args.run_dir} --out report.html") from None
     return 0
 
 
@@ -189,7 +201,7 @@ def run_predict(args):
 
     records = predict_paths(args.path, args.inputs, out=args.out)
     if args.json:
-        print(json.dumps(records, indent=1))
+        print(json.dumps(records, indent=1, ensure_ascii=False))  # class names as they are spelt
     else:
         for r in records:
             print(f"{r['path']}\t{r['label']}\t{r['probability']:.4f}")

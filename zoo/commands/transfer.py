@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zoo.commands import preflight
 from zoo.commands.argtypes import add_image_size, non_negative_int, positive_float, positive_int
 from zoo.commands.training import training_command
 
@@ -26,7 +27,7 @@ def register(sub):
     p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run folder to write")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, preflight=preflight.transfer)
 
 
 def run(args):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from zoo.commands import preflight
 from zoo.commands.argtypes import add_image_size, model_name, positive_float, positive_int
 
 
@@ -36,7 +37,7 @@ def register(sub):
     p.add_argument("--baseline", action="store_true", help="also train the untuned default configuration for comparison")
     p.add_argument("--timeout", type=positive_float, default=6 * 3600, help="distributed: seconds for the whole search (default 6 h)")
     p.add_argument("--out", required=True, help="output folder (search, results.json, model.keras: the best trial's network, plots/)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, preflight=preflight.dataset_only)
 
 
 def run(args):

@@ -164,13 +164,13 @@ def scan_image_folder(path, *, min_size=8, warn=True, arg="--data"):
         warnings.warn(f"image folder {root}: " + " | ".join(parts), ImageFolderWarning, stacklevel=2)
     if empty:
         raise ValueError(
-            f"--data={root!r}: class folder(s) {', '.join(repr(e) for e in empty)} contain no usable image "
+            f"{_named(arg, root)}: class folder(s) {', '.join(repr(e) for e in empty)} contain no usable image "
             f"({', '.join(IMAGE_EXTENSIONS)}, at least {min_size} px a side); add images or remove the folder"
         )
     if len(class_names) < 2:
         raise ValueError(
-            f"--data={root!r} needs at least 2 class sub-folders with images; found {len(class_names)}"
-            + (f" ({class_names[0]!r})" if class_names else "")
+            f"{_named(arg, root)} needs at least 2 class sub-folders with images; found {len(class_names)}"
+            + (f" ({class_names[0]!r})" if class_names else "") + ": add a sub-folder of images for each class"
         )
     return FolderScan(
         root=root,

@@ -51,8 +51,11 @@ def course_root(start=None, need="tests"):
         d = parent
     if is_course(ROOT, need) and need == "tests":
         return ROOT
-    what = "tests/exercises/" if need == "tests" else "solutions/"
-    raise FileNotFoundError(f"no course folder here: {here!r} and the folders above it have no {what} "
+    if need == "solutions":  # the student release has stubs and tests but no solutions to build from
+        raise FileNotFoundError(f"`zoo exercises build` makes the stubs from solutions/exNN_*.py, and neither {here!r} nor a "
+                                "folder above it has solutions/ (the student release leaves them out, its exercises/ "
+                                "are built already): edit exercises/exNN_*.py and run `zoo exercises check`")
+    raise FileNotFoundError(f"no course folder here: {here!r} and the folders above it have no tests/exercises/ "
                             f"(run zoo from the course repository or the unpacked student release)")
 
 

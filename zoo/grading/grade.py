@@ -96,7 +96,7 @@ def _run(tmp, submission, *, out, backend, exercises, visible_only, call_timeout
                PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
     env.pop("ZOO_SUBMISSION", None)
     if keyword:
-        cmd += ["-k", keyword]
+        cmd += ["--test-names", keyword]  # pytest's -k also matches module names
     status = {}
     log = run_trusted(cmd, cwd=root, env=env, timeout=timeout + 60, progress=progress,
                       watch=_heartbeat_watch(beat, heartbeat_timeout), status=status, log_dir=tmp)

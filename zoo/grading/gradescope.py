@@ -20,6 +20,7 @@ from zoo.grading.build import exercise_names
 from zoo.grading.grade import grade_submission, tests_for
 from zoo.grading.intake import collect
 from zoo.grading.results import Results
+from zoo.startup import quiet_native_logs
 
 
 def assignment_exercises(root):
@@ -64,6 +65,7 @@ def main(argv=None):
     ap.add_argument("--root", default=os.getcwd(), help="the bundle's source folder (default: the current directory)")
     ap.add_argument("--self-check", action="store_true")
     args = ap.parse_args(argv)
+    quiet_native_logs()
     if args.self_check:
         self_check(args.root)
         return 0

@@ -14,6 +14,7 @@ import threading
 import time
 
 import pytest
+from _pytest.mark.expression import Expression  # pytest's -k grammar, matched here against test names alone
 
 from zoo.grading import sandbox
 from zoo.grading.children import LIVE_BOXES, LIVE_UIDS, harden_current_process
@@ -35,6 +36,7 @@ def pytest_addoption(parser):
     g.addoption("--progress-fd", type=int, default=None, help="file descriptor for 'still running' lines (zoo reads them)")
     g.addoption("--heartbeat", default=None, help="touch this file every second (zoo grade watches it)")
     g.addoption("--finished", default=None, help="write this marker once every result is written (zoo grade reads it)")
+    g.addoption("--test-names", default=None, help="-k's grammar on each test's own name, never its module's")
 
 
 def pytest_configure(config):
@@ -227,3 +229,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if res is not None and config.getoption("--grade-table"):
         terminalreporter.write_sep("=", "grade")
         terminalreporter.write_line(res.table())
+
+
+def pytest_collection_modifyitems(config, items):
+    """--test-names EXPR keeps the tests whose own names (parameters included) match, as -k would
+    but blind to module and class names: `-k conv` in ex01_conv_pool picks the tests named *conv*."""
+    expr = config.getoption("--test-names")
+    if not expr:
+        return
+    compiled = Expression.compile(expr)
+    keep = [i for i in items if compiled.evaluate(lambda s, **kw: s.lower() in i.name.lower())]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep

@@ -5,6 +5,7 @@ import os
 
 import keras
 
+from zoo.checks import check_model_file
 from zoo.models import lenet  # noqa: F401
 from zoo.models import alexnet, resnet, vgg  # noqa: F401
 from zoo.models import efficientnet  # noqa: F401
@@ -28,7 +29,7 @@ def load_model(path, **kwargs):
         path = candidate
     if not path.endswith(".keras"):
         raise ValueError(f"expected a .keras file or a run folder. Received: {path!r}")
-    return keras.saving.load_model(path, **kwargs)
+    return keras.saving.load_model(check_model_file("path", path), **kwargs)
 
 
 __all__ = ["load_model", "lenet", "alexnet", "resnet", "vgg", "efficientnet", "autoencoder", "unet", "ssd", "preprocessing"]
