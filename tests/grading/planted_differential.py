@@ -24,6 +24,19 @@ BUGS = [
        ("grad[idx] = (fp - fm) / (2 * h)", "grad[idx] = (fp - fm) / 2e-5")),
     _b("ex02_linear_classifier", "a margin of 0 taken as the default 1", "test_hinge_loss_any_batch_and_margin",
        ("    n = X.shape[0]\n    s = X @ W\n", "    delta = delta or 1.0\n    n = X.shape[0]\n    s = X @ W\n")),
+    # ex04: the other tests accept any initial loss near log C and any numbers of the right form
+    _b("ex04_training_recipe", "cross-entropy by hand on p[:, y] (every row's probability of every label)", "test_initial_loss_is_the_fresh_models_loss",
+       ('    model.compile(loss="sparse_categorical_crossentropy")\n    return float(model.evaluate(x, y, verbose=0))\n',
+        "    p = model.predict(x, verbose=0)\n    return float(-np.mean(np.log(p[:, y])))\n")),
+    _b("ex04_training_recipe", "overfit runs 150 steps whatever `steps`", "test_overfit_one_batch_reports_its_own_run",
+       ("np.tile(x, (steps, 1)), np.tile(y, steps)", "np.tile(x, (150, 1)), np.tile(y, 150)")),
+    _b("ex04_training_recipe", "first loss of another fresh model", "test_overfit_one_batch_reports_its_own_run",
+       ("    first = float(model.evaluate(x, y, verbose=0))\n    xs", "    first = initial_loss(x, y, classes)\n    xs")),
+    _b("ex04_training_recipe", "first loss made up as log C", "test_overfit_one_batch_reports_its_own_run",
+       ("    return first, last, acc", "    return expected_initial_loss(classes), last, acc")),
+    _b("ex04_training_recipe", "baseline takes the index of np.unique's counts as the label", "test_majority_baseline_any_labels",
+       ("    majority = np.bincount(np.asarray(y_train)).argmax()\n",
+        "    _, counts = np.unique(np.asarray(y_train), return_counts=True)\n    majority = counts.argmax()\n")),
     # ex05: the other tests use the default mu, b1 and every, and compare() alone
     _b("ex05_optimizers", "momentum coefficient fixed at 0.9", "test_sgd_and_momentum_any_arguments",
        ("    v = mu * v - lr * g\n    return", "    v = 0.9 * v - lr * g\n    return")),
@@ -37,6 +50,23 @@ BUGS = [
        ("for t in range(1, steps + 1):", "for t in range(1, 101):")),
     _b("ex05_optimizers", "compare's Adam at the SGD learning rate", "test_compare_runs_what_it_is_asked",
        ("w, m, v = adam_step(w, grad(w), m, v, t, lr=0.1)", "w, m, v = adam_step(w, grad(w), m, v, t, lr=lr)")),
+    # ex06: the other tests check augmented pixels only by value, the MLP's layer kinds and order only
+    _b("ex06_regularization", "shifts wrap around (np.roll)", "test_augment_flips_and_shifts_each_image",
+       ("        ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))\n"
+        "        xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))\n"
+        "        out[i][yd, xd] = img[ys, xs]\n",
+        "        out[i] = np.roll(img, (dy, dx), axis=(0, 1))\n")),
+    _b("ex06_regularization", "one flip and shift drawn for the whole batch", "test_augment_flips_and_shifts_each_image",
+       ("    for i, img in enumerate(images):\n        if rng.random() < 0.5:\n            img = img[:, ::-1]\n"
+        "        dy, dx = rng.integers(-max_shift, max_shift + 1, size=2)\n",
+        "    flip = rng.random() < 0.5\n    dy, dx = rng.integers(-max_shift, max_shift + 1, size=2)\n"
+        "    for i, img in enumerate(images):\n        if flip:\n            img = img[:, ::-1]\n")),
+    _b("ex06_regularization", "shifts only down and right", "test_augment_flips_and_shifts_each_image",
+       ("rng.integers(-max_shift, max_shift + 1, size=2)", "rng.integers(0, max_shift + 1, size=2)")),
+    _b("ex06_regularization", "output layer without softmax", "test_regularized_mlp_over_argument_sets",
+       ('model.add(layers.Dense(classes, activation="softmax"))', "model.add(layers.Dense(classes))")),
+    _b("ex06_regularization", "hidden layers without activation (a linear MLP)", "test_regularized_mlp_over_argument_sets",
+       ('layers.Dense(units, activation="relu", kernel_regularizer=', "layers.Dense(units, kernel_regularizer=")),
     # ex12: the other tests match at 0.5 on random boxes, where no IoU equals the threshold
     _b("ex12_ssd_boxes", "match needs an IoU above the threshold", "test_match_any_boxes_and_threshold",
        ("idx[iou.max(axis=1) < threshold] = -1", "idx[iou.max(axis=1) <= threshold] = -1")),
@@ -73,11 +103,42 @@ ALTERNATIVES = [
         "    loss, dW = 0.0, np.zeros_like(W)\n    for i in range(n):\n        s = X[i] @ W\n        for j in range(W.shape[1]):\n"
         "            if j == y[i]:\n                continue\n            margin = s[j] - s[y[i]] + delta\n            if margin > 0:\n"
         "                loss += margin\n                dW[:, j] += X[i]\n                dW[:, y[i]] -= X[i]\n    loss, dW = loss / n, dW / n\n")),
+    _b("ex04_training_recipe", "cross-entropy by hand, np.unique baseline, a train_on_batch loop", None,
+       ('    model.compile(loss="sparse_categorical_crossentropy")\n    return float(model.evaluate(x, y, verbose=0))\n',
+        "    p = model.predict(x, verbose=0)\n    return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-7, 1.0))))\n"),
+       ("    majority = np.bincount(np.asarray(y_train)).argmax()\n",
+        "    labels, counts = np.unique(np.asarray(y_train), return_counts=True)\n    majority = labels[counts.argmax()]\n"),
+       ("    xs, ys = np.tile(x, (steps, 1)), np.tile(y, steps)\n    model.fit(xs, ys, batch_size=len(x), epochs=1, shuffle=False, verbose=0)\n",
+        "    for _ in range(steps):\n        model.train_on_batch(x, y)\n")),
     _b("ex05_optimizers", "schedules with math.floor and min(), Adam in two lines", None,
        ("return lr0 * drop ** (step // every)", "return lr0 * drop ** math.floor(step / every)"),
        ("return lr0 * (step + 1) / warmup_steps if step < warmup_steps else lr0", "return lr0 * min(1.0, (step + 1) / warmup_steps)"),
        ("    m_hat = m / (1 - b1**t)\n    v_hat = v / (1 - b2**t)\n    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
         "    step = lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)\n    return w - step, m, v")),
+    _b("ex06_regularization", "functional MLP: InputLayer, own names, separate ReLU and Softmax layers, L2 on the output too", None,
+       ("    model = keras.Sequential([keras.Input((input_dim,))])\n    for units in hidden:\n"
+        "        model.add(layers.Dense(units, activation=\"relu\", kernel_regularizer=keras.regularizers.L2(l2)))\n"
+        "        model.add(layers.Dropout(dropout))\n    model.add(layers.Dense(classes, activation=\"softmax\"))\n    return model\n",
+        "    inputs = keras.Input((input_dim,), name=\"features\")\n    x = inputs\n    for k, units in enumerate(hidden):\n"
+        "        x = layers.Dense(units, kernel_regularizer=keras.regularizers.L2(l2), name=f\"hidden{k}\")(x)\n"
+        "        x = layers.ReLU(name=f\"relu{k}\")(x)\n        x = layers.Dropout(dropout, name=f\"drop{k}\")(x)\n"
+        "    x = layers.Dense(classes, kernel_regularizer=keras.regularizers.L2(l2), name=\"scores\")(x)\n"
+        "    return keras.Model(inputs, layers.Softmax(name=\"probs\")(x), name=\"mlp\")\n"),
+       ("    h, w = images.shape[1:3]\n    for i, img in enumerate(images):\n        if rng.random() < 0.5:\n            img = img[:, ::-1]\n"
+        "        dy, dx = rng.integers(-max_shift, max_shift + 1, size=2)\n"
+        "        ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))\n"
+        "        xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))\n"
+        "        out[i][yd, xd] = img[ys, xs]\n",
+        "    n, h, w = images.shape[:3]\n    s = max_shift\n    flips = rng.random(n) < 0.5\n"
+        "    shifts = rng.integers(-s, s + 1, size=(n, 2))\n"
+        "    padded = np.pad(np.where(flips[:, None, None, None], images[:, :, ::-1], images), ((0, 0), (s, s), (s, s), (0, 0)))\n"
+        "    for i, (dy, dx) in enumerate(shifts):\n        out[i] = padded[i, s - dy : s - dy + h, s - dx : s - dx + w]\n"),
+       ("    best, best_epoch, waited = float(\"inf\"), 0, 0\n    for epoch, loss in enumerate(val_losses):\n        if loss < best:\n"
+        "            best, best_epoch, waited = loss, epoch, 0\n        else:\n            waited += 1\n            if waited >= patience:\n"
+        "                return epoch, best_epoch\n    return len(val_losses) - 1, best_epoch\n",
+        "    for epoch in range(len(val_losses)):\n        best_epoch = int(np.argmin(val_losses[: epoch + 1]))\n"
+        "        if epoch - best_epoch >= patience:\n            return epoch, best_epoch\n"
+        "    return len(val_losses) - 1, int(np.argmin(val_losses))\n")),
     _b("ex12_ssd_boxes", "looped IoU, vectorised NMS and matching", None,
        ("    lt = np.maximum(a[:, None, :2], b[None, :, :2])\n    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])\n    wh = np.clip(rb - lt, 0, None)\n"
         "    inter = wh[..., 0] * wh[..., 1]\n    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])\n    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])\n"

@@ -63,7 +63,8 @@ def test_planted_mistakes_numpy_exercises(k, tmp_path):
         assert out.startswith("conv2d([[") and "expected shape" in out and "\n" not in out, out
 
 
-@pytest.mark.parametrize("k", range(len(_keras_rounds())))
+# each Keras round imports TensorFlow in two children: the first in make test, the others in make test-slow
+@pytest.mark.parametrize("k", [pytest.param(k, marks=[pytest.mark.slow] if k else []) for k in range(len(_keras_rounds()))])
 def test_planted_mistakes_keras_exercises(k, tmp_path):
     _grade_bugs(_keras_rounds()[k], tmp_path)
 

@@ -123,6 +123,9 @@ def call_text(function, args=(), kwargs=None):
     return f"{function}({', '.join(parts)})"
 
 
+_FORMATS = {"float_kind": lambda f: f"{f:.6g}", "int": str}  # no padding: one short line
+
+
 def _num(v):
     v = v.item() if hasattr(v, "item") else v
     return f"{v:.6g}" if isinstance(v, float) else repr(v)
@@ -132,7 +135,7 @@ def _value(v):
     if isinstance(v, np.ndarray):
         if v.size > SHOWN:
             return f"<array of shape {v.shape}>"
-        return np.array2string(v, separator=", ", precision=6, max_line_width=10**6).replace("\n", "")
+        return np.array2string(v, separator=", ", max_line_width=10**6, formatter=_FORMATS).replace("\n", "")
     if isinstance(v, (list, tuple)) and len(v) > SHOWN:
         return f"<{type(v).__name__} of {len(v)}>"
     if isinstance(v, tuple):
