@@ -74,7 +74,7 @@ def test_pack_bundle_has_no_solutions(tmp_path):
     run = zipfile.ZipFile(out).read("run_autograder").decode()
     assert "zoo.grading.gradescope --submission" in run and 'RESULTS="$AUTOGRADER/results/results.json"' in run
     reqs = zipfile.ZipFile(out).read("grader-requirements.txt").decode()
-    assert "tensorflow" in reqs and "jax" not in reqs and "pycocotools" not in reqs
+    assert "tensorflow" in reqs and "hypothesis" in reqs and "jax" not in reqs and "pycocotools" not in reqs
     assert "venv" in zipfile.ZipFile(out).read("setup.sh").decode() and "pip install -q -e" not in zipfile.ZipFile(out).read("setup.sh").decode()
 
 

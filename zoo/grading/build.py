@@ -258,12 +258,13 @@ def _files(root, rels, prefix=""):
 
 
 def grader_requirements(root=ROOT):
-    """What grading needs, no more: the deep-learning libraries the exercises use, pytest and
-    jupytext (notebook submissions), with setup.cfg's lower bounds (not the test extra's JAX and
-    pycocotools, nor the zoo's datasets and plotting)."""
+    """What grading needs, no more: the deep-learning libraries the exercises use, pytest,
+    hypothesis (the hidden tests draw their inputs with it) and jupytext (notebook submissions),
+    with setup.cfg's lower bounds (not the test extra's JAX and pycocotools, nor the zoo's
+    datasets and plotting)."""
     cfg = configparser.ConfigParser()
     cfg.read(os.path.join(root, "setup.cfg"))
-    wanted = ("keras", "tensorflow", "keras-tuner", "tensorboard", "numpy", "pytest", "pytest-timeout", "jupytext")
+    wanted = ("keras", "tensorflow", "keras-tuner", "tensorboard", "numpy", "pytest", "pytest-timeout", "hypothesis", "jupytext")
     specs = {}
     for section, key in (("options", "install_requires"), ("options.extras_require", "test"), ("options.extras_require", "notebooks")):
         for line in cfg.get(section, key, fallback="").splitlines():

@@ -49,6 +49,7 @@ def grade(submission, results, root):
 def self_check(root):
     """What run_autograder needs is importable and every graded test file is there."""
     # imported here, to check they are installed: grading itself never imports Keras in this process
+    import hypothesis  # noqa: F401  (the hidden tests draw their inputs with it)
     import jupytext  # noqa: F401  (notebook submissions)
     import keras  # noqa: F401
     import numpy  # noqa: F401
