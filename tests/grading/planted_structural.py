@@ -65,3 +65,25 @@ ALTERNATIVES = [
     ])
 ''')),
 ]
+
+BUGS += [
+    # ex07: the other tests always pass eps=1e-3 and momentum, and check dropout by its share of zeros only
+    _b("ex07_batchnorm_dropout", "eps fixed at 1e-3", "test_batchnorm_any_batch_momentum_and_eps",
+       ("y = gamma * (x - mean) / np.sqrt(var + eps) + beta", "y = gamma * (x - mean) / np.sqrt(var + 1e-3) + beta")),
+    _b("ex07_batchnorm_dropout", "default momentum 0.9", "test_batchnorm_any_batch_momentum_and_eps",
+       ("training, momentum=0.99, eps=1e-3)", "training, momentum=0.9, eps=1e-3)")),
+    _b("ex07_batchnorm_dropout", "dropout ignores the seed", "test_dropout_mask_per_unit_from_the_seed",
+       ("rng = np.random.default_rng(seed)", "rng = np.random.default_rng()")),
+    _b("ex07_batchnorm_dropout", "one dropout mask shared by all rows", "test_dropout_mask_per_unit_from_the_seed",
+       ("    keep = rng.random(x.shape) >= rate\n", "    keep = rng.random(x.shape[-1]) >= rate\n")),
+]
+
+ALTERNATIVES += [
+    _b("ex07_batchnorm_dropout", "BatchNorm through x_hat and mean of squares, dropout by rng.binomial", None,
+       ("    y = gamma * (x - mean) / np.sqrt(var + eps) + beta\n",
+        "    x_hat = (x - mean) * (var + eps) ** -0.5\n    y = x_hat * gamma + beta\n"),
+       ("        mean, var = x.mean(axis=0), x.var(axis=0)\n",
+        "        mean = np.sum(x, axis=0) / len(x)\n        var = np.mean((x - mean) ** 2, axis=0)\n"),
+       ("    keep = rng.random(x.shape) >= rate\n    return x * keep / (1.0 - rate)",
+        "    keep = rng.binomial(1, 1.0 - rate, size=x.shape)\n    return np.where(keep == 1, x / (1.0 - rate), 0.0)")),
+]
