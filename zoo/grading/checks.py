@@ -63,3 +63,79 @@ def layers_of(summary, cls):
     """Rows of a model summary whose layer class is `cls` (or one of a tuple)."""
     cls = (cls,) if isinstance(cls, str) else cls
     return [l for l in summary["layers"] if l["class"] in cls]
+
+
+WEIGHTED = ("Dense", "Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose", "SeparableConv2D",
+            "DepthwiseConv2D")
+# layers that apply an activation function, and the name of the function each applies
+_ACTIVATION_LAYERS = ("Activation", "ReLU", "Softmax", "LeakyReLU", "ELU", "PReLU")
+# layers that do not change where an elementwise nonlinearity acts: Conv -> BatchNorm -> ReLU and
+# Conv -> MaxPool -> ReLU apply the ReLU to that conv as much as Conv(activation="relu") does
+_PASS_THROUGH = ("BatchNormalization", "Dropout", "Flatten", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D")
+
+
+def _activation_of(row):
+    cls = row["class"]
+    if cls == "ReLU":
+        return "leaky_relu" if row.get("negative_slope") else "relu"
+    if cls == "LeakyReLU":
+        return "leaky_relu"
+    if cls in ("Softmax", "ELU", "PReLU"):
+        return cls.lower()
+    act = row.get("activation")
+    return None if act in (None, "linear", "identity") else str(act)
+
+
+def model_layers(summary):
+    """The summary's layer rows without InputLayers (a functional model lists its inputs, a
+    Sequential one does not)."""
+    return [l for l in summary["layers"] if l["class"] != "InputLayer"]
+
+
+def _consumers(rows, i):
+    """The rows that take row i's output: from the graph where the describer gave it, else the
+    next row."""
+    name = rows[i]["name"]
+    if any("inbound" in r for r in rows):
+        return [r for r in rows if name in r.get("inbound", ())]
+    return rows[i + 1:i + 2]
+
+
+def effective_activation(summary, layer):
+    """The nonlinearities a Conv/Dense row's output goes through before any other weighted or
+    shape-mixing layer, joined by "+": its own `activation=` and the Activation / ReLU / Softmax /
+    LeakyReLU layers it feeds (through BatchNormalization, Dropout, Flatten or max pooling).
+    "linear" when there is none. So Dense(softmax), Dense + Softmax() and Dense + Activation("softmax")
+    are all "softmax"; Dense(relu) + Softmax() is "relu+softmax"."""
+    rows = model_layers(summary)
+    names = [r["name"] for r in rows]
+    i = names.index(layer["name"])
+    acts = [a for a in (_activation_of(rows[i]),) if a]
+    seen = {i}
+    while True:
+        nxt = _consumers(rows, i)
+        if len(nxt) != 1 or nxt[0]["class"] not in _ACTIVATION_LAYERS + _PASS_THROUGH:
+            break
+        i = names.index(nxt[0]["name"])
+        if i in seen:
+            break
+        seen.add(i)
+        if nxt[0]["class"] in _ACTIVATION_LAYERS:
+            a = _activation_of(nxt[0])
+            if a:
+                acts.append(a)
+    return "+".join(acts) or "linear"
+
+
+def weighted_layers(summary, cls=WEIGHTED):
+    """The Conv/Dense rows (or those of class `cls`) in order, each with its "effective_activation"."""
+    cls = (cls,) if isinstance(cls, str) else cls
+    return [dict(l, effective_activation=effective_activation(summary, l)) for l in model_layers(summary) if l["class"] in cls]
+
+
+def output_layer(summary):
+    """The last Dense row (a classifier's output layer, whatever its name), with its effective activation."""
+    dense = weighted_layers(summary, "Dense")
+    if not dense:
+        fail("the model has no Dense layer (expected a Dense output layer)")
+    return dense[-1]

@@ -81,7 +81,7 @@ def _model(value, x, training_too):
 
 
 LAYER_KEYS = ("activation", "padding", "strides", "pool_size", "rate", "kernel_size",
-              "filters", "units", "use_bias", "momentum", "epsilon")
+              "filters", "units", "use_bias", "momentum", "epsilon", "negative_slope")
 
 
 def _shape_of(t):
@@ -95,13 +95,27 @@ def _count(ws):
     return int(sum(int(np.prod(w.shape)) for w in ws))
 
 
+def _inbound(layer, prefix):
+    """The names of the layers whose outputs this layer takes (every call of it), so checks can
+    follow the graph (which layer a ReLU follows) instead of the order the layers were made in."""
+    names = []
+    for node in getattr(layer, "_inbound_nodes", []):
+        for t in getattr(node, "input_tensors", ()):
+            op = getattr(getattr(t, "_keras_history", None), "operation", None)
+            name = None if op is None else prefix + op.name
+            if name is not None and name not in names:
+                names.append(name)
+    return names
+
+
 def _layer_rows(model, prefix=""):
     """One row per layer, nested models flattened (their layers named "outer/inner")."""
     rows = []
     for layer in model.layers:
         cfg = layer.get_config()
         row = {"class": type(layer).__name__, "name": prefix + layer.name, "trainable": bool(layer.trainable),
-               "params": _count(layer.weights), "trainable_params": _count(layer.trainable_weights)}
+               "params": _count(layer.weights), "trainable_params": _count(layer.trainable_weights),
+               "inbound": _inbound(layer, prefix)}
         for key in LAYER_KEYS:
             if key in cfg:
                 v = cfg[key]

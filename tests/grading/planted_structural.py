@@ -1,0 +1,89 @@
+"""Planted mistakes the structural and behavioural tests catch, and correct alternatives they
+must keep at full marks (exercises 3, 7, 8, 9, 10, 11 and 13). Both are exact text edits of
+solutions/exNN_*.py, like planted_bugs.BUGS: a mistake is one realistic change that loses the
+points of its `catches` test; an alternative computes the same thing written another way (own
+layer names, separate Activation/ReLU/Softmax layers, functional instead of Sequential)."""
+
+from planted_bugs import _b
+
+LENET_SEQ = '''    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            layers.Conv2D(6, 5, activation=activation, name="c1"),
+            layers.MaxPooling2D(2, name="s2"),
+            layers.Conv2D(16, 5, activation=activation, name="c3"),
+            layers.MaxPooling2D(2, name="s4"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(120, activation=activation, name="f5"),
+            layers.Dense(84, activation=activation, name="f6"),
+            layers.Dense(classes, activation="softmax", name="predictions"),
+        ],
+        name="lenet5",
+    )
+'''
+
+BUGS = [
+    # ex03: the other tests build the model on the default input only, and read activation= settings
+    _b("ex03_lenet", "input_shape ignored", "test_input_shape_reaches_the_model",
+       ("            keras.Input(input_shape),", "            keras.Input((32, 32, 1)),")),
+    _b("ex03_lenet", "softmax applied twice", "test_softmax_output",
+       ('layers.Dense(classes, activation="softmax", name="predictions"),',
+        'layers.Dense(classes, activation="softmax", name="predictions"),\n            layers.Softmax(),')),
+    _b("ex03_lenet", "ReLU before the softmax", "test_softmax_output",
+       ('layers.Dense(classes, activation="softmax", name="predictions"),',
+        'layers.Dense(classes, activation=activation, name="predictions"),\n            layers.Softmax(),')),
+]
+
+ALTERNATIVES = [
+    _b("ex03_lenet", "functional, separate Activation layers, output named probs", None,
+       (LENET_SEQ,
+        '''    inputs = keras.Input(input_shape)
+    x = inputs
+    for filters in (6, 16):
+        x = layers.Conv2D(filters, 5)(x)
+        x = layers.Activation(activation)(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    for units in (120, 84):
+        x = layers.Activation(activation)(layers.Dense(units)(x))
+    outputs = layers.Dense(classes, activation="softmax", name="probs")(x)
+    return keras.Model(inputs, outputs)
+''')),
+    _b("ex03_lenet", "Sequential with default names, ReLU layers where activation is relu, Softmax() last", None,
+       (LENET_SEQ,
+        '''    def act():
+        return layers.ReLU() if activation == "relu" else layers.Activation(activation)
+
+    return keras.Sequential([
+        keras.Input(input_shape),
+        layers.Conv2D(6, 5), act(), layers.AveragePooling2D(2),
+        layers.Conv2D(16, 5), act(), layers.AveragePooling2D(2),
+        layers.Flatten(),
+        layers.Dense(120), act(),
+        layers.Dense(84), act(),
+        layers.Dense(classes), layers.Softmax(),
+    ])
+''')),
+]
+
+BUGS += [
+    # ex07: the other tests always pass eps=1e-3 and momentum, and check dropout by its share of zeros only
+    _b("ex07_batchnorm_dropout", "eps fixed at 1e-3", "test_batchnorm_any_batch_momentum_and_eps",
+       ("y = gamma * (x - mean) / np.sqrt(var + eps) + beta", "y = gamma * (x - mean) / np.sqrt(var + 1e-3) + beta")),
+    _b("ex07_batchnorm_dropout", "default momentum 0.9", "test_batchnorm_any_batch_momentum_and_eps",
+       ("training, momentum=0.99, eps=1e-3)", "training, momentum=0.9, eps=1e-3)")),
+    _b("ex07_batchnorm_dropout", "dropout ignores the seed", "test_dropout_mask_per_unit_from_the_seed",
+       ("rng = np.random.default_rng(seed)", "rng = np.random.default_rng()")),
+    _b("ex07_batchnorm_dropout", "one dropout mask shared by all rows", "test_dropout_mask_per_unit_from_the_seed",
+       ("    keep = rng.random(x.shape) >= rate\n", "    keep = rng.random(x.shape[-1]) >= rate\n")),
+]
+
+ALTERNATIVES += [
+    _b("ex07_batchnorm_dropout", "BatchNorm through x_hat and mean of squares, dropout by rng.binomial", None,
+       ("    y = gamma * (x - mean) / np.sqrt(var + eps) + beta\n",
+        "    x_hat = (x - mean) * (var + eps) ** -0.5\n    y = x_hat * gamma + beta\n"),
+       ("        mean, var = x.mean(axis=0), x.var(axis=0)\n",
+        "        mean = np.sum(x, axis=0) / len(x)\n        var = np.mean((x - mean) ** 2, axis=0)\n"),
+       ("    keep = rng.random(x.shape) >= rate\n    return x * keep / (1.0 - rate)",
+        "    keep = rng.binomial(1, 1.0 - rate, size=x.shape)\n    return np.where(keep == 1, x / (1.0 - rate), 0.0)")),
+]
