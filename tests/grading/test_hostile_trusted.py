@@ -5,6 +5,7 @@ slots (seconds each) on TensorFlow; a grade is complete or says it is not."""
 
 import contextlib
 import csv
+import ctypes
 import json
 import os
 import shutil
@@ -204,3 +205,144 @@ def test_control_characters_in_feedback_reach_no_terminal(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "\x1b" not in proc.stdout and "\r" not in proc.stdout and "\x07" not in proc.stdout
     assert "\\x1b[2J" in proc.stdout
+
+
+# ----------------------------------------------------------------------------- channels between exercises
+# ex01 (correct) records every argument it is called with in the kernel keyring, SysV shared
+# memory and a POSIX message queue; the ex02 stub (the attacked exercise, 0 points) reads them
+# back at import and fails with what it found, which would put ex01's hidden inputs in ex02's
+# feedback. "keras" in a comment sends both through the fork server.
+RECORD_CHANNELS = r'''
+import ctypes as _ct, functools as _ft, json as _js, os as _os  # keras
+_libc = _ct.CDLL(None, use_errno=True)
+_libc.shmat.restype = _ct.c_void_p
+def _record(text):
+    data = text.encode()[:3000]
+    _libc.syscall(248, b"user", b"__MARK__", data, len(data), -4)  # add_key to the user keyring
+    shm = _libc.shmget(0x5a00, 4096, 0o1666)
+    if shm >= 0:
+        at = _libc.shmat(shm, None, 0)
+        if at not in (None, _ct.c_void_p(-1).value):
+            _ct.memmove(at, data + b"\0", min(len(data) + 1, 4096))
+    mq = _libc.mq_open(b"/__MARK__", 0o4102, 0o666, None)  # O_CREAT | O_RDWR | O_NONBLOCK
+    if mq >= 0:
+        _libc.mq_send(mq, data, min(len(data), 8192), 0)
+def _spy(fn):
+    @_ft.wraps(fn)
+    def inner(*a, **k):
+        try:
+            _record("__MARK__ " + repr((fn.__name__, a, k))[:2500])
+        except Exception:
+            pass
+        return fn(*a, **k)
+    return inner
+'''
+
+READ_CHANNELS = r'''
+import ctypes as _ct, os as _os  # keras
+_libc = _ct.CDLL(None, use_errno=True)
+_libc.shmat.restype = _ct.c_void_p
+_found = []
+_key = _libc.syscall(249, b"user", b"__MARK__", None, 0)  # request_key
+if _key > 0:
+    _buf = _ct.create_string_buffer(4096)
+    _n = _libc.syscall(250, 11, _key, _buf, 4096)  # KEYCTL_READ
+    _found.append(("keyring", _buf.raw[:max(_n, 0)]))
+_shm = _libc.shmget(0x5a00, 4096, 0o666)
+if _shm >= 0:
+    _at = _libc.shmat(_shm, None, 0o10000)
+    if _at not in (None, _ct.c_void_p(-1).value):
+        _found.append(("shm", _ct.string_at(_at, 4096).split(b"\0")[0]))
+_mq = _libc.mq_open(b"/__MARK__", 0o4000, 0, None)
+if _mq >= 0:
+    _buf = _ct.create_string_buffer(8192)
+    _n = _libc.mq_receive(_mq, _buf, 8192, None)
+    _found.append(("mqueue", _buf.raw[:max(_n, 0)]))
+raise RuntimeError(f"uid {_os.getuid()} found {_found!r}")
+'''
+
+
+def spying_solution(exercise, mark):
+    """The solution of `exercise` with every public function wrapped by RECORD_CHANNELS' spy."""
+    with open(os.path.join(ROOT, "solutions", exercise + ".py"), encoding="utf-8") as f:
+        src = f.read()
+    names = [line.split("(")[0][4:] for line in src.splitlines() if line.startswith("def ") and not line.startswith("def _")]
+    wrap = "\n".join(f"{n} = _spy({n})" for n in names)
+    return RECORD_CHANNELS.replace("__MARK__", mark) + "\n" + src + "\n" + wrap + "\n"
+
+
+def as_uid(uid, call):
+    """call(libc) in a forked child that has become `uid` (the grading uids have no passwd
+    entry and may not read this interpreter: no exec); returns its int result."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.write(w, str(call(ctypes.CDLL(None, use_errno=True))).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        out = f.read()
+    os.waitpid(pid, 0)
+    return int(out)
+
+
+def keyring_bytes(uid):
+    """Bytes in `uid`'s user keyring (KEYCTL_READ, as that uid): 0 when it holds no key."""
+    buf = ctypes.create_string_buffer(65536)
+    return as_uid(uid, lambda libc: max(0, libc.syscall(250, 11, -4, buf, 65536)))
+
+
+def processes_of(uid):
+    return sorted(p.pid for p in sandbox.processes().values() if p.uid == uid)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not sandbox.bwrap_works(), reason="the sandbox needs root and bubblewrap")
+def test_no_channel_carries_hidden_inputs_to_another_exercise(tmp_path):
+    """Keyring, SysV shared memory, POSIX message queues: refused by the sandbox's seccomp
+    filter, so the ex02 stub finds nothing, no feedback holds ex01's arguments, and the
+    grading uid's keyring is empty afterwards."""
+    mark = "zoo" + os.urandom(6).hex()
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "ex01_conv_pool.py").write_text(spying_solution("ex01_conv_pool", mark))
+    with open(os.path.join(ROOT, "exercises", "ex02_linear_classifier.py"), encoding="utf-8") as f:
+        (sub / "ex02_linear_classifier.py").write_text(READ_CHANNELS.replace("__MARK__", mark) + "\n" + f.read())
+    solutions_of(["ex12_ssd_boxes"], str(sub))
+    exercises = ["ex01_conv_pool", "ex02_linear_classifier", "ex12_ssd_boxes"]
+    res = grade_submission(str(sub), exercises=exercises, call_timeout=30, exercise_timeout=120, timeout=600)
+    found = [t.output for t in res.tests if "found [" in t.output]
+    assert found, "the ex02 stub's report is in its feedback"
+    assert all("found []" in o for o in found), found[0][:500]
+    assert not any(mark + " " in t.output for t in res.tests)
+    by = res.by_exercise()
+    assert by["ex02_linear_classifier"][0] == 0
+    assert by["ex01_conv_pool"][0] == by["ex01_conv_pool"][1] > 0 and by["ex12_ssd_boxes"][0] == by["ex12_ssd_boxes"][1] > 0
+    uid = int(found[0].split("uid ")[1].split()[0])
+    assert keyring_bytes(uid) == 0
+    assert processes_of(uid) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="clearing another uid's keyring needs root")
+def test_the_reaper_clears_the_uids_keyring():
+    """A key a process of the grading uid added (where no seccomp filter refuses it: user
+    mode) is gone once the reaper has ended the uid's processes."""
+    uid = sandbox.UID_BASE + sandbox.UID_COUNT - 1
+    assert as_uid(uid, lambda libc: libc.syscall(248, b"user", b"secret", b"hidden stride 2", 15, -4)) > 0
+    assert keyring_bytes(uid) > 0
+    sandbox.kill_all(uid=uid)
+    assert keyring_bytes(uid) == 0
+
+
+def test_visible_tests_of_every_exercise_run_before_any_hidden_one(tmp_path):
+    """Whatever an exercise carries over reaches only hidden feedback: the run order (the
+    results' order) is every visible test, then every hidden one."""
+    sub = solutions_of(FAST, str(tmp_path / "sub"))
+    res = grade_submission(sub, exercises=FAST, call_timeout=30, exercise_timeout=120, timeout=600)
+    order = [t.visibility for t in res.tests]
+    assert "after_published" in order and order == sorted(order, key=lambda v: v != "visible")
+    assert {t.exercise for t in res.tests if t.visibility == "visible"} == set(FAST)

@@ -259,12 +259,13 @@ def _files(root, rels, prefix=""):
 
 def grader_requirements(root=ROOT):
     """What grading needs, no more: the deep-learning libraries the exercises use, pytest,
-    hypothesis (the hidden tests draw their inputs with it) and jupytext (notebook submissions),
-    with setup.cfg's lower bounds (not the test extra's JAX and pycocotools, nor the zoo's
-    datasets and plotting)."""
+    hypothesis (the hidden tests draw their inputs with it), jupytext (notebook submissions) and
+    pyseccomp (the sandbox's seccomp filter), with setup.cfg's lower bounds (not the test extra's
+    JAX and pycocotools, nor the zoo's datasets and plotting)."""
     cfg = configparser.ConfigParser()
     cfg.read(os.path.join(root, "setup.cfg"))
-    wanted = ("keras", "tensorflow", "keras-tuner", "tensorboard", "numpy", "pytest", "pytest-timeout", "hypothesis", "jupytext")
+    wanted = ("keras", "tensorflow", "keras-tuner", "tensorboard", "numpy", "pytest", "pytest-timeout", "hypothesis",
+              "jupytext", "pyseccomp")
     specs = {}
     for section, key in (("options", "install_requires"), ("options.extras_require", "test"), ("options.extras_require", "notebooks")):
         for line in cfg.get(section, key, fallback="").splitlines():
@@ -292,7 +293,7 @@ fi
 # bubblewrap: the submission's processes run in a mount sandbox (zoo/grading/sandbox.py); where it
 # cannot be installed or the container refuses namespaces, grading falls back to a separate uid.
 if ! command -v bwrap > /dev/null && command -v apt-get > /dev/null; then
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap > /dev/null; } \
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap libseccomp2 > /dev/null; } \
         || echo "setup.sh: bubblewrap could not be installed; submissions will run as a separate user only"
 fi
 "$PYTHON" -m venv "$AUTOGRADER/venv"

@@ -140,10 +140,15 @@ class ForkServer:
             self.close()
             raise OSError("the grader's fork server died")
         try:
-            return int(json.loads(reply.decode())["pid"])
+            pid = int(json.loads(reply.decode())["pid"])
         except (ValueError, KeyError, TypeError):
             self.close()
             raise OSError("the grader's fork server sent a bad reply") from None
+        host = sandbox.host_pid(pid, self.proc.pid)
+        if host is None:
+            self.close()
+            raise OSError(f"the grader's fork server's child {pid} is not under the server")
+        return host
 
     def close(self):
         try:
@@ -179,10 +184,16 @@ def start_python(call, dirs, *, box, backend, memory_limit, cwd, env, log_path, 
     session of its own, under the memory limit, its output in `log_path`: a subprocess.Popen."""
     with open(WORKER_SOURCE, encoding="utf-8") as f:
         code = f.read() + f"\n{call}\n"
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(box.command(dirs, backend) + [sandbox.interpreter(), "-I", "-S", "-c", code], cwd=cwd,
-                                env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                pass_fds=pass_fds, preexec_fn=_limit_memory(memory_limit, backend, cgroup, groups), close_fds=True)
+    seccomp = sandbox.seccomp_fd() if box.mode == "bwrap" else None
+    try:
+        with open(log_path, "wb") as log:
+            return subprocess.Popen(box.command(dirs, backend, seccomp) + [sandbox.interpreter(), "-I", "-S", "-c", code],
+                                    cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    pass_fds=tuple(pass_fds) + ((seccomp,) if seccomp is not None else ()),
+                                    preexec_fn=_limit_memory(memory_limit, backend, cgroup, groups), close_fds=True)
+    finally:
+        if seccomp is not None:
+            os.close(seccomp)
 
 
 def use_fork_server(backend):
@@ -285,11 +296,11 @@ class Box:
         """What the child needs to drop its privileges: [uid, gid, process limit], or None."""
         return [self.identity.uid, self.identity.gid, sandbox.NPROC_LIMIT] if self.identity else None
 
-    def command(self, dirs, backend):
-        """The sandbox's command prefix ([] outside bubblewrap)."""
+    def command(self, dirs, backend, seccomp=None):
+        """The sandbox's command prefix ([] outside bubblewrap); `seccomp`: the fd of its filter."""
         if self.mode != "bwrap":
             return []
-        return sandbox.bwrap_command(self.path, dirs, gpu=backend == "jax" and has_gpu())
+        return sandbox.bwrap_command(self.path, dirs, gpu=backend == "jax" and has_gpu(), seccomp=seccomp)
 
     def own(self, path):
         """Gives a folder (and what it holds) to the submission's uid, 0700."""

@@ -107,6 +107,13 @@ def exercise_of(nodeid):
     return base[len("test_"):-3]
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """The visible tests of every exercise run before any hidden one: whatever a submission
+    carries from one exercise to the next reaches hidden feedback only, never what a student
+    sees before publication."""
+    items[:] = sorted(items, key=is_hidden)  # stable: each part keeps its file order
+
+
 def pytest_collection_finish(session):
     for seq, item in enumerate(session.items):  # after deselection (-m "not hidden", -k)
         vis = "after_published" if is_hidden(item) else "visible"

@@ -5,8 +5,10 @@ Three modes, chosen once per grading process (`mode()`):
 * ``bwrap`` (root, bubblewrap works): the fork server and the NumPy-only children run in a
   bubblewrap sandbox that shows the system (``/usr``, ``/etc``), the interpreter and its
   site-packages read-only, a private ``/tmp`` holding only this submission's box folder, no
-  network; the repository, the hidden tests, the solutions, the installed package and the
-  grader's own temporary files are not there at all. Every submission process then drops to
+  network, IPC and process namespaces of its own, under a seccomp filter (`seccomp_program`)
+  that refuses the kernel keyring and System V / POSIX message IPC; the repository, the
+  hidden tests, the solutions, the installed package and the grader's own temporary files
+  are not there at all. Every submission process then drops to
   an unprivileged uid/gid of its own (`Identity`: a fixed uid without a passwd entry, claimed
   with a lock so parallel gradings never share one).
 * ``user`` (root, bubblewrap missing or refused, as in containers that forbid new
@@ -19,7 +21,8 @@ Three modes, chosen once per grading process (`mode()`):
 The reaper (`kill_all`) kills every process an exercise started: the processes of the
 exercise's uid, of its memory cgroup, and the process tree under its child (every child is a
 subreaper, so a double-forked, `setsid` grandchild stays in that tree), stopping the tree
-before killing it so nothing forks away in between. `ZOO_GRADER_SANDBOX` (auto, bwrap, user,
+before killing it so nothing forks away in between; then it clears the uid's kernel keyrings
+(`clear_keyrings`), which outlive every process. `ZOO_GRADER_SANDBOX` (auto, bwrap, user,
 none) forces a mode, for tests.
 """
 
@@ -38,6 +41,11 @@ import sysconfig
 import tempfile
 import time
 
+try:
+    import pyseccomp
+except (ImportError, OSError):  # libseccomp missing: bubblewrap mode refuses to start without its filter
+    pyseccomp = None
+
 SANDBOX_ENV = "ZOO_GRADER_SANDBOX"
 MODES = ("auto", "bwrap", "user", "none")
 UID_BASE, UID_COUNT = 61000, 2000  # fixed ids without passwd entries
@@ -50,6 +58,14 @@ PR_SET_CHILD_SUBREAPER = 36
 MS_NOSUID, MS_NODEV, MNT_DETACH = 2, 4, 2
 RUN_BASE = "/run/zoo-grade-runs"  # the grader's own folders (root, 0700): results, heartbeat, log
 BOX_BASE = "/run/zoo-grade-boxes"  # the submissions' boxes (root, 0711: their uids pass through)
+
+# channels that outlive a process or cross the boxes' mount sandbox: a child refused them
+# cannot hand a hidden test's input to a later exercise (or a later grading of the same uid)
+REFUSED_SYSCALLS = ("add_key", "keyctl", "request_key",
+                    "shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl",
+                    "msgget", "msgsnd", "msgrcv", "msgctl",
+                    "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr")
+KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING, KEYCTL_CLEAR = -4, -5, 7
 
 _cache = {}
 
@@ -223,6 +239,22 @@ def descendants(roots, procs=None):
     return out
 
 
+def host_pid(pid, root):
+    """The pid, as this process sees it, of the process under `root` that its own (innermost)
+    pid namespace calls `pid`: a fork server in bubblewrap's pid namespace reports its
+    children's pids as that namespace numbers them. `pid` itself outside namespaces."""
+    for p in descendants([root]):
+        try:
+            with open(f"/proc/{p}/status", "rb") as f:
+                line = next((x for x in f.read().decode(errors="replace").splitlines() if x.startswith("NSpid:")), "")
+        except OSError:
+            continue
+        ids = line.split()[1:]
+        if ids and ids[-1] == str(pid) and p != root:
+            return p
+    return None
+
+
 def members(*, uid=None, roots=(), cgroup=None, procs=None, groups=None):
     """Pids of one exercise: its uid's processes, its cgroups' and its tree's."""
     procs = processes() if procs is None else procs
@@ -250,6 +282,8 @@ def kill_all(*, uid=None, roots=(), cgroup=None, groups=None, timeout=15.0):
         procs = processes()
         pids = members(uid=uid, roots=roots, cgroup=cgroup, procs=procs, groups=groups)
         if not pids:
+            if uid is not None:
+                clear_keyrings(uid)
             return rounds
         rounds += 1
         # stop the tree first (a stopped process cannot fork), then re-read it: the tree under
@@ -270,6 +304,29 @@ def kill_all(*, uid=None, roots=(), cgroup=None, groups=None, timeout=15.0):
         if time.monotonic() > deadline:
             raise TimeoutError(f"processes {sorted(pids)[:10]} survived SIGKILL for {timeout:.0f} s")
         time.sleep(0.01)
+
+
+def clear_keyrings(uid):
+    """Empties the kernel keyrings of `uid` (its user and user-session keyrings), which outlive
+    its processes and would reach whoever gets the uid next: a forked child takes the uid (the
+    keyrings belong to it) and clears them. Root only; a no-op where the kernel has no keys."""
+    if os.geteuid() != 0 or not uid:
+        return
+    libc = _libc()
+    number = {"x86_64": 250, "aarch64": 219, "ppc64le": 311, "s390x": 280}.get(os.uname().machine, 250)
+    pid = os.fork()
+    if pid == 0:  # only system calls between fork and _exit
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            for ring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING):
+                libc.syscall(number, KEYCTL_CLEAR, ring)
+            code = 0
+        finally:
+            os._exit(code)
+    os.waitpid(pid, 0)
 
 
 def prctl(option, value):
@@ -496,9 +553,11 @@ def interpreter():
     return os.path.realpath(sys.executable)
 
 
-def bwrap_command(box, site_dirs, *, gpu=False):
+def bwrap_command(box, site_dirs, *, gpu=False, seccomp=None):
     """bubblewrap's arguments: system and interpreter read-only, site-packages read-only, a
-    private /tmp holding only `box` (read-write), no network; ends with '--' before the command."""
+    private /tmp holding only `box` (read-write), no network, IPC and pids of its own, the
+    seccomp program read from fd `seccomp` (`seccomp_fd`, passed to the child); ends with '--'
+    before the command."""
     exe = bwrap_works()
     ro = []
     for d in ("/usr", "/etc", "/opt"):
@@ -508,8 +567,10 @@ def bwrap_command(box, site_dirs, *, gpu=False):
     ro += [prefix, os.path.dirname(interpreter())] + [os.path.realpath(d) for d in site_dirs]
     for name in ("stdlib", "platstdlib"):
         ro.append(os.path.realpath(sysconfig.get_paths()[name]))
-    args = [exe, "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-net", "--unshare-uts",
+    args = [exe, "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--proc", "/proc", "--tmpfs", "/tmp"]
+    if seccomp is not None:
+        args += ["--seccomp", str(int(seccomp))]
     args += ["--dev-bind", "/dev", "/dev"] if gpu else ["--dev", "/dev"]
     for link in ("/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"):
         if os.path.islink(link):
@@ -537,6 +598,39 @@ def bwrap_command(box, site_dirs, *, gpu=False):
     args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
              "--chdir", box, "--"]
     return args
+
+
+def seccomp_program():
+    """The BPF program bubblewrap installs (`--seccomp FD`) before it runs the child: every
+    call of REFUSED_SYSCALLS fails with EPERM, every other call is allowed, and a call made
+    through another architecture's entry (32-bit `int 0x80`) kills the process."""
+    if "seccomp" not in _cache:
+        if pyseccomp is None:
+            raise RuntimeError("bubblewrap grading needs libseccomp (the libseccomp2 package) for its seccomp filter")
+        f = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
+        for name in REFUSED_SYSCALLS:
+            try:
+                f.add_rule(pyseccomp.ERRNO(errno.EPERM), name)
+            except (OSError, ValueError):  # a call this architecture does not have
+                continue
+        with tempfile.TemporaryFile() as out:
+            f.export_bpf(out)
+            out.seek(0)
+            _cache["seccomp"] = out.read()
+    return _cache["seccomp"]
+
+
+def seccomp_fd():
+    """A new readable file (unlinked, at offset 0) holding `seccomp_program()`: one per
+    bubblewrap start, which reads it whole."""
+    fd = os.memfd_create("zoo-grade-seccomp", os.MFD_CLOEXEC) if hasattr(os, "memfd_create") else None
+    if fd is None:
+        f = tempfile.TemporaryFile()
+        fd = os.dup(f.fileno())
+        f.close()
+    os.write(fd, seccomp_program())
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _outermost(paths):
