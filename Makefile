@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: demo test test-slow test-torch gpu-test install clean
+.PHONY: demo test test-slow test-torch gpu-test install clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ install: $(VENV)/.installed
 ## make demo: LeNet-5 on scikit-learn's embedded handwritten digits, report in runs/demo/
 demo: $(VENV)/.installed
 	$(BIN)/zoo demo
+
+## make docs: the documentation site (docs/, MkDocs + Material) into site/, strictly: a broken link,
+## a missing reference or a docstring griffe cannot read fails the build
+docs: $(VENV)/.test-installed
+	NO_MKDOCS_2_WARNING=1 PYTHONPATH=$(CURDIR) $(BIN)/python -m mkdocs build --strict -d site
 
 ## make test: the whole suite, TensorFlow backend, then the backend-portable tests on JAX
 test: $(VENV)/.test-installed
