@@ -22,6 +22,10 @@ $(VENV)/.test-installed: setup.cfg pyproject.toml | $(BIN)/python
 	@if [ "$$(id -u)" = 0 ] && ! command -v bwrap > /dev/null && command -v apt-get > /dev/null; then \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap > /dev/null) \
 		|| echo "make: bubblewrap could not be installed: the grader's root tests will fall back or skip"; fi
+	@# The browser tests (tests/browser.py) open reports and the documentation in Debian's chromium.
+	@if [ "$$(id -u)" = 0 ] && ! command -v chromedriver > /dev/null && command -v apt-get > /dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver > /dev/null) \
+		|| echo "make: chromium could not be installed: the browser tests will skip and say why"; fi
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $(VENV)/.installed $@
 

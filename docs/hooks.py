@@ -45,16 +45,17 @@ def _models():
     import zoo
     from zoo import registry
 
-    lines = ["| model | task | default input | parameters | loads | reference |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| model | task | default input | parameters | loads |", "|---|---|---|---|---|"]
+    papers = ["", "## References", ""]
     for name in zoo.list_models():
         spec = registry.get_spec(name)
         rows = _info_rows(name)
         shape = "×".join(str(d) for d in spec.default_input_shape)
         loads = rows.get("checkpoints", "").replace(" (weights=, zoo convert)", "")
-        cells = [f"`{name}`", spec.task, shape, rows.get("parameters", "").split(" (")[0], loads, spec.paper]
+        cells = [f"`{name}`", spec.task, shape, rows.get("parameters", "").split(" (")[0], loads]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(lines)
+        papers.append(f"- `{name}`: {spec.paper}")
+    return "\n".join(lines + papers)
 
 
 def _search_spaces():

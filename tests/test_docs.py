@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from tests.browser import assert_reads_well, browser, look  # noqa: F401  (browser is a fixture)
 from tests.conftest import ROOT
 
 README = os.path.join(ROOT, "README.md")
@@ -88,3 +89,11 @@ def test_the_site_builds_strictly_and_shows_what_the_code_has(site):
     assert "register_model" in reference and "get_model" in reference
     for page in ("guides/instructor", "guides/student", "guides/practitioner", "benchmarks", "changelog"):
         assert "<h1" in _page(site, page)
+
+
+@pytest.mark.parametrize("page", ["index", "guides/instructor", "models"])
+def test_documentation_pages_read_well_in_a_browser(page, site, browser, tmp_path):  # noqa: F811
+    path = os.path.join(site, "index.html" if page == "index" else os.path.join(page, "index.html"))
+    seen = look(browser, path, str(tmp_path / "screenshots"), page.replace("/", "-"))
+    print(f"screenshots of {page}: {tmp_path / 'screenshots'}")
+    assert_reads_well(seen, f"the {page} page", tables=page != "guides/instructor")
