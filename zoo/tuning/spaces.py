@@ -79,7 +79,7 @@ class HP:
         return hp.Float(self.name, self.min_value, self.max_value, step=self.step, sampling=self.sampling, default=default)
 
     def describe(self):
-        """Short text of the range for the README table."""
+        """Short text of the range for the documentation's search-space table."""
         if self.kind == "choice":
             return "{" + ", ".join(str(v) for v in self.values) + "}"
         step = ""
