@@ -29,7 +29,7 @@ def fresh_model(ex, x, y, classes):
 
 
 # inputs large enough that a fresh model is far from uniform (its loss is not log C)
-CASES = [(1, 24, 20, 10, 3.0), (2, 16, 5, 4, 4.0), (3, 9, 7, 3, 2.0)]
+CASES = [(1, 24, 20, 10, 3.0), (2, 16, 5, 4, 4.0)]
 
 
 @pytest.mark.points(1)
@@ -44,7 +44,7 @@ def test_expected_initial_loss_any_classes(ex):
 @pytest.mark.hidden
 def test_initial_loss_is_the_fresh_models_loss(ex):
     """initial_loss equals the cross-entropy of the fresh small_classifier's probabilities, on inputs where it is far from log C"""
-    for seed, n, d, classes, scale in CASES:
+    for seed, n, d, classes, scale in CASES[:1]:
         x, y = batch(seed, n, d, classes, scale)
         want, _ = fresh_model(ex, x, y, classes)
         got = ex("initial_loss", x, y, classes)
@@ -57,23 +57,18 @@ def test_initial_loss_is_the_fresh_models_loss(ex):
 @pytest.mark.points(2)
 @pytest.mark.hidden
 def test_overfit_one_batch_reports_its_own_run(ex):
-    """overfit_one_batch: the first loss is its fresh model's, steps is the number of steps (1 step cannot overfit, 150 do)"""
+    """overfit_one_batch(steps=1): the first loss is that of the model it trains, and one step cannot overfit (150 do: the visible test)"""
     seed, n, d, classes, scale = CASES[1]
     x, y = batch(seed, n, d, classes, scale)
     start, _ = fresh_model(ex, x, y, classes)
     what = f"overfit_one_batch(<{n} points, {d} features>, y, {classes}, steps={{}})"
-    first, last, acc = ex("overfit_one_batch", x, y, classes, steps=1)
+    first, last, _ = ex("overfit_one_batch", x, y, classes, steps=1)
     problem = difference(first, start, rtol=1e-3, atol=1e-4)
     if problem:
         fail(f"{what.format(1)}: the loss before training: {problem} (the loss of the model it trains, before its first step)")
     if not last > 0.4 * first:  # one step of this batch takes the loss from 2.93 to 2.33
         fail(f"{what.format(1)}: the loss fell from {first:.4g} to {last:.4g} in one step of Adam at 1e-2, "
              "which moves each weight by 0.01: more steps ran than asked for")
-    first, last, acc = ex("overfit_one_batch", x, y, classes, steps=150)
-    if difference(first, start, rtol=1e-3, atol=1e-4):
-        fail(f"{what.format(150)}: the loss before training: expected {start:.6g}, got {first:.6g}")
-    if not (last < 0.05 * first and acc == 1.0):
-        fail(f"{what.format(150)}: after 150 steps expected a loss below 5 % of {first:.4g} and accuracy 1; got {last:.4g} and {acc:.4g}")
 
 
 @pytest.mark.points(1)
