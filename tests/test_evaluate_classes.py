@@ -79,7 +79,7 @@ def test_class_map_renames_and_the_run_scores_them(rgb_run, tmp_path, capsys):
     (tmp_path / "map.txt").write_text("x=red  # the first\ny=green\nz=blue\n")
     result = evaluate_path(str(rgb_run), data, class_map=parse_class_map(str(tmp_path / "map.txt")))
     assert result["metrics"]["accuracy"] == 1.0
-    assert capsys.readouterr().out.splitlines()[0] == "classes: renamed x → red,y → green,z → blue"
+    assert capsys.readouterr().out.splitlines()[0] == "classes: renamed x → red, y → green, z → blue"
 
 
 def test_digits_on_a_three_class_model_are_refused_before_any_prediction(rgb_run, monkeypatch):
@@ -143,3 +143,14 @@ def test_the_light_folder_listing_agrees_with_the_scan(tmp_path):
     (tmp_path / "data" / ".hidden").mkdir()
     (tmp_path / "data" / "notes.txt").write_text("x")
     assert dataset_class_names(data) == scan_image_folder(data[len("folder:"):], warn=False).class_names
+
+
+def test_predict_says_how_its_inputs_were_fitted(rgb_run, tmp_path, capsys):
+    from zoo.training.predict import predict_paths
+
+    for i, size in enumerate(((20, 12), (20, 12))):
+        Image.new("L", size, 200).save(tmp_path / f"g{i}.png")
+    records = predict_paths(str(rgb_run), [str(tmp_path / "g0.png"), str(tmp_path / "g1.png")])
+    assert [r["label"] for r in records] == ["red", "red"]  # grey repeated: every channel alike, the first wins
+    err = capsys.readouterr().err
+    assert "data: 2 input images 1 → 3 channels, 12×20 → 16×16 to fit colours\n" in err

@@ -89,10 +89,14 @@ def load_fitted(dataset, input_shape, *, splits=("train", "val", "test"), min_sh
         if not changes:
             changes = describe(before, tuple(ds.x.shape[1:]), ds.meta.get("source_range"))
         out.append(ds)
-    if changes:
-        who = model or "the model"
-        print(f"data: {key} {', '.join(changes)} to fit {who}", file=file or sys.stdout, flush=True)
+    announce(key, changes, model, file)
     return out
+
+
+def announce(what, changes, model=None, file=None):
+    """The one line that says data was converted to fit a model (nothing when `changes` is empty)."""
+    if changes:
+        print(f"data: {what} {', '.join(changes)} to fit {model or 'the model'}", file=file or sys.stdout, flush=True)
 
 
 def source_shape(ds):
@@ -159,7 +163,7 @@ def describe(before, after, source_range=None):
     ("1 → 3 channels", "28×28 → 32×32", "values 0–255 → 0–1"); [] when nothing changed."""
     phrases = []
     if before[-1] != after[-1]:
-        phrases.append(f"{before[-1]} → {after[-1]} channels")
+        phrases.append(f"{before[-1]} → {after[-1]} channel{'' if after[-1] == 1 else 's'}")
     if tuple(before[:2]) != tuple(after[:2]):
         own = f"{before[0]}×{before[1]}" if None not in before[:2] else "images of several sizes"
         phrases.append(f"{own} → {after[0]}×{after[1]}")
@@ -172,4 +176,4 @@ def _text(image_size):
     return "x".join(map(str, image_size)) if isinstance(image_size, (tuple, list)) else repr(image_size)
 
 
-__all__ = ["ArrayDataset", "FOLDER_SIDE_CAP", "describe", "fit_arrays", "load_fitted", "model_input_shape", "target"]
+__all__ = ["ArrayDataset", "FOLDER_SIDE_CAP", "announce", "describe", "fit_arrays", "load_fitted", "model_input_shape", "target"]

@@ -303,11 +303,11 @@ def load_folder(
         class_names=list(scan.class_names),
         name=f"folder:{scan.root}",
         meta={"split": split, "seed": seed, "files": files, "skipped": [p for p, _ in scan.skipped],
-              "source_shape": _source_shape([scan.sizes[i] for i in keep], [scan.modes[i] for i in keep])},
+              "source_shape": stored_shape([scan.sizes[i] for i in keep], [scan.modes[i] for i in keep])},
     )
 
 
-def _source_shape(sizes, modes):
+def stored_shape(sizes, modes):
     """The files' own (H, W, C): a side that differs between files is None; C is 1 when every file
     is grey ("L", "I;16", "F", ...), else 3."""
     hs, ws = {h for _, h in sizes}, {w for w, _ in sizes}

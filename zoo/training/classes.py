@@ -113,13 +113,15 @@ def match_classes(model_names, data_names, *, class_map=None, dataset="the datas
                 f"({_pairs(dict(zip(extra, [n for n in model_names if n not in mapped])))})"
                 if len(data_names) == len(model_names) else
                 f"evaluate on data of the model's classes, or map them with `class_map` OLD=NEW,...")
-        raise ValueError(f"{sizes}: {_names(extra)} {'is' if len(extra) == 1 else 'are'} not a class of the model; {hint}")
+        which = ("none of them is a class of the model" if len(extra) == len(data_names) else
+                 f"{_names(extra)} {'is' if len(extra) == 1 else 'are'} not a class of the model")
+        raise ValueError(f"{sizes}: {which}; {hint}")
     to_model = tuple(model_names.index(n) for n in mapped)
     classes = tuple(sorted(set(to_model)))
     parts = []
     renamed = {old: new for old, new in class_map.items() if old != new}
     if renamed:
-        parts.append(f"renamed {_pairs(renamed, arrow=' → ')}")
+        parts.append(f"renamed {_pairs(renamed, arrow=' → ', sep=', ')}")
     missing = [n for k, n in enumerate(model_names) if k not in classes]
     if missing:
         parts.append(f"{len(classes)} of the model's {len(model_names)} classes in {dataset} "
@@ -135,7 +137,7 @@ def _names(names):
     return shown + (f", ... ({len(names)} in all)" if len(names) > LISTED else "")
 
 
-def _pairs(mapping, arrow="="):
+def _pairs(mapping, arrow="=", sep=","):
     items = list(mapping.items())
-    shown = ",".join(f"{a}{arrow}{b}" for a, b in items[:LISTED])
-    return shown + (f",... ({len(items)} in all)" if len(items) > LISTED else "")
+    shown = sep.join(f"{a}{arrow}{b}" for a, b in items[:LISTED])
+    return shown + (f"{sep}... ({len(items)} in all)" if len(items) > LISTED else "")

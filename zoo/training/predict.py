@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import sys
 
-from zoo.data.imagefolder import IMAGE_EXTENSIONS, _check_image, list_images
+from PIL import Image
+
+from zoo.data.fit import announce, describe
+from zoo.data.imagefolder import IMAGE_EXTENSIONS, _check_image, list_images, stored_shape
 from zoo.io import ensure_out_dir
 from zoo.tasks import get_task
 from zoo.training.evaluate import class_names_for, load_run_model, model_task
@@ -41,11 +44,27 @@ def _readable(files):
     return [f for f in files if f not in skip]
 
 
+def _say_fit(files, model):
+    """The `zoo.data.fit` line for the input images read at the model's input size and colour
+    (on stderr: stdout may be --json)."""
+    sizes, modes = [], []
+    for f in files:
+        with Image.open(f) as im:
+            sizes.append(im.size)
+            modes.append(im.mode)
+    before = stored_shape(sizes, modes)
+    h, w, c = model.input_shape[1:]
+    after = (h if h is not None else before[0], w if w is not None else before[1], c)
+    what = f"{len(files)} input image{'' if len(files) == 1 else 's'}"
+    announce(what, describe(before, after), model.name, file=sys.stderr)
+
+
 def predict_paths(path, inputs, *, out=None):
     """Records {"path", "label", "probability", ...} for every input image."""
     files = _readable(expand_inputs(inputs))
     model, run_dir, config = load_run_model(path)
     task = get_task(model_task(model, config, run_dir))
+    _say_fit(files, model)
     names = class_names_for(run_dir, model.output_shape[-1] if task.name == "classification" else 0, model)
     if out:
         out = ensure_out_dir(out)
