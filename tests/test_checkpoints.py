@@ -249,6 +249,7 @@ def test_convert_keeps_preprocessing_and_class_names(tmp_path):
     assert (saved["file"], saved["format"], saved["loaded"]) == ("resnet18_narrow.pth", "torch", info["loaded"])
 
 
+@pytest.mark.portable
 def test_info_of_a_converted_file(tmp_path, capsys):
     """`zoo info FILE.keras` on a saved and reloaded converted model: its checkpoint, preprocessing
     and class names, as a user reads them."""

@@ -129,3 +129,13 @@ def test_registration_does_not_depend_on_import_order():
     # a family imported alone registers every model it defines (SSD's VGG16 and ResNet-18 detectors too)
     alone = _registry_after(["ssd"])
     assert {"ssd_tiny", "ssd300_vgg16", "ssd_resnet18"} <= set(alone)
+
+
+def test_two_records_of_one_format_are_refused():
+    """A file's format picks the record that reads it: two records of one format would be a guess."""
+    record = registry.get_spec("resnet18").weights[0]
+    before = dict(registry._REGISTRY)
+    with pytest.raises(ValueError, match=r"'twice'.*two records read safetensors, torch files"):
+        registry.register_model(family="resnet", task="classification", input_shape=(32, 32, 3), min_input_shape=(8, 8),
+                                paper="x", name="twice", weights=(record, record))(lambda **kw: None)
+    assert registry._REGISTRY == before

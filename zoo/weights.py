@@ -92,7 +92,7 @@ class Weights:
         params = f", {self.num_params:,} parameters" if self.num_params else ""
         metrics = "".join(f", {k} {v}" for k, v in self.metrics.items())
         needs = "".join(f", {k}={v!r}" for k, v in self.builder_kwargs.items())
-        return (f"{self.source} ({'/'.join(self.formats)}{needs}): input {self.input_size[0]}x{self.input_size[1]} "
+        return (f"{self.source} ({'/'.join(self.formats)}{needs}): input {self.input_size[0]}x{self.input_size[1]}, "
                 f"preprocessing {self.preprocessing!r}, {classes}{params}{metrics}; license {self.license}")
 
 

@@ -147,7 +147,7 @@ def _info_of_file(path):
                 ": not inside the model, apply it to its input")),
             ("trained at", f"{w.input_size[0]}x{w.input_size[1]}"
              + (f", {w.num_classes} {w.categories} classes" if w.categories else "")),
-            ("reported", ", ".join(f"{k} {v}" for k, v in w.metrics.items()) + f" ({w.source})" if w.metrics else "nothing"),
+            ("reported", ", ".join(f"{k} {v}" for k, v in w.metrics.items()) + " (as its source reports them)" if w.metrics else "nothing"),
             ("license", w.license),
         ]
     for k, v in rows:
