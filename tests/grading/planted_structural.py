@@ -87,3 +87,43 @@ ALTERNATIVES += [
        ("    keep = rng.random(x.shape) >= rate\n    return x * keep / (1.0 - rate)",
         "    keep = rng.binomial(1, 1.0 - rate, size=x.shape)\n    return np.where(keep == 1, x / (1.0 - rate), 0.0)")),
 ]
+
+BUGS += [
+    # ex08: the other tests count parameters, shapes, one Add and non-negative outputs
+    _b("ex08_vgg_resnet_blocks", "ReLU before BatchNorm in the main path", "test_residual_block_paths_any_arguments",
+       ('    y = layers.BatchNormalization(name=f"{name}_bn1")(y)\n    y = layers.ReLU(name=f"{name}_relu1")(y)\n',
+        '    y = layers.ReLU(name=f"{name}_relu1")(y)\n    y = layers.BatchNormalization(name=f"{name}_bn1")(y)\n')),
+    _b("ex08_vgg_resnet_blocks", "ReLU on the main path before the addition", "test_residual_block_paths_any_arguments",
+       ('    y = layers.Add(name=f"{name}_add")([y, shortcut])\n',
+        '    y = layers.ReLU(name=f"{name}_relu2")(y)\n    y = layers.Add(name=f"{name}_add")([y, shortcut])\n')),
+    _b("ex08_vgg_resnet_blocks", "VGG block with average pooling", "test_vgg_block_any_arguments",
+       ('layers.MaxPooling2D(2, strides=2, name=f"{name}_pool")', 'layers.AveragePooling2D(2, strides=2, name=f"{name}_pool")')),
+    _b("ex08_vgg_resnet_blocks", "shortcut taken after the first BatchNorm", "test_residual_block_paths_any_arguments",
+       ('    y = layers.ReLU(name=f"{name}_relu1")(y)\n', '    if stride == 1 and x.shape[-1] == filters:\n        shortcut = y\n    y = layers.ReLU(name=f"{name}_relu1")(y)\n')),
+]
+
+ALTERNATIVES += [
+    _b("ex08_vgg_resnet_blocks", "Conv2D + ReLU() layers, default names, Add([shortcut, y]), Activation('relu') last", None,
+       ('        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_conv{i + 1}")(x)\n    return layers.MaxPooling2D(2, strides=2, name=f"{name}_pool")(x)',
+        '        x = layers.ReLU()(layers.Conv2D(filters, (3, 3), padding="same")(x))\n    return layers.MaxPooling2D((2, 2))(x)'),
+       ('''    shortcut = x
+    y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
+    y = layers.BatchNormalization(name=f"{name}_bn1")(y)
+    y = layers.ReLU(name=f"{name}_relu1")(y)
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
+    y = layers.BatchNormalization(name=f"{name}_bn2")(y)
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_proj")(x)
+        shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
+    y = layers.Add(name=f"{name}_add")([y, shortcut])
+    return layers.ReLU(name=f"{name}_out")(y)
+''', '''    if stride == 1 and x.shape[-1] == filters:
+        shortcut = x
+    else:
+        shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=stride, padding="same", use_bias=False)(x))
+    y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
+    y = layers.Activation("relu")(layers.BatchNormalization()(y))
+    y = layers.BatchNormalization()(layers.Conv2D(filters, 3, strides=1, padding="same", use_bias=False)(y))
+    return layers.Activation("relu")(layers.Add()([shortcut, y]))
+''')),
+]
