@@ -127,3 +127,29 @@ ALTERNATIVES += [
     return layers.Activation("relu")(layers.Add()([shortcut, y]))
 ''')),
 ]
+
+BUGS += [
+    # ex09: the other tests fine-tune with n = 0 and 2 only and read the head's output rows
+    _b("ex09_transfer", "top n fixed at 2", "test_fine_tune_any_n",
+       ("top = set(id(l) for l in weighted[-n:]) if n > 0 else set()", "top = set(id(l) for l in weighted[-2:]) if n > 0 else set()")),
+    _b("ex09_transfer", "one layer too many (weighted[-(n + 1):])", "test_fine_tune_any_n",
+       ("top = set(id(l) for l in weighted[-n:]) if n > 0 else set()", "top = set(id(l) for l in weighted[-(n + 1):]) if n > 0 else set()")),
+    _b("ex09_transfer", "head without its Dropout", "test_head_and_loss",
+       ('    x = layers.Dropout(0.2, name="head_dropout")(x)\n', "")),
+    _b("ex09_transfer", "categorical cross-entropy on integer labels", "test_head_and_loss",
+       ('model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy"',
+        'model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy"')),
+]
+
+ALTERNATIVES += [
+    _b("ex09_transfer", "unfreeze by index from the end, loss object, Activation('softmax') head, default names", None,
+       ("    weighted = [l for l in backbone.layers if l.weights]\n    top = set(id(l) for l in weighted[-n:]) if n > 0 else set()\n"
+        "    for layer in backbone.layers:\n        layer.trainable = id(layer) in top and not isinstance(layer, layers.BatchNormalization)\n",
+        "    weighted = [l for l in backbone.layers if l.weights]\n    for layer in backbone.layers:\n        layer.trainable = False\n"
+        "    for k, layer in enumerate(reversed(weighted)):\n        if k < n and not isinstance(layer, layers.BatchNormalization):\n            layer.trainable = True\n"),
+       ('    x = layers.GlobalAveragePooling2D(name="head_pool")(x)\n    x = layers.Dropout(0.2, name="head_dropout")(x)\n'
+        '    outputs = layers.Dense(classes, activation="softmax", name="head")(x)\n',
+        "    x = layers.Dropout(0.2)(layers.GlobalAveragePooling2D()(x))\n    outputs = layers.Activation(\"softmax\")(layers.Dense(classes)(x))\n"),
+       ('model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy"',
+        "model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001), loss=keras.losses.SparseCategoricalCrossentropy()")),
+]
