@@ -153,3 +153,43 @@ ALTERNATIVES += [
        ('model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy"',
         "model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001), loss=keras.losses.SparseCategoricalCrossentropy()")),
 ]
+
+BUGS += [
+    # ex11: the other tests check the output shape, two Concatenates and their resolutions
+    _b("ex11_unet_dice", "UpSampling2D instead of Conv2DTranspose", "test_tiny_unet_any_arguments",
+       ("d2 = layers.Conv2DTranspose(2 * base, 2, strides=2)(b)", "d2 = layers.UpSampling2D(2)(b)")),
+    _b("ex11_unet_dice", "last skip from the input instead of the first block", "test_tiny_unet_any_arguments",
+       ("layers.Concatenate()([d1, e1])", "layers.Concatenate()([d1, inputs])")),
+    _b("ex11_unet_dice", "widths hard-coded for base 4", "test_tiny_unet_any_arguments",
+       ("    inputs = keras.Input(input_shape)\n", "    inputs = keras.Input(input_shape)\n    base = 4\n")),
+    _b("ex11_unet_dice", "bottleneck at 2 base", "test_tiny_unet_any_arguments",
+       ("b = conv_block(layers.MaxPooling2D(2)(e2), 4 * base)", "b = conv_block(layers.MaxPooling2D(2)(e2), 2 * base)")),
+]
+
+ALTERNATIVES += [
+    _b("ex11_unet_dice", "levels in loops, Activation layers, concatenate(skip first), Softmax() head", None,
+       ('''    e1 = conv_block(inputs, base)
+    e2 = conv_block(layers.MaxPooling2D(2)(e1), 2 * base)
+    b = conv_block(layers.MaxPooling2D(2)(e2), 4 * base)
+    d2 = layers.Conv2DTranspose(2 * base, 2, strides=2)(b)
+    d2 = conv_block(layers.Concatenate()([d2, e2]), 2 * base)
+    d1 = layers.Conv2DTranspose(base, 2, strides=2)(d2)
+    d1 = conv_block(layers.Concatenate()([d1, e1]), base)
+    outputs = layers.Conv2D(classes, 1, activation="softmax")(d1)
+''', '''    def block(x, f):
+        for _ in range(2):
+            x = layers.Activation("relu")(layers.Conv2D(f, (3, 3), padding="same")(x))
+        return x
+
+    skips, x = [], inputs
+    for f in (base, 2 * base):
+        x = block(x, f)
+        skips.append(x)
+        x = layers.MaxPooling2D((2, 2), strides=2)(x)
+    x = block(x, 4 * base)
+    for f, skip in zip((2 * base, base), reversed(skips)):
+        x = layers.Conv2DTranspose(f, (2, 2), strides=(2, 2))(x)
+        x = block(layers.concatenate([skip, x]), f)
+    outputs = layers.Softmax()(layers.Conv2D(classes, 1)(x))
+''')),
+]
