@@ -1,5 +1,5 @@
 """Planted mistakes the structural and behavioural tests catch, and correct alternatives they
-must keep at full marks (exercises 3, 7, 8, 9, 10, 11 and 13). Both are exact text edits of
+must keep at full marks (exercises 3, 7, 8, 9 and 11). Both are exact text edits of
 solutions/exNN_*.py, like planted_bugs.BUGS: a mistake is one realistic change that loses the
 points of its `catches` test; an alternative computes the same thing written another way (own
 layer names, separate Activation/ReLU/Softmax layers, functional instead of Sequential)."""
