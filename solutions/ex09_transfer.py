@@ -6,8 +6,11 @@ Given a pretrained `backbone` (a keras.Model mapping images to a feature map):
 2. New head: GlobalAveragePooling2D -> Dropout(0.2) -> Dense(classes, softmax). Call the
    backbone with `training=False`: its BatchNorm layers then stay in inference mode even
    when they are unfrozen later (their statistics belong to the pretraining data).
-3. Fine-tune: unfreeze the backbone's last `n` layers that have weights, but keep every
-   BatchNormalization layer frozen; recompile with a small learning rate (1e-5 here).
+3. Fine-tune: of the backbone's layers that have weights (its Conv, Dense AND
+   BatchNormalization layers: BatchNorm counts among them), take the last `n`; unfreeze those
+   except the BatchNormalization layers, which all stay frozen. So on a backbone ending in
+   conv2, bn2, n=1 unfreezes nothing and n=2 unfreezes conv2. Recompile with a small learning
+   rate (1e-5 here).
 """
 
 import keras
@@ -41,8 +44,8 @@ def build_transfer_model(backbone, classes):
 
 # %%
 def unfreeze_top(model, backbone, n):
-    """Unfreezes the last `n` weighted layers of `backbone` (BatchNorm stays frozen) and
-    recompiles `model` with Adam(1e-5); returns model."""
+    """Unfreezes the last `n` layers of `backbone` that have weights (BatchNorm layers count
+    among the `n` but stay frozen) and recompiles `model` with Adam(1e-5); returns model."""
     # BEGIN SOLUTION hint: backbone.trainable = True first, then set layer.trainable per layer
     backbone.trainable = True
     weighted = [l for l in backbone.layers if l.weights]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from zoo.grading.checks import expect, expect_equal, layers_of
+from zoo.grading.checks import expect, expect_equal, layers_of, weighted_layers
 
 MODULE = "ex08_vgg_resnet_blocks"
 
@@ -23,8 +23,9 @@ def test_vgg_block(ex):
     s = ex("vgg_block", 32, convs=2, probe="block", probe_kwargs={"input_shape": (16, 16, 3)})
     expect_equal(s["output_shape"], [None, 8, 8, 32], "vgg_block(16x16x3 input, 32 filters) output shape")
     expect_equal(s["params"], vgg_params(3, 32, 2), "vgg_block parameters")
-    convs = layers_of(s, "Conv2D")
-    expect(all(c["activation"] == "relu" for c in convs), "every conv of the VGG block needs a ReLU")
+    convs = weighted_layers(s, "Conv2D")  # a conv's own ReLU or a ReLU layer after it
+    expect(all(c["effective_activation"] == "relu" for c in convs),
+           f"every conv of the VGG block needs a ReLU, got {[(c['name'], c['effective_activation']) for c in convs]}")
     s3 = ex("vgg_block", 8, convs=3, probe="block", probe_kwargs={"input_shape": (8, 8, 4)})
     expect_equal(s3["output_shape"], [None, 4, 4, 8], "vgg_block(8x8x4, 8 filters, 3 convs) output shape")
 

@@ -35,7 +35,7 @@ def test_head_is_softmax(ex):
 
 @pytest.mark.points(2)
 def test_fine_tune_unfreezes_top_only(ex):
-    """n=1 unfreezes conv2 only; BatchNorm stays frozen"""
+    """n=2 (conv2 and bn2, the last two layers with weights) unfreezes conv2 only; BatchNorm stays frozen"""
     s = ex("fine_tune_model", BACKBONE, 5, 2, probe="model")
     # the last two weighted layers are conv2 and bn2: conv2 trains, bn2 stays frozen
     conv2 = 3 * 3 * 8 * 16 + 16

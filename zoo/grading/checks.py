@@ -139,3 +139,29 @@ def output_layer(summary):
     if not dense:
         fail("the model has no Dense layer (expected a Dense output layer)")
     return dense[-1]
+
+
+def output_rows(summary):
+    """The rows whose output no other layer takes (a block's or model's outputs)."""
+    rows = model_layers(summary)
+    taken = {n for r in rows for n in r.get("inbound", ())}
+    return [r for r in rows if r["name"] not in taken]
+
+
+def path_back(summary, name):
+    """The chain of rows that ends at layer `name`, walked back through single inputs up to a
+    layer with several inputs (an Add, a Concatenate: not included) or to the model's input.
+    Returns (rows in forward order, the name where the chain starts: an input or a merge layer)."""
+    rows = {r["name"]: r for r in summary["layers"]}
+    chain, cur = [], rows[name]
+    while True:
+        if cur["class"] == "InputLayer":
+            return chain[::-1], cur["name"]
+        chain.append(cur)
+        ins = cur.get("inbound", [])
+        if len(ins) != 1 or ins[0] not in rows:
+            return chain[::-1], None
+        nxt = rows[ins[0]]
+        if len(nxt.get("inbound", [])) > 1:
+            return chain[::-1], nxt["name"]
+        cur = nxt

@@ -16,7 +16,9 @@ def test_residual_stride_1_channel_change(ex):
     expect_equal(s["output_shape"], [None, 6, 6, 16], "output shape of residual_block(16, stride=1) on 6x6x8")
     convs = [l for l in s["layers"] if l["class"] == "Conv2D"]
     expect(any(l.get("kernel_size") == [1, 1] for l in convs), "the shortcut needs a 1x1 projection when the channel count changes")
-    expect_equal(ex("residual_block_params", 8, 16, 1), s["params"], "residual_block_params(8, 16, 1) vs the block")
+    want = 9 * 8 * 16 + 9 * 16 * 16 + 8 * 16 + 8 * 16 + 4 * 16
+    expect_equal(s["params"], want, "parameters of the block residual_block(16, stride=1) on 6x6x8 (with the projection)")
+    expect_equal(ex("residual_block_params", 8, 16, 1), want, "residual_block_params(8, 16, 1), by hand")
 
 
 @pytest.mark.points(1)
@@ -25,4 +27,6 @@ def test_vgg_pool_halves_and_count(ex):
     """a VGG block halves 10x10 to 5x5; vgg_block_params(5, 6, 1) matches it"""
     s = ex("vgg_block", 6, convs=1, probe="block", probe_kwargs={"input_shape": (10, 10, 5)})
     expect_equal(s["output_shape"], [None, 5, 5, 6], "output shape of vgg_block(6, convs=1) on 10x10x5")
-    expect_equal(ex("vgg_block_params", 5, 6, 1), s["params"], "vgg_block_params(5, 6, 1) vs the block")
+    want = (9 * 5 + 1) * 6  # the docstring's (9 * c_in + 1) * c_out: each of the two is compared with it alone
+    expect_equal(s["params"], want, "parameters of the block vgg_block(6, convs=1) on 10x10x5")
+    expect_equal(ex("vgg_block_params", 5, 6, 1), want, "vgg_block_params(5, 6, 1), by hand")
