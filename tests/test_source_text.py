@@ -75,3 +75,21 @@ def test_the_history_check_sees_them(line):
                                   "reissue 2 tokens"])
 def test_the_history_check_leaves_code_alone(line):
     assert not hits(ISSUE_NUMBER, [("zoo/x.py", line)]) and not hits(STORY, [("zoo/x.py", line)])
+
+
+def test_no_module_defines_a_name_twice_at_its_top():
+    """A second top-level `def` or `class` of one name silently replaces the first (a merge left
+    two pytest hooks of one name in the grader's plugin, and the later one dropped the run order)."""
+    import ast
+
+    twice = []
+    for rel, text in text_files("zoo", "tests", "tools"):
+        if not rel.endswith(".py"):
+            continue
+        seen = {}
+        for node in ast.parse(text, rel).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if node.name in seen:
+                    twice.append(f"{rel}:{node.lineno}: {node.name} (first on line {seen[node.name]})")
+                seen.setdefault(node.name, node.lineno)
+    assert twice == []

@@ -74,13 +74,27 @@ def test_zoo_transfer_writes_a_run_folder_that_predicts(tmp_path):
 
 def test_zoo_transfer_weights_that_do_not_fit_exit_2_naming_both(tmp_path):
     data = write_digit_folder(str(tmp_path / "digits"), per_class=3)
+    import keras
+
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])  # weights of another network
     bad = tmp_path / "bad.weights.h5"
-    bad.write_bytes(b"not an h5 file")
+    other.save_weights(str(bad))
     r = run_zoo("transfer", "--data", data, "--backbone", "lenet5", "--weights", str(bad), "--out", str(tmp_path / "run"))
     assert r.returncode == 2
     err = [l for l in r.stderr.splitlines() if l.startswith("zoo: error:")]
     assert len(err) == 1 and "bad.weights.h5" in err[0] and "lenet5" in err[0], r.stderr[-1500:]
-    assert "Traceback" not in r.stderr
+    assert "Traceback" not in r.stderr and not os.path.exists(tmp_path / "run")
+
+
+def test_zoo_transfer_weights_that_are_not_hdf5_are_refused_before_keras(tmp_path):
+    data = write_digit_folder(str(tmp_path / "digits"), per_class=3)
+    text = tmp_path / "text.weights.h5"
+    text.write_bytes(b"not an h5 file")
+    r = run_zoo("transfer", "--data", data, "--backbone", "lenet5", "--weights", str(text), "--out", str(tmp_path / "run"))
+    err = [l for l in r.stderr.splitlines() if l.startswith("zoo: error:")]
+    assert r.returncode == 2 and len(err) == 1, r.stderr[-1500:]
+    assert "--weights=" in err[0] and "text.weights.h5" in err[0] and "HDF5" in err[0] and "text" in err[0]
+    assert "Traceback" not in r.stderr and not os.path.exists(tmp_path / "run")
 
 
 def test_zoo_transfer_argument_errors_need_no_keras(tmp_path):

@@ -21,6 +21,7 @@ from zoo.grading import build
 from zoo.grading.grade import grade_submission
 from zoo.grading.intake import collect
 from zoo.grading.markers import solution_lines
+from marks import full_marks
 
 ROOT = build.ROOT
 FAST = "ex01_conv_pool"  # NumPy only: its child starts without Keras
@@ -115,7 +116,7 @@ def test_notebook_submission_grades_like_its_script(tmp_path):
         intake = collect(str(sub), [FAST], str(tmp_path / f"{kind}-graded"))
         res = grade_submission(intake.folder, exercises=[FAST])
         scores[kind] = [(t.name, t.score) for t in res.tests]
-    assert scores["py"] == scores["ipynb"] and sum(s for _, s in scores["py"]) == 9.0
+    assert scores["py"] == scores["ipynb"] and sum(s for _, s in scores["py"]) == full_marks(FAST)
     nb.cells.insert(1, nbformat.v4.new_code_cell("!pip install numpy\n%matplotlib inline"))  # Colab habits
     compile(build.notebook_to_py(nbformat.writes(nb)), "with magics", "exec")
     assert sum(s for _, s in scores["stub"]) == 0 and len(scores["stub"]) == len(scores["py"])
@@ -285,4 +286,4 @@ def test_grade_with_jobs_keeps_every_test(tmp_path):
         proc = run_zoo("grade", "solutions", "--exercise", "12", "--exercise", "1", "--jobs", jobs, "--out", str(out))
         assert proc.returncode == 0, proc.stderr
         got[jobs] = [(t["name"], t["score"]) for t in json.loads(out.read_text())["tests"]]
-    assert got["2"] == got["1"] and sum(s for _, s in got["1"]) == 20.0
+    assert got["2"] == got["1"] and sum(s for _, s in got["1"]) == full_marks("ex12", "ex01")

@@ -107,13 +107,6 @@ def exercise_of(nodeid):
     return base[len("test_"):-3]
 
 
-def pytest_collection_modifyitems(session, config, items):
-    """The visible tests of every exercise run before any hidden one: whatever a submission
-    carries from one exercise to the next reaches hidden feedback only, never what a student
-    sees before publication."""
-    items[:] = sorted(items, key=is_hidden)  # stable: each part keeps its file order
-
-
 def pytest_collection_finish(session):
     for seq, item in enumerate(session.items):  # after deselection (-m "not hidden", -k)
         vis = "after_published" if is_hidden(item) else "visible"
@@ -239,8 +232,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """--test-names EXPR keeps the tests whose own names (parameters included) match, as -k would
-    but blind to module and class names: `-k conv` in ex01_conv_pool picks the tests named *conv*."""
+    """The order and the choice of the tests run (one hook: a module has one of each name).
+
+    The visible tests of every exercise run before any hidden one: whatever a submission carries
+    from one exercise to the next reaches hidden feedback only, never what a student sees before
+    publication. --test-names EXPR keeps the tests whose own names (parameters included) match, as
+    -k would but blind to module and class names: `-k conv` in ex01_conv_pool picks the tests
+    named *conv*."""
+    items[:] = sorted(items, key=is_hidden)  # stable: each part keeps its file order
     expr = config.getoption("--test-names")
     if not expr:
         return
