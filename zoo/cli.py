@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import sys
 
+from zoo import interrupts
 from zoo.commands import course, models, training, transfer, tuning
 from zoo.startup import held_stderr, quiet_native_logs
 
@@ -72,33 +72,9 @@ def flag_wording(message, subparser):
     return message
 
 
-class _Interrupts:
-    """SIGINT raises KeyboardInterrupt in every zoo command, and is remembered.
-
-    Python leaves SIGINT ignored when the process starts with it ignored, as every job that a
-    non-interactive shell starts with `cmd &` does; a `kill -INT` from the user (or a test, or a
-    scheduler) would then be swallowed and the command would run on to exit 0. The handler is
-    installed again at start, and an error raised while an interrupt unwinds (a library that wraps
-    the KeyboardInterrupt in its own exception) still ends as an interruption."""
-
-    seen = False
-
-    @classmethod
-    def install(cls):
-        try:
-            signal.signal(signal.SIGINT, cls.handle)
-        except ValueError:  # not the main thread (embedded use): leave the handler as it is
-            pass
-
-    @classmethod
-    def handle(cls, signum, frame):
-        cls.seen = True
-        raise KeyboardInterrupt
-
-
 def main(argv=None):
     """Entry point of the `zoo` console script; returns the exit code."""
-    _Interrupts.install()
+    interrupts.install()
     quiet_native_logs()
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -109,7 +85,7 @@ def main(argv=None):
             import_keras_quietly()
         return int(args.func(args) or 0)
     except USER_ERRORS as e:
-        if _Interrupts.seen:
+        if interrupts.seen():
             return _interrupted()
         if os.environ.get("ZOO_DEBUG"):
             raise
@@ -120,7 +96,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         return _interrupted()
     except Exception:
-        if _Interrupts.seen:
+        if interrupts.seen():
             return _interrupted()
         raise
 

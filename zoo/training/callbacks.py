@@ -11,6 +11,7 @@ import time
 import keras
 import numpy as np
 
+from zoo import interrupts
 from zoo.distribute import outside
 from zoo.io import save_model, write_json
 from zoo.training.runs import backup_epoch, read_json_or_none
@@ -119,6 +120,20 @@ class BestModel(keras.callbacks.Callback):
             self.best, self.best_epoch = float(value), epoch
             with outside():  # process 0 alone saves a distributed run
                 save_model(self.net, self.path)
+
+
+class StopOnInterrupt(keras.callbacks.Callback):
+    """Raises a Ctrl-C that arrived during the fit (held by `zoo.interrupts.deferred()`) at the end
+    of the batch or epoch: the step, the writers and the checkpoints are never cut half-way."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        interrupts.check()
+
+    def on_test_batch_end(self, batch, logs=None):
+        interrupts.check()
+
+    def on_epoch_end(self, epoch, logs=None):
+        interrupts.check()
 
 
 class NaNGuard(keras.callbacks.Callback):

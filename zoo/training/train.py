@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from zoo import distribute as dist
+from zoo import interrupts
 from zoo import get_model, plots, registry
 from zoo.checks import check_int, check_one_of
 from zoo.data.fit import load_fitted
@@ -261,7 +262,7 @@ def _fit_and_finish(job):
     x, y = dist.shard(job.tasks.fit_data(job.net, ds_train), topo)
     val = dist.shard(job.tasks.fit_data(job.net, ds_val), topo) if len(ds_val) >= topo.devices else None
     callbacks, nan_guard, timer = _callbacks(job, len(x))
-    with topo.scope():
+    with topo.scope(), interrupts.deferred():
         job.trainer.fit(x, y, validation_data=val, epochs=config["epochs"], initial_epoch=job.initial_epoch,
                         batch_size=config["batch_size"] // topo.processes, shuffle=True, verbose=job.verbose,
                         callbacks=callbacks)
@@ -298,6 +299,7 @@ def _callbacks(job, shard_images):
     callbacks.append(cb.AtomicBackupAndRestore(run.path("backup"), double_checkpoint=False) if writer
                      else cb.RestoreOnly(run.path("backup")))
     callbacks.append(timer)  # last: an epoch's time includes the others' checkpoints
+    callbacks.append(cb.StopOnInterrupt())  # after the backup: a Ctrl-C at an epoch's end keeps that epoch
     _announce(job, shard_images, best_so_far, tb_note)
     return callbacks, nan_guard, timer
 

@@ -8,7 +8,8 @@ import time
 import keras
 import numpy as np
 
-from zoo.training.callbacks import PhaseBackup
+from zoo import interrupts
+from zoo.training.callbacks import PhaseBackup, StopOnInterrupt
 from zoo.transfer.freezing import freeze, trainable_count, unfreeze_top
 from zoo.transfer.heads import backbone_of
 
@@ -130,16 +131,17 @@ def fine_tune(
                 f"restored from {backup.backup_dir}")
             logs = backup.logs
         else:
-            h = model.fit(
-                x,
-                y,
-                validation_data=validation_data,
-                epochs=done + n_epochs,
-                initial_epoch=done,
-                batch_size=batch_size,
-                callbacks=[*(callbacks or []), *([backup] if backup else [])],
-                verbose=verbose,
-            )
+            with interrupts.deferred():  # a Ctrl-C waits for the end of the batch (StopOnInterrupt)
+                h = model.fit(
+                    x,
+                    y,
+                    validation_data=validation_data,
+                    epochs=done + n_epochs,
+                    initial_epoch=done,
+                    batch_size=batch_size,
+                    callbacks=[*(callbacks or []), *([backup] if backup else []), StopOnInterrupt()],
+                    verbose=verbose,
+                )
             logs = backup.logs if backup else [dict(zip(h.history, v)) for v in zip(*h.history.values())]
         seconds = time.time() - t0
         done += n_epochs
