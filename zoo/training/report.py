@@ -145,7 +145,8 @@ def grid(rows, columns, *, row_names=False):
         body = [[r.get(c) for c in columns] for r in rows]
     else:
         body = rows
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
+    # a long column name breaks after its underscores: "trainable_params" does not widen a column of 4-digit numbers
+    head = "".join(f"<th>{html.escape(str(c)).replace('_', '_<wbr>')}</th>" for c in columns)
 
     def row(r):
         if row_names:
