@@ -2,9 +2,10 @@
 kind of run folder (`zoo.training.runs`: train, demo, transfer, tune). No Keras needed.
 
 The page: "MODEL on DATASET (kind)", the status and headline, readable tables (numbers to 4
-significant digits, nested metrics as sub-tables), the figures once each under Training /
-Evaluation / Interpretation, and for a search the best trials and the `zoo train` command that
-trains the best settings.
+significant digits, accuracies as percentages, nested metrics as sub-tables, a confusion matrix
+with its classes named, per-epoch timings in one line), the figures once each under Training /
+Evaluation / Interpretation, and for a search the best trials (one column each) and the `zoo
+train` command that trains the best settings.
 """
 
 from __future__ import annotations
