@@ -12,9 +12,9 @@ DRIVER = shutil.which("chromedriver")
 WIDTHS = (1280, 390)  # a laptop and a phone
 
 # Every visible text box whose content is wider than the box itself (text running out of it),
-# every image that did not load, and how far the page scrolls sideways.
+# every image that did not load, every box that scrolls sideways, and how far the page does.
 _LOOK = """
-const out = {broken: [], overflowing: [], h1: document.querySelectorAll('h1').length,
+const out = {broken: [], overflowing: [], scrolling: [], h1: document.querySelectorAll('h1').length,
              tables: document.querySelectorAll('table').length, images: document.images.length,
              pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth};
 for (const img of document.images) {
@@ -31,6 +31,11 @@ for (const el of document.querySelectorAll('p, li, td, th, h1, h2, h3, dd, dt, f
   else if (el.tagName !== 'IMG' && el.tagName !== 'TABLE' && style.overflowX === 'visible'
            && el.scrollWidth > el.clientWidth + 2 && !scrolls(el))
     out.overflowing.push(el.tagName + ': ' + (el.innerText || '').slice(0, 60));
+}
+for (const el of document.querySelectorAll('body *')) {
+  const o = getComputedStyle(el).overflowX;
+  if ((o === 'auto' || o === 'scroll') && el.scrollWidth > el.clientWidth + 2)
+    out.scrolling.push(el.tagName + ' (' + el.scrollWidth + ' px in ' + el.clientWidth + '): ' + (el.innerText || '').slice(0, 60));
 }
 return out;
 """
@@ -73,7 +78,9 @@ def look(driver, path, shots, name):
     return seen
 
 
-def assert_reads_well(seen, name, *, tables=True, images=0):
+def assert_reads_well(seen, name, *, tables=True, images=0, fits_from=None):
+    """`fits_from`: from this width on, no box of the page scrolls sideways either (a table that
+    does is read through a slot)."""
     for width, page in seen.items():
         where = f"{name} at {width} px"
         assert page["h1"] >= 1, f"{where}: no heading"
@@ -82,3 +89,5 @@ def assert_reads_well(seen, name, *, tables=True, images=0):
         assert not page["broken"], f"{where}: images that do not load: {page['broken']}"
         assert not page["overflowing"], f"{where}: text out of its box: {page['overflowing'][:5]}"
         assert page["pageWidth"] <= page["viewport"] + 1, f"{where}: the page scrolls sideways ({page['pageWidth']} px)"
+        assert fits_from is None or width < fits_from or not page["scrolling"], \
+            f"{where}: boxes that scroll sideways: {page['scrolling'][:3]}"

@@ -222,3 +222,93 @@ def test_evaluate_prints_a_per_class_ap_table_for_detectors():
     assert lines[0] == "ssd_tiny on shapes-det (test, 1 images): map50 0.5, coco_map 0.5, coco_map50 0.5"
     assert "       class  AP@0.5  AP@[.5:.95]" in lines
     assert "      circle   1.000        1.000" in lines and "      square   0.000        0.000" in lines
+
+
+def _display_points(ax, line, per_segment=50):
+    """A drawn line's points in pixels, with `per_segment` points along each segment between them."""
+    xy = ax.transData.transform(np.column_stack(line.get_data()).astype(float))
+    t = np.linspace(0, 1, per_segment)[:, None]
+    return np.concatenate([a + t * (b - a) for a, b in zip(xy[:-1], xy[1:])] or [xy])
+
+
+def test_the_phase_label_is_clear_of_every_curve(tmp_path, figures):
+    """A transfer run's validation accuracy sat flat at the top of its panel, right through the
+    "phase 2" label drawn inside the frame."""
+    h = {"accuracy": [0.15, 0.1, 0.3, 0.2], "val_accuracy": [0.2, 0.2, 0.2, 0.2], "loss": [1.63, 1.61, 1.5, 1.4],
+         "val_loss": [1.629, 1.627, 1.6, 1.55]}
+    plots.plot_learning_curves(h, tmp_path / "curves.png", title="Transfer: lenet5 on images", marks={3: "phase 2"})
+    fig = figures["curves.png"]
+    assert_no_text_overlaps(fig)
+    labels = [(t, e) for t, e in fig.drawn_texts if t.get_text() == "phase 2"]
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(labels) == len(panels) == 2  # one label per panel
+    for ax in panels:
+        frame = ax.get_window_extent()
+        (box,) = [e for _, e in labels if frame.x0 <= (e.x0 + e.x1) / 2 <= frame.x1]
+        curves = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
+        assert len(curves) == 2
+        for line in curves:
+            pts = _display_points(ax, line)
+            inside = (pts[:, 0] >= box.x0) & (pts[:, 0] <= box.x1) & (pts[:, 1] >= box.y0) & (pts[:, 1] <= box.y1)
+            assert not inside.any(), f"the {line.get_label()} curve runs through the phase label"
+        mark = ax.transData.transform((2.5, 0))[0]  # the dashed line before epoch 3
+        assert box.x0 <= mark <= box.x1  # the label stands at its line
+
+
+def test_bench_value_labels_are_clear_of_the_rounds_dots(tmp_path, figures):
+    """Each bar's median value sat on the median round's dot, the faster rounds' dots over it."""
+    rows = [{"label": "zoo resnet50 (auto)", "images_per_s": [5.2, 5.5, 5.8], "median_images_per_s": 5.5},
+            {"label": "keras.applications.ResNet50 (auto)", "images_per_s": [4.0, 6.1, 6.2], "median_images_per_s": 6.1}]
+    plots.plot_bench({"results": rows, "ratios": {"zoo/keras.applications.ResNet50 (auto)": 0.9}, "model": "resnet50",
+                      "backend": "jax", "precision": "float32", "batch_size": 16, "input_shape": [224, 224, 3]},
+                     tmp_path / "bench.png")
+    fig = figures["bench.png"]
+    assert_no_text_overlaps(fig)
+    ax = fig.axes[0]
+    values = {t.get_text(): e for t, e in fig.drawn_texts if t.get_text() in ("5.5", "6.1")}
+    assert set(values) == {"5.5", "6.1"}
+    radius = max(line.get_markersize() for line in ax.get_lines()) / 72 * fig.dpi / 2
+    for row, text in zip(rows, ("5.5", "6.1")):
+        box = values[text]
+        for dot in ax.transData.transform([(rows.index(row), v) for v in row["images_per_s"]]):
+            assert not (box.x0 - radius <= dot[0] <= box.x1 + radius and box.y0 - radius <= dot[1] <= box.y1 + radius), \
+                f"the value label {text} is under a round's dot"
+
+
+def test_parallel_coordinates_show_each_axis_values_and_name_the_constant_ones(tmp_path, figures):
+    """Without tick values a line's height said nothing; a hyperparameter the same in every trial
+    was dropped without a word."""
+    records = [{"trial_id": str(i), "status": "COMPLETED", "score": s,
+                "hyperparameters": {"learning_rate": lr, "optimizer": opt, "filters": f, "kernel_size": 3, "pool": "max"}}
+               for i, (s, lr, opt, f) in enumerate([(0.61, 1e-4, "adam", 8), (0.83, 1e-2, "sgd", 32), (0.72, 1e-3, "adam", 16)])]
+    plots.plot_parallel_coordinates(records, "val_accuracy", tmp_path / "pc.png",
+                                    names=["learning_rate", "optimizer", "filters", "kernel_size", "pool"])
+    fig = figures["pc.png"]
+    assert_no_text_overlaps(fig)
+    ax = fig.axes[0]
+    axes = [t.get_text().split("\n")[0] for t in ax.get_xticklabels()]
+    assert axes == ["learning_rate", "optimizer", "filters", "val_accuracy"]
+    drawn = {(round(float(ax.transData.inverted().transform(e.p0)[0])), t.get_text())
+             for t, e in fig.drawn_texts if t.axes is ax}
+    for x, values in enumerate([("0.0001", "0.01"), ("adam", "sgd"), ("8", "32"), ("0.61", "0.83")]):
+        assert {(x, v) for v in values} <= drawn, (axes[x], sorted(d for d in drawn if d[0] == x))
+    assert "kernel_size=3" in ax.get_xlabel() and "pool=max" in ax.get_xlabel()
+
+
+def test_saliency_shows_one_image_of_each_class(tmp_path, figures):
+    """A folder is read class by class: its first six images were all of one class, and the
+    saliency figure of a 3-class run showed none of the third."""
+    import keras
+
+    from zoo.data.arrays import ArrayDataset
+    from zoo.tasks import classification
+
+    rng = np.random.default_rng(0)
+    y = np.array([0] * 5 + [1] * 5 + [2] * 5)
+    ds = ArrayDataset(rng.random((15, 8, 8, 1)).astype("float32"), y, "classification", ["one", "three", "two"], "img3")
+    inputs = keras.Input((8, 8, 1))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(inputs)))
+    classification.figures(model, ds, str(tmp_path))
+    shown = [ax.get_title().split("\ntrue ")[1] for ax in figures["saliency.png"].axes if "\ntrue " in ax.get_title()]
+    assert sorted(set(shown)) == ["one", "three", "two"] and len(shown) == 6, shown
+    assert shown == sorted(shown, key=["one", "three", "two"].index)  # in class order

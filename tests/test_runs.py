@@ -331,7 +331,7 @@ def test_one_reader_reads_every_kind_and_the_report_renders_from_it(runs, kind, 
     page = build_html(str(out))
     assert {("read_json", "config"), ("read_json", "metrics")} <= set(reads), reads
     (name, value), = metrics["headline"].items()
-    assert f"{name}: <b>{value:.4g}</b>" in page
+    assert f"{name}: <b>{100 * value:.4g}%</b>" in page  # every kind's headline is an accuracy here
     if kind == "evaluated":
         assert "<h2>Last evaluation: digits, test split</h2>" in page
 
@@ -348,3 +348,27 @@ def test_reader_of_a_missing_or_cut_folder(tmp_path):
     run = RunFiles(tmp_path / "cut")
     history = run.read_history()
     assert epochs_in(history) == 2 and list(history["loss"]) == [1.5, 1.2] and run.read_metrics() == {}
+
+
+def test_evaluate_names_a_transfer_run_model_as_its_report_does(runs, tmp_path, monkeypatch):
+    """The report's title and the transfer run's own figures say "lenet5"; the figures of `zoo
+    evaluate` said "lenet5_transfer" (the network's Keras name) beside them."""
+    from zoo import plots
+    from zoo.training.evaluate import evaluate_path
+
+    out = tmp_path / "transfer"
+    shutil.copytree(runs("transfer"), out)
+    titles = {}
+    real = plots.style.save_figure
+
+    def keep(fig, path):
+        texts = [fig._suptitle.get_text()] if fig._suptitle else []
+        titles[os.path.basename(path)] = texts + [ax.get_title() for ax in fig.axes if ax.get_title()]
+        return real(fig, path)
+
+    monkeypatch.setattr(plots.style, "save_figure", keep)
+    evaluate_path(str(out), f"folder:{runs.root / 'images'}")
+    assert titles["eval_confusion_matrix.png"][0].startswith("lenet5, held-out")
+    named = [t for ts in titles.values() for t in ts if "lenet5" in t]
+    assert named and not [t for t in named if "lenet5_transfer" in t], named
+    assert "<h1>lenet5 on folder:" in build_html(str(out))

@@ -34,10 +34,12 @@ def plot_learning_curves(history, path, *, title="Learning curves", marks=None):
         finite = history[key][np.isfinite(history[key]) & (history[key] > 0)]
         if key == "loss" and len(finite) and finite.max() > 10 * finite.min():  # log only for a wide range
             ax.set_yscale("log")
-        for epoch, label in (marks or {}).items():
-            ax.axvline(epoch - 0.5, color="gray", ls="--", lw=1)
-            ax.annotate(label, (epoch - 0.5, 1), xycoords=("data", "axes fraction"), xytext=(3, -12),
-                        textcoords="offset points", fontsize=8, color="gray")
+        if marks:  # labelled above the frame, as ticks of a top axis: no curve runs through them
+            for epoch in marks:
+                ax.axvline(epoch - 0.5, color="gray", ls="--", lw=1)
+            top = ax.secondary_xaxis("top")
+            top.set_xticks([epoch - 0.5 for epoch in marks], [str(label) for label in marks.values()])
+            top.tick_params(length=0, labelsize=8, labelcolor="gray")
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
@@ -107,9 +109,13 @@ def plot_bench(result, path):
     fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(rows) + 2), 3.8))
     colors = ["tab:blue" if l.startswith("zoo") else "tab:gray" for l in labels]
     ax.bar(range(len(rows)), medians, color=colors)
+    highest = max([*medians, *(v for r in rows for v in r["images_per_s"])], default=1.0)
     for i, r in enumerate(rows):
         ax.plot([i] * len(r["images_per_s"]), r["images_per_s"], "k.", ms=5)
-        ax.text(i, medians[i], f"{medians[i]:.3g}", ha="center", va="bottom", fontsize=8)
+        # the median's value above the highest round's dot, which would otherwise sit on it
+        ax.annotate(f"{medians[i]:.3g}", (i, max([medians[i], *r["images_per_s"]])), xytext=(0, 4),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(0, highest * 1.15)
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([textwrap.fill(l, 22, break_long_words=False) for l in labels], fontsize=7, rotation=0)
     ax.set_ylabel("training images/s (median; dots: rounds)")

@@ -4,6 +4,7 @@ parallel coordinates."""
 from __future__ import annotations
 
 import os
+import textwrap
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
@@ -22,6 +23,11 @@ def _tuning_numeric(values):
             return None
         return num
     return None
+
+
+def _tuning_value(v):
+    """A hyperparameter value in a figure's text: 3 significant digits for a float."""
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
 def _tuning_sort_key(text):
@@ -114,26 +120,30 @@ def plot_parallel_coordinates(records, objective, path, *, names, direction="max
     """Parallel coordinates: one line per completed trial through every hyperparameter axis
     (scaled to [0, 1]; log scale for wide positive ranges) and the objective, coloured by it."""
     plt = _plt()
-    names = [n for n in names if len({str(r["hyperparameters"].get(n)) for r in records}) > 1] or list(names)
+    varied = [n for n in names if len({str(r["hyperparameters"].get(n)) for r in records}) > 1]
+    constant = [n for n in names if n not in varied] if varied and records else []
+    names = varied or list(names)
     axes_names = names + [objective]
     fig, ax = plt.subplots(figsize=(max(6, 1.7 * len(axes_names)), 4.5), layout="constrained")
-    columns, labels = [], []
+    columns, labels, ticks = [], [], []  # ticks: per axis, (height in [0, 1], value text) pairs
     for name in axes_names:
         vals = [r["score"] if name == objective else r["hyperparameters"].get(name) for r in records]
         num = _tuning_numeric(vals)
         if num is not None:
-            if name != objective and len(num) and num.min() > 0 and num.max() / num.min() > 20:
-                num = np.log10(num)
-                labels.append(f"log10 {name}")
-            else:
-                labels.append(name)
-            lo, hi = (num.min(), num.max()) if len(num) else (0, 1)
-            columns.append((num - lo) / (hi - lo) if hi > lo else np.full(len(num), 0.5))
+            log = name != objective and len(num) and num.min() > 0 and num.max() / num.min() > 20
+            labels.append(f"{name}\n(log scale)" if log else name)
+            scaled = np.log10(num) if log else num
+            lo, hi = (scaled.min(), scaled.max()) if len(num) else (0, 1)
+            columns.append((scaled - lo) / (hi - lo) if hi > lo else np.full(len(num), 0.5))
+            ends = [] if not len(num) else [(0.5, num.min())] if hi <= lo else [(0.0, num.min()), (1.0, num.max())]
+            ticks.append([(y, f"{v:.3g}") for y, v in ends])
         else:
             cats = sorted({str(v) for v in vals}, key=_tuning_sort_key)
             pos = {c: i for i, c in enumerate(cats)}
-            columns.append(np.array([pos[str(v)] / max(1, len(cats) - 1) if len(cats) > 1 else 0.5 for v in vals]))
-            labels.append(f"{name}\n({', '.join(cats)})" if len(cats) <= 4 else name)
+            height = {c: pos[c] / max(1, len(cats) - 1) if len(cats) > 1 else 0.5 for c in cats}
+            columns.append(np.array([height[str(v)] for v in vals]))
+            labels.append(name)
+            ticks.append([(height[c], c) for c in cats])
     scores = np.array([r["score"] for r in records], dtype=float)
     cmap = plt.get_cmap("viridis" if direction == "max" else "viridis_r")
     lo, hi = (scores.min(), scores.max()) if len(scores) else (0, 1)
@@ -146,6 +156,13 @@ def plot_parallel_coordinates(records, objective, path, *, names, direction="max
     ax.set_yticks([])
     for x in range(len(labels)):
         ax.axvline(x, color="0.7", lw=0.8)
+        for y, text in ticks[x]:  # each axis's own values: its ends, or every category
+            ax.annotate(text, (x, y), xytext=(3, 0), textcoords="offset points", ha="left", va="center", fontsize=7,
+                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+    ax.set_ylim(-0.05, 1.05)
+    if constant:  # not drawn as axes (a flat line says nothing), but named
+        same = ", ".join(f"{n}={_tuning_value(records[0]['hyperparameters'].get(n))}" for n in constant)
+        ax.set_xlabel(textwrap.fill(f"the same in every trial: {same}", 120), fontsize=8)
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(lo, hi))
     fig.colorbar(sm, ax=ax, label=objective)
     ax.set_title(f"Parallel coordinates of {len(scores)} completed trials")

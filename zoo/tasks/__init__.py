@@ -44,9 +44,10 @@ class Task(Protocol):
         """One record {"path", "label", "probability", ...} per image file for `zoo predict`;
         PNGs (masks, boxes) go into `out_dir`."""
 
-    def figures(self, model, dataset, out, *, prefix="") -> list:
+    def figures(self, model, dataset, out, *, prefix="", name=None) -> list:
         """Writes the task's figures of `model` on `dataset` into folder `out` (names prefixed with
-        `prefix`, e.g. "eval_"); returns the file names written."""
+        `prefix`, e.g. "eval_"; titles call the model `name`, default `model.name`: `zoo evaluate`
+        passes the run's model, the name the rest of its report uses); returns the file names written."""
 
 
 TASKS: dict = {t.name: t for t in (classification, segmentation, detection, reconstruction, generation)}

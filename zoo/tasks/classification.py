@@ -134,23 +134,39 @@ def conv_layers(model, limit=4):
     return [layer.name for layer in model.layers if type(layer).__name__ in kinds][:limit]
 
 
-def figures(model, dataset, out, *, prefix="", n_saliency=6):
+def one_per_class(y, n):
+    """Indices of up to `n` images of `y` (class ids), the first image of each class before any
+    class's second: a folder read class by class would otherwise fill the saliency figure with its
+    first class. In class order, then dataset order."""
+    y = np.asarray(y).astype(int)
+    rank = np.zeros(len(y), dtype=int)  # 0 for a class's first image, 1 for its second...
+    seen = {}
+    for i, c in enumerate(y):
+        rank[i] = seen.get(c, 0)
+        seen[c] = rank[i] + 1
+    chosen = np.lexsort((np.arange(len(y)), rank))[:n]
+    return chosen[np.lexsort((chosen, y[chosen]))]
+
+
+def figures(model, dataset, out, *, prefix="", name=None, n_saliency=6):
     """The confusion matrix, the most confident mistakes, first-layer filters, feature maps and
     saliency of a classifier on `dataset`, written into folder `out` with `prefix` in front of each
-    name (`zoo evaluate` uses "eval_"); returns the file names written."""
+    name (`zoo evaluate` uses "eval_"), the model called `name` (default `model.name`) in their
+    titles; returns the file names written."""
+    label = name or model.name
     path = lambda stem: os.path.join(out, f"{prefix}{stem}.png")  # noqa: E731
     names = dataset.class_names
     p = predict_probabilities(model, dataset.x)
     y_pred = p.argmax(1)
     cm_true, cm_pred, cm_names = subset_view(np.asarray(dataset.y).astype(int), y_pred, names, dataset.meta.get("classes"))
-    plots.plot_confusion_matrix(cm_true, cm_pred, path("confusion_matrix"), labels=cm_names, title=f"{model.name}, held-out {dataset.name}")
+    plots.plot_confusion_matrix(cm_true, cm_pred, path("confusion_matrix"), labels=cm_names, title=f"{label}, held-out {dataset.name}")
     plots.plot_misclassified(dataset.x, dataset.y, y_pred, path("misclassified"), probabilities=p.max(1), labels=names)
     written = ["confusion_matrix", "misclassified"]
     if not len(dataset):
         return [f"{prefix}{stem}.png" for stem in written]
     conv = first_conv(model)
     if conv is not None:
-        plots.plot_first_layer_filters(keras.ops.convert_to_numpy(conv.kernel), path("filters"), title=f"{model.name} {conv.name} filters")
+        plots.plot_first_layer_filters(keras.ops.convert_to_numpy(conv.kernel), path("filters"), title=f"{label} {conv.name} filters")
         written.append("filters")
     layers = conv_layers(model)
     if layers:
@@ -159,11 +175,11 @@ def figures(model, dataset, out, *, prefix="", n_saliency=6):
             acts = probe.predict(dataset.x[:1], verbose=0)
             acts = acts if isinstance(acts, list) else [acts]
             plots.plot_feature_maps(dataset.x[0], {n: a[0] for n, a in zip(layers, acts)}, path("feature_maps"),
-                                    title=f"{model.name} feature maps for one {dataset.name} image (true {class_name(names, dataset.y[0])})")
+                                    title=f"{label} feature maps for one {dataset.name} image (true {class_name(names, dataset.y[0])})")
             written.append("feature_maps")
         except (ValueError, AttributeError) as e:  # nested / subclassed models
             print(f"zoo: no feature-map figure ({e})")
-    idx = np.arange(min(n_saliency, len(dataset)))
+    idx = one_per_class(dataset.y, n_saliency)
     sel = np.zeros((len(idx), p.shape[1]), dtype=np.float32)
     sel[np.arange(len(idx)), y_pred[idx]] = 1.0
     grads = input_gradient(model, dataset.x[idx], sel)

@@ -129,8 +129,9 @@ def plot_predictions(model, dataset, path, *, max_images=12, score_threshold=0.3
                            ground_truths=_ground_truths(dataset)[:n], score_threshold=score_threshold)
 
 
-def figures(model, dataset, out, *, prefix=""):
-    """`predictions.png` (predicted and true boxes) in folder `out`, `prefix` in front."""
+def figures(model, dataset, out, *, prefix="", name=None):
+    """`predictions.png` (predicted and true boxes) in folder `out`, `prefix` in front (no title
+    names the model: `name` goes unused)."""
     return [os.path.basename(plot_predictions(model, dataset, os.path.join(out, f"{prefix}predictions.png")))]
 
 

@@ -38,17 +38,18 @@ def _apply(fn, x, batch=256):
     return np.concatenate([ops.convert_to_numpy(fn(x[i:i + batch])) for i in range(0, len(x), batch)])
 
 
-def figures(model, dataset, out, *, prefix="", samples=36, grid=12, extent=2.5):
+def figures(model, dataset, out, *, prefix="", name=None, samples=36, grid=12, extent=2.5):
     """The reconstructions (`predictions.png`) and the VAE's generative pictures, written into
     folder `out` with `prefix` in front of each name (`zoo evaluate` uses "eval_"): `samples.png`
     (images decoded from draws of the prior N(0, I)) and `latent_map.png` (z_mean of the held-out
     images coloured by label; with a 2-D code also the decoder's images on a grid x grid lattice
     over [-extent, extent]^2; a wider code is shown on its first two principal components).
-    Returns the file names written."""
-    written = reconstruction.figures(model, dataset, out, prefix=prefix)
+    The model is called `name` (default `model.name`) in the titles. Returns the file names written."""
+    label = name or model.name
+    written = reconstruction.figures(model, dataset, out, prefix=prefix, name=name)
     x = images(model, dataset)
     plots.plot_vae_samples(model.sample(samples), os.path.join(out, f"{prefix}samples.png"),
-                     title=f"{model.name}: decoded draws from the prior N(0, I)")
+                     title=f"{label}: decoded draws from the prior N(0, I)")
     z_mean = _apply(lambda b: model.encoder(b, training=False)[0], x)
     labels = None if dataset.y is None or isinstance(dataset.y, dict) else np.asarray(dataset.y)
     if labels is not None and (labels.ndim != 1 or len(labels) != len(x)):
@@ -60,10 +61,10 @@ def figures(model, dataset, out, *, prefix="", samples=36, grid=12, extent=2.5):
         decoded = _apply(lambda b: model.decoder(b, training=False), codes)
         decoded = decoded.reshape((grid, grid) + decoded.shape[1:])
         plots.plot_latent_map(z_mean, labels, path, decoder_grid=decoded, extent=extent,
-                        title=f"{model.name}: 2-D latent space of {len(x)} held-out images")
+                        title=f"{label}: 2-D latent space of {len(x)} held-out images")
     else:
         centred = z_mean - z_mean.mean(axis=0)
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
         plots.plot_latent_map(centred @ vt[:2].T, labels, path, axis_labels=("principal component 1", "principal component 2"),
-                        title=f"{model.name}: {z_mean.shape[1]}-D codes of {len(x)} held-out images (PCA)")
+                        title=f"{label}: {z_mean.shape[1]}-D codes of {len(x)} held-out images (PCA)")
     return written + [f"{prefix}samples.png", f"{prefix}latent_map.png"]

@@ -78,8 +78,9 @@ def evaluate(model, dataset):
     return res
 
 
-def plot_predictions(model, dataset, path, *, count=10):
-    """Reconstructions grid: input / output; a denoiser shows noisy / output / clean."""
+def plot_predictions(model, dataset, path, *, count=10, name=None):
+    """Reconstructions grid: input / output; a denoiser shows noisy / output / clean. `name`: the
+    model's name in the title (default `model.name`)."""
     x = images(model, dataset)[:count]
     stddev = noise_stddev(model)
     if stddev:
@@ -89,12 +90,13 @@ def plot_predictions(model, dataset, path, *, count=10):
         title = f"Denoising autoencoder (noise stddev {stddev:g})"
         return plots.plot_reconstructions(rows, path, reference="clean", title=title)
     rows = {"input": x, "output": np.asarray(model.predict(x, verbose=0))}
-    return plots.plot_reconstructions(rows, path, title=f"{model.name}: reconstructions of held-out images")
+    return plots.plot_reconstructions(rows, path, title=f"{name or model.name}: reconstructions of held-out images")
 
 
-def figures(model, dataset, out, *, prefix=""):
-    """`predictions.png` (inputs above their reconstructions) in folder `out`, `prefix` in front."""
-    return [os.path.basename(plot_predictions(model, dataset, os.path.join(out, f"{prefix}predictions.png")))]
+def figures(model, dataset, out, *, prefix="", name=None):
+    """`predictions.png` (inputs above their reconstructions) in folder `out`, `prefix` in front,
+    the model called `name` (default `model.name`) in its title."""
+    return [os.path.basename(plot_predictions(model, dataset, os.path.join(out, f"{prefix}predictions.png"), name=name))]
 
 
 def predict_files(model, paths, out_dir, class_names):

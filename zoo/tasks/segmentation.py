@@ -124,8 +124,9 @@ def plot_predictions(model, dataset, path, *, count=6):
     return plots.plot_segmentation(x, y, pred, path, class_names=dataset.class_names)
 
 
-def figures(model, dataset, out, *, prefix=""):
-    """`predictions.png` (overlays of true and predicted masks) in folder `out`, `prefix` in front."""
+def figures(model, dataset, out, *, prefix="", name=None):
+    """`predictions.png` (overlays of true and predicted masks) in folder `out`, `prefix` in front
+    (no title names the model: `name` goes unused)."""
     return [os.path.basename(plot_predictions(model, dataset, os.path.join(out, f"{prefix}predictions.png")))]
 
 

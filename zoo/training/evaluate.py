@@ -122,7 +122,7 @@ def evaluate_path(path, dataset, *, out=None, split="test", data_dir=None, seed=
     existed = os.path.isdir(target)
     out = ensure_out_dir(target)
     try:
-        figures = task.figures(model, ds, out, prefix="eval_")
+        figures = task.figures(model, ds, out, prefix="eval_", name=config.get("model"))  # the report's name
         result = {"model": model.name, "dataset": dataset, "split": split, "task": task.name, "images": int(len(ds)),
                   "metrics": metrics, "figures": figures, "folder": out}
         write_json(RunFiles(out).path("evaluation"), result)

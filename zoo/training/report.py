@@ -2,9 +2,10 @@
 kind of run folder (`zoo.training.runs`: train, demo, transfer, tune). No Keras needed.
 
 The page: "MODEL on DATASET (kind)", the status and headline, readable tables (numbers to 4
-significant digits, nested metrics as sub-tables), the figures once each under Training /
-Evaluation / Interpretation, and for a search the best trials and the `zoo train` command that
-trains the best settings.
+significant digits, accuracies as percentages, nested metrics as sub-tables, a confusion matrix
+with its classes named, per-epoch timings in one line), the figures once each under Training /
+Evaluation / Interpretation, and for a search the best trials (one column each) and the `zoo
+train` command that trains the best settings.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ STYLE = (
     ".headline{font-size:1.4em;margin:.3em 0 1em}code{background:#f4f4f4;padding:2px 4px}"
 )
 NONE = "–"
+# The last row of a matrix over some of a model's classes: zoo.tasks.classification.OTHER, spelled
+# here because the report loads no Keras.
+OTHER = "(another class)"
 
 
 def fmt(v):
@@ -75,42 +79,104 @@ def fmt(v):
     return str(v)
 
 
-def table(d, header=None):
-    """A dict as a two-column table; nested dicts and lists of dicts become sub-tables."""
+def is_accuracy(name):
+    """True for a metric that is a share of images right (accuracy, val_accuracy, top-5 accuracy)."""
+    return "accuracy" in str(name)
+
+
+def fmt_metric(name, v):
+    """`fmt`, with an accuracy as a percentage: "100%", not "1", reads as a share at a glance."""
+    if is_accuracy(name) and isinstance(v, float) and v == v and 0 <= v <= 1:
+        return f"{100 * v:.4g}%"
+    return fmt(v)
+
+
+def seconds_summary(times, unit="epoch"):
+    """A list of per-epoch seconds in one line: "60 epochs: first 2.1 s, then mean 0.41 s, total 25 s"
+    (the first epoch holds the compilation, so it is not averaged with the rest)."""
+    times = [float(t) for t in times]
+    if len(times) == 1:
+        return f"1 {unit}: {fmt(times[0])} s"
+    rest = times[1:]
+    return (f"{len(times):,} {unit}s: first {fmt(times[0])} s, then mean {fmt(sum(rest) / len(rest))} s, "
+            f"total {fmt(sum(times))} s")
+
+
+def timings_table(timings):
+    """The timings table, each list of per-epoch seconds summarized in one line."""
+    return table({k: seconds_summary(v) if isinstance(v, list) and v and k.endswith("_seconds") else v
+                  for k, v in timings.items()})
+
+
+def confusion_grid(matrix, names):
+    """A confusion matrix as a table: true classes down, predicted classes across, each named."""
+    n = len(matrix)
+    names = [str(c) for c in names] if names is not None and len(names) == n else [str(i) for i in range(n)]
+    head = "<tr><th>true \\ predicted</th>" + "".join(f"<th>{html.escape(c)}</th>" for c in names) + "</tr>"
+    body = "".join(f"<tr><th>{html.escape(names[i])}</th>" + "".join(_cell(v) for v in row) + "</tr>"
+                   for i, row in enumerate(matrix))
+    return f"<table class='cm'>{head}{body}</table>"
+
+
+def _confusion_names(d, labels, n):
+    """The class names of d["confusion_matrix"]'s rows: the keys of d["per_class"] beside it (a
+    subset's matrix has one more row, predictions of any other class), else the run's labels."""
+    per_class = list(d.get("per_class") or {})
+    if len(per_class) == n:
+        return per_class
+    if per_class and len(per_class) == n - 1:
+        return [*per_class, OTHER]
+    return labels if labels is not None and len(labels) == n else None
+
+
+def table(d, header=None, *, labels=None):
+    """A dict as a two-column table; nested dicts and lists of dicts become sub-tables, a
+    confusion matrix a grid with its classes named (`labels`: the run's class names)."""
     if not d:
         return f"<p>{NONE}</p>"
-    rows = "".join(f"<tr><th>{html.escape(str(k))}</th>{_cell(v)}</tr>" for k, v in d.items())
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th>{_cell(v, k, d, labels)}</tr>" for k, v in d.items())
     head = f"<tr><th>{html.escape(header[0])}</th><th>{html.escape(header[1])}</th></tr>" if header else ""
     return f"<table class='kv'>{head}{rows}</table>"
 
 
-def grid(rows, columns):
-    """A list of dicts (or of lists, with `columns` naming them) as a table with one column per key."""
+def grid(rows, columns, *, row_names=False):
+    """A list of dicts (or of lists, with `columns` naming them) as a table with one column per key;
+    `row_names`: each row's first value is its name, a header cell."""
     if rows and isinstance(rows[0], dict):
         body = [[r.get(c) for c in columns] for r in rows]
     else:
         body = rows
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-    return f"<table><tr>{head}</tr>" + "".join("<tr>" + "".join(_cell(v) for v in r) + "</tr>" for r in body) + "</table>"
+    # a long column name breaks after its underscores: "trainable_params" does not widen a column of 4-digit numbers
+    head = "".join(f"<th>{html.escape(str(c)).replace('_', '_<wbr>')}</th>" for c in columns)
+
+    def row(r):
+        if row_names:
+            return f"<th>{html.escape(fmt(r[0]))}</th>" + "".join(_cell(v, c) for v, c in zip(r[1:], columns[1:]))
+        return "".join(_cell(v, c) for v, c in zip(r, columns))
+
+    return f"<table><tr>{head}</tr>" + "".join(f"<tr>{row(r)}</tr>" for r in body) + "</table>"
 
 
-def _cell(v):
+def _cell(v, key=None, parent=None, labels=None):
+    """One table cell of value `v`, the value of `key` in dict `parent` (or of column `key`)."""
     if isinstance(v, (dict, list)) and not v:
         return f"<td>{NONE}</td>"
     if isinstance(v, dict):
         inner = list(v.values())
         if inner and all(isinstance(x, dict) for x in inner):  # e.g. per_class: {name: {precision, recall...}}
             columns = list(dict.fromkeys(k for x in inner for k in x))
-            return "<td>" + grid([[k, *(x.get(c) for c in columns)] for k, x in v.items()], ["", *columns]) + "</td>"
+            return "<td>" + grid([[k, *(x.get(c) for c in columns)] for k, x in v.items()], ["", *columns], row_names=True) + "</td>"
         return f"<td>{table(v)}</td>"
     if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
         return "<td>" + grid(v, list(dict.fromkeys(k for x in v for k in x))) + "</td>"
     if isinstance(v, list) and v and all(isinstance(x, list) for x in v):  # a matrix, e.g. a confusion matrix
+        if key == "confusion_matrix":
+            return "<td>" + confusion_grid(v, _confusion_names(parent or {}, labels, len(v))) + "</td>"
         return "<td>" + grid(v, [str(i) for i in range(len(v[0]))]) + "</td>"
     if isinstance(v, list):
         return f"<td>{html.escape(', '.join(fmt(x) for x in v))}</td>"
     cls = " class='n'" if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
-    return f"<td{cls}>{html.escape(fmt(v))}</td>"
+    return f"<td{cls}>{html.escape(fmt_metric(key, v))}</td>"
 
 
 def build_html(run_dir):
@@ -131,17 +197,18 @@ def build_html(run_dir):
     parts.append(_headline(metrics, info, run))
     if info["kind"] == "tune" and results:
         parts.append(_search(results, config))
+    labels = run.read_labels()
     if metrics.get("test"):
-        parts.append("<h2>Test metrics</h2>" + table(metrics["test"]))
+        parts.append("<h2>Test metrics</h2>" + table(metrics["test"], labels=labels))
     skip = {"status", "kind", "model", "dataset", "task", "headline", "test", "timings", "figures", "message", "best_trial"}
     rest = {k: v for k, v in metrics.items() if k not in skip}
     if rest:
         parts.append("<h2>Run</h2>" + table(rest))
     if metrics.get("timings"):
-        parts.append("<h2>Timings</h2>" + table(metrics["timings"]))
+        parts.append("<h2>Timings</h2>" + timings_table(metrics["timings"]))
     if evaluation:
         parts.append(f"<h2>Last evaluation: {html.escape(fmt(evaluation.get('dataset')))}, "
-                     f"{html.escape(fmt(evaluation.get('split')))} split</h2>" + table(evaluation.get("metrics") or {}))
+                     f"{html.escape(fmt(evaluation.get('split')))} split</h2>" + table(evaluation.get("metrics") or {}, labels=labels))
     if config:
         parts.append("<h2>Settings</h2>" + table({k: v for k, v in config.items() if k not in ("kind",)}))
     parts.append(_figures(run_dir, metrics, results))
@@ -161,7 +228,11 @@ def _headline(metrics, info, run):
         n = metrics.get("epochs_run")
         after = f" after {fmt(n)} epoch{'s' if n != 1 else ''}" if n else ""
         params = f" ({fmt(metrics['parameters'])} parameters)" if metrics.get("parameters") else ""
-        line += f"<p class='headline'>{where} {html.escape(name)}: <b>{html.escape(fmt(value))}</b>{after}{params}</p>"
+        images, errors = (metrics.get("images") or {}).get("test"), (metrics.get("test") or {}).get("errors")
+        right = (f" ({fmt(images - errors)} of {fmt(images)} images)" if where == "test" and is_accuracy(name)
+                 and isinstance(images, int) and isinstance(errors, int) else "")
+        line += (f"<p class='headline'>{where} {html.escape(name)}: <b>{html.escape(fmt_metric(name, value))}</b>"
+                 f"{right}{after}{params}</p>")
     return line
 
 
@@ -171,11 +242,13 @@ def _search(results, config):
     done = [t for t in results.get("trials", []) if t.get("score") is not None]
     done.sort(key=lambda t: t["score"], reverse=direction == "max")
     names = list(dict.fromkeys(k for t in done for k in t.get("hyperparameters", {})))
-    rows = [[t["trial_id"], t["score"], *(t["hyperparameters"].get(n) for n in names)] for t in done[:10]]
+    top = done[:10]  # one column per trial, one row per hyperparameter: 14 columns did not fit a laptop
+    rows = [[objective, *(fmt_metric(objective, t["score"]) for t in top)],
+            *([n, *(t["hyperparameters"].get(n) for t in top)] for n in names)]
     best = results.get("best", {})
     parts = [f"<h2>Search</h2><p>{fmt(results.get('trials_completed'))} of {fmt(results.get('trials_total'))} trials "
              f"completed; objective {html.escape(objective)} ({'higher' if direction == 'max' else 'lower'} is better).</p>",
-             f"<h3>Best trials</h3><div style='overflow-x:auto'>{grid(rows, ['trial', objective, *names])}</div>"]
+             f"<h3>Best trials</h3><div style='overflow-x:auto'>{grid(rows, ['trial', *(t['trial_id'] for t in top)], row_names=True)}</div>"]
     command, left = train_command(best.get("hyperparameters", {}), config)
     parts.append(f"<h3>Train the best settings</h3><p><code>{html.escape(command)}</code></p>")
     if left:
