@@ -64,7 +64,7 @@ def run_exercises(args):
         root = build.course_root(need="solutions")
         written = build.build(root, out_dir=args.out, force=args.force)
         folder = args.out or os.path.join(root, "exercises")
-        print(f"{folder}: {len(build.exercise_names(root))} exercises, {counted(len(written), 'file')} updated")
+        print(f"{folder}: {counted(len(build.exercise_names(root)), 'exercise')}, {counted(len(written), 'file')} updated")
         return 0
     root = build.course_root()
     if args.action == "pack":
