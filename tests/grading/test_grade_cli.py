@@ -2,6 +2,7 @@
 schema (Gradescope) including the crash path."""
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -13,7 +14,8 @@ import pytest
 
 from tests.conftest import run_zoo
 from zoo.grading.build import ROOT
-from zoo.grading.results import Results
+from zoo.grading.gradebook import grade_class
+from zoo.grading.results import HIDDEN_NOTE, Results, TestResult as Entry  # not collected as a test class
 from marks import full_marks
 
 FAST = ["--exercise", "ex01", "--exercise", "ex12"]  # NumPy exercises: no TensorFlow in the children
@@ -115,3 +117,70 @@ def test_crash_and_collection_errors_give_visible_failure_and_hidden_traceback(t
     assert [t["visibility"] for t in failed] == ["visible", "hidden"] and "grader bug" in failed[1]["output"]
     assert "grader bug" not in failed[0]["output"]
     assert data["score"] == 3.0
+
+
+def _ex01(folder, change=None):
+    """ex01's solution in `folder`, changed by `change(lines)` (a list of its lines)."""
+    folder.mkdir(parents=True)
+    lines = open(os.path.join(ROOT, "solutions", "ex01_conv_pool.py")).read().splitlines(keepends=True)
+    if change:
+        change(lines)
+    (folder / "ex01_conv_pool.py").write_text("".join(lines))
+
+
+def test_feedback_to_send_holds_no_hidden_test_output(tmp_path):
+    """The student's folder: visible tests in full, each hidden test as a score line without its
+    output (its inputs and expected values); the staff's folder keeps every output."""
+    klass = tmp_path / "class"
+    _ex01(klass / "alice", lambda lines: lines.__setitem__(slice(None), [
+        line.replace("np.sum(window * kernel)", "np.sum(window * kernel) + 1") for line in lines]))
+    out = tmp_path / "gradebook.csv"
+    said = io.StringIO()
+    [row] = grade_class(str(klass), str(out), exercises=["ex01"], stream=said)
+    sent, staff = tmp_path / "gradebook-feedback" / "alice", tmp_path / "gradebook-staff" / "alice"
+    assert sorted(os.listdir(sent)) == ["feedback.txt", "results.json"] and "gradebook-staff" in said.getvalue()
+    full, mine = Results.read(staff / "results.json"), Results.read(sent / "results.json")
+    hidden = [t for t in full.tests if t.visibility != "visible" and t.status == "failed"]
+    assert hidden and all(t.output for t in hidden), "the bug fails hidden tests; the staff keep their output"
+    text = (sent / "feedback.txt").read_text()
+    for t in hidden:
+        for line in t.output.splitlines():
+            assert len(line.strip()) < 12 or line.strip() not in text + (sent / "results.json").read_text(), line
+        assert t.output.splitlines()[0][:60] in (staff / "feedback.txt").read_text()
+    assert "expected 19, got 20" in text  # a visible test's feedback in full
+    assert [(t.name, t.score, t.status) for t in mine.tests] == [(t.name, t.score, t.status) for t in full.tests]
+    assert {t.output for t in mine.tests if t.visibility != "visible"} <= {"", HIDDEN_NOTE}
+    assert text.count(HIDDEN_NOTE) == len(hidden)
+    assert mine.score == full.score == float(row["score"]) < full_marks("ex01")
+    assert f"TOTAL {full.score:.1f} / {full_marks('ex01'):.1f}" in text
+
+
+def test_the_copy_for_a_student_leaves_out_the_staff_details():
+    res = Results.failed("the grader crashed", "Traceback: /autograder/source/zoo/secret.py line 7")
+    res.tests.append(Entry("ex01_conv_pool: test_x", 0.0, 2.0, "failed", "conv2d([[0]]): expected 0, got 1", "after_published", "ex01_conv_pool"))
+    mine = res.for_student()
+    shown = json.dumps(mine.to_gradescope()) + mine.table(width=100)
+    assert "secret.py" not in shown and "expected 0, got 1" not in shown and "the grader crashed" in shown
+    assert [t.name for t in mine.tests] == ["Autograder failed", "ex01_conv_pool: test_x"] and mine.max_score == 2.0
+    assert "secret.py" in res.table(width=100) + json.dumps(res.to_gradescope())  # the original is untouched
+
+
+def test_a_syntax_error_is_said_once_per_exercise_and_in_the_status(tmp_path):
+    """`zoo grade-class`: the SyntaxError once, above the exercise's tests (each says "not graded"),
+    the gradebook's status names the file and line; counts in the singular where they are 1."""
+    klass = tmp_path / "class"
+    _ex01(klass / "bob", lambda lines: lines.insert(19, "def broken(:\n"))  # line 20
+    out = tmp_path / "gradebook.csv"
+    proc = run_zoo("grade-class", str(klass), "--out", str(out), "--exercise", "ex01")
+    assert proc.returncode == 0, proc.stderr
+    assert f"gradebook: {out} (1 student)\n" in proc.stdout
+    [row] = csv.DictReader(out.open())
+    assert row["status"] == "syntax error in ex01_conv_pool.py line 20" and float(row["score"]) == 0.0
+    text = (tmp_path / "gradebook-feedback" / "bob" / "feedback.txt").read_text()
+    tests = json.loads((tmp_path / "gradebook-feedback" / "bob" / "results.json").read_text())["tests"]
+    assert text.count("SyntaxError") == 1 and "line 20, column 12" in text and text.count("def broken(:") == 1, text
+    assert f"ex01_conv_pool.py could not be imported (0 points from its {len(tests)} tests)" in text
+    assert text.count("not graded: ex01_conv_pool.py could not be imported") == len(tests) > 1
+    # the student's own check of one test
+    proc = run_zoo("exercises", "check", "ex01", "-k", "output_size", "--submission", str(klass / "bob"))
+    assert "(0 points from its 1 test)" in proc.stdout and proc.stdout.count("SyntaxError") == 1, proc.stdout

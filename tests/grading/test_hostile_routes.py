@@ -126,7 +126,7 @@ def test_memory_spread_over_processes_is_limited_as_a_whole(tmp_path, honest_tim
     res, elapsed = attack("memory spread over processes", SLOTS[0], tmp_path, memory_limit=1024**3)
     assert_honest(res, SLOTS[0], "memory")
     first = next(t for t in res.tests if t.exercise == SLOTS[0])
-    assert "memory" in first.output, first.output
+    assert "memory" in res.output and first.output.startswith("not graded"), res.table()  # killed at import: said once, at the top
     assert elapsed <= 1.5 * honest_time + BUDGET + 20
 
 

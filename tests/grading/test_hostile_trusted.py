@@ -316,10 +316,11 @@ def test_no_channel_carries_hidden_inputs_to_another_exercise(tmp_path):
     solutions_of(["ex12_ssd_boxes"], str(sub))
     exercises = ["ex01_conv_pool", "ex02_linear_classifier", "ex12_ssd_boxes"]
     res = grade_submission(str(sub), exercises=exercises, call_timeout=30, exercise_timeout=120, timeout=600)
-    found = [t.output for t in res.tests if "found [" in t.output]
+    said = [res.output] + [t.output for t in res.tests]  # an error at import is said once, in the output
+    found = [o for o in said if "found [" in o]
     assert found, "the ex02 stub's report is in its feedback"
     assert all("found []" in o for o in found), found[0][:500]
-    assert not any(mark + " " in t.output for t in res.tests)
+    assert not any(mark + " " in o for o in said)
     by = res.by_exercise()
     assert by["ex02_linear_classifier"][0] == 0
     assert by["ex01_conv_pool"][0] == by["ex01_conv_pool"][1] > 0 and by["ex12_ssd_boxes"][0] == by["ex12_ssd_boxes"][1] > 0

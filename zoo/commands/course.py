@@ -48,6 +48,7 @@ def run_exercises(args):
     from _pytest.mark import expression  # pytest's -k grammar
 
     from zoo.grading import build
+    from zoo.grading.results import counted
 
     if args.action != "check" and args.keyword:
         raise ValueError(f"-k selects tests of `zoo exercises check`, not of {args.action}. Received: -k {args.keyword}")
@@ -63,7 +64,7 @@ def run_exercises(args):
         root = build.course_root(need="solutions")
         written = build.build(root, out_dir=args.out, force=args.force)
         folder = args.out or os.path.join(root, "exercises")
-        print(f"{folder}: {len(build.exercise_names(root))} exercises, {len(written)} file(s) updated")
+        print(f"{folder}: {counted(len(build.exercise_names(root)), 'exercise')}, {counted(len(written), 'file')} updated")
         return 0
     root = build.course_root()
     if args.action == "pack":
@@ -139,8 +140,9 @@ def run_grade(args):
 def run_grade_class(args):
     from zoo.grading.build import course_root
     from zoo.grading.gradebook import grade_class
+    from zoo.grading.results import counted
 
     rows = grade_class(args.folder, args.out, jobs=args.jobs, backend=args.backend, exercises=args.exercise,
                        call_timeout=args.call_timeout, exercise_timeout=args.exercise_timeout, root=course_root())
-    print(f"gradebook: {args.out} ({len(rows)} students)")
+    print(f"gradebook: {args.out} ({counted(len(rows), 'student')})")
     return 0

@@ -22,6 +22,7 @@ from hypothesis.errors import FlakyFailure, HypothesisException
 from hypothesis.extra import numpy as hnp
 
 from zoo.grading.checks import fail
+from zoo.grading.results import counted
 
 SETTINGS = settings(derandomize=True, database=None, deadline=None, max_examples=40, print_blob=False, report_multiple_bugs=False,
                     phases=(Phase.explicit, Phase.generate, Phase.shrink),
@@ -80,7 +81,7 @@ def difference(got, want, *, rtol=1e-5, atol=1e-6, where=""):
     """None when `got` matches `want`, else what differs, in one line."""
     if isinstance(want, tuple):
         if not isinstance(got, (tuple, list)) or len(got) != len(want):
-            return f"{where}expected a tuple of {len(want)} values, got {_value(got)}"
+            return f"{where}expected a tuple of {counted(len(want), 'value')}, got {_value(got)}"
         for i, (g, w) in enumerate(zip(got, want)):
             d = difference(g, w, rtol=rtol, atol=atol, where=f"{where}value {i} of the result: ")
             if d:

@@ -118,7 +118,8 @@ def _run(tmp, submission, *, out, backend, exercises, visible_only, call_timeout
         except (OSError, ValueError, KeyError) as e:
             results = Results.failed(f"the grader's results could not be read ({e})", log[-8000:])
         if problem:
-            results.output = f"The grading run was interrupted ({problem}): the tests it had not finished score 0."
+            results.output = "\n".join(p for p in (f"The grading run was interrupted ({problem}): the tests it had not finished score 0.",
+                                                   results.output) if p)
             results.tests.append(TestResult(f"Grading interrupted: {problem}", 0.0, 0.0, "failed", log[-5000:], "hidden"))
     else:
         last = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "no output")

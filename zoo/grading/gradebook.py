@@ -6,9 +6,13 @@ changed). The CSV (one row per student) is rewritten atomically after every stud
 
 Each student's files are found by name as Gradescope's run finds them (zoo.grading.intake: one
 folder down, a zip, a notebook, a ` (1)` download copy); a student with an expected file
-missing gets the status "missing files: ..." naming what was found instead. Each student's
-results.json (Gradescope's schema) and feedback.txt (the table they would see) are written
-to `<gradebook>-feedback/<student>/`, a folder to send back."""
+missing gets the status "missing files: ..." naming what was found instead, a student whose
+exercise could not be imported "syntax error in ex01_conv_pool.py line 3".
+
+`<gradebook>-feedback/<student>/` is the folder to send back: results.json (Gradescope's schema)
+and feedback.txt (the table) of what the student may see (`Results.for_student`: the visible
+tests in full, each hidden test as a score line). The staff's copy, every test's output and the
+grader's own details included, is `<gradebook>-staff/<student>/`."""
 
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ import time
 from zoo.grading.build import ROOT, exercise_names, resolve_exercise
 from zoo.grading.grade import grade_submission
 from zoo.grading.intake import collect
-from zoo.grading.results import Results
+from zoo.grading.results import Results, counted
 from zoo.io import write_json, write_text
 
 MAX_HASHED = 64 * 1024**2  # a larger file counts by its size and time, not read
@@ -67,8 +71,21 @@ def fingerprint(folder, max_depth=8):
 
 
 def feedback_dir(out):
-    """Where the per-student feedback goes: gradebook.csv -> gradebook-feedback/."""
+    """Where the per-student feedback to send goes: gradebook.csv -> gradebook-feedback/."""
     return os.fspath(out)[: -len(".csv")] + "-feedback"
+
+
+def staff_dir(out):
+    """Where the staff's whole results of each student go: gradebook.csv -> gradebook-staff/."""
+    return os.fspath(out)[: -len(".csv")] + "-staff"
+
+
+def write_feedback(res, out, student):
+    """The student's folder to send (what they may see) and the staff's (everything)."""
+    for folder, what in ((staff_dir(out), res), (feedback_dir(out), res.for_student())):
+        os.makedirs(os.path.join(folder, student), exist_ok=True)
+        what.write(os.path.join(folder, student, "results.json"))
+        write_text(os.path.join(folder, student, "feedback.txt"), what.table(width=100) + "\n")
 
 
 def students(folder):
@@ -92,7 +109,8 @@ def _row(student, res, exercises, missing=""):
     elif any(t.name.startswith("Autograder failed") for t in res.tests):
         row["status"] = "failed"
     else:
-        row["status"] = f"missing files: {missing}" if missing else "graded"
+        said = ([f"missing files: {missing}"] if missing else []) + [res.import_errors[ex] for ex in exercises if ex in res.import_errors]
+        row["status"] = "; ".join(said) or "graded"
     return row
 
 
@@ -134,7 +152,7 @@ def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeo
         todo.append((name, fp))
     total, started = len(names), time.monotonic()
     if done:
-        print(f"resuming: {len(done)} of {total} students already graded", file=stream)
+        print(f"resuming: {len(done)} of {counted(total, 'student')} already graded", file=stream)
 
     def attempt(name):
         with tempfile.TemporaryDirectory(prefix="zoo-intake-") as tmp:
@@ -168,10 +186,7 @@ def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeo
                 fp, res, missing = "", Results.failed(f"{type(e).__name__}: {e}"), ""
             row = _row(name, res, ex_cols, missing)
             rows_by[name] = row
-            os.makedirs(os.path.join(feedback, name), exist_ok=True)
-            res.write(os.path.join(feedback, name, "results.json"))
-            write_text(os.path.join(feedback, name, "feedback.txt"), res.table(width=100) + "\n")
-
+            write_feedback(res, out, name)
             write_json(os.path.join(parts, name + ".json"), {"fingerprint": "" if res.incomplete else fp, "row": row})
             write_csv(out, [rows_by[n] for n in names if n in rows_by], ex_cols)
             n = len(rows_by)
@@ -179,5 +194,6 @@ def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeo
             print(f"[{bar:<30}] {n}/{total}  {name}: {row['score']:.1f}/{row['max_score']:.1f}  ({time.monotonic() - started:.0f} s)", file=stream, flush=True)
     rows = [rows_by[n] for n in names]
     write_csv(out, rows, ex_cols)
-    print(f"feedback to send back: {feedback}/<student>/results.json and feedback.txt", file=stream)
+    print(f"feedback to send back: {feedback}/<student>/results.json and feedback.txt "
+          f"(the staff's copy, hidden tests' output included: {staff_dir(out)}/)", file=stream)
     return rows

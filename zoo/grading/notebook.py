@@ -120,6 +120,8 @@ class Checker:
             results = Results.read(out)
         rows = [(t.status == "passed", t.name.split(": ", 1)[-1], t.score, t.max_score, _first_line(t.output))
                 for t in results.tests]
+        if results.output:  # what is said once, above the tests (the module could not be imported)
+            print(printable(results.output))
         print(_table(task, rows))
         return rows
 

@@ -18,7 +18,7 @@ from _pytest.mark.expression import Expression  # pytest's -k grammar, matched h
 
 from zoo.grading import sandbox
 from zoo.grading.children import LIVE_BOXES, LIVE_UIDS, harden_current_process
-from zoo.grading.results import Results, TestResult
+from zoo.grading.results import NOT_GRADED, Results, TestResult, counted
 from zoo.io import write_json  # everything the trusted side writes with is imported before any child starts
 
 _STATE = {}
@@ -42,7 +42,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): points a graded exercise test is worth")
     config.addinivalue_line("markers", "hidden: graded test whose result students see after publication")
-    _STATE.update(start=time.monotonic(), results={}, order=[], meta={}, collect_errors=[], incomplete=[],
+    _STATE.update(start=time.monotonic(), results={}, order=[], meta={}, collect_errors=[], incomplete=[], import_errors={},
                   results_path=None if hasattr(config, "workerinput") else config.getoption("--results-json"))
     if config.getoption("--submission"):
         harden_current_process()
@@ -174,6 +174,11 @@ def pytest_runtest_logreport(report):
         res.output = _message(report) if report.when == "call" else f"error in {report.when}: {_message(report)}"
     elif report.skipped and report.when in ("setup", "call"):
         res.score, res.status, res.output = 0.0, "failed", f"skipped: {_message(report)}"
+    info = dict(report.user_properties).get("zoo_import_error")  # tests/exercises/conftest.py: the module did not import
+    if report.failed and isinstance(info, dict) and res.exercise:
+        info = {"message": str(info.get("message", ""))[:3000], "summary": str(info.get("summary", ""))[:200]}
+        _STATE.setdefault("import_errors", {}).setdefault(res.exercise, info)
+        res.output = f"{NOT_GRADED}{res.exercise}.py could not be imported (the error is shown once, at the top)"
 
 
 def pytest_runtest_logfinish(nodeid, location):
@@ -198,7 +203,13 @@ def collected_results():
         tests.append(TestResult(f"Autograder failed: could not collect {nodeid}", 0.0, 0.0, "failed",
                                 "The grader's tests could not be loaded; staff have the details.", "visible"))
         tests.append(TestResult(f"Autograder failed: {nodeid} (details for staff)", 0.0, 0.0, "failed", tb[-5000:], "hidden"))
-    return Results(tests, time.monotonic() - _STATE.get("start", time.monotonic()))
+    errors = dict(sorted(_STATE.get("import_errors", {}).items()))
+    said = []
+    for exercise, info in errors.items():  # once per exercise, above the tests
+        n = sum(1 for t in tests if t.exercise == exercise and t.output.startswith(NOT_GRADED))
+        said.append(f"{exercise}.py could not be imported (0 points from its {counted(n, 'test')}): {info.get('message', '')}")
+    return Results(tests, time.monotonic() - _STATE.get("start", time.monotonic()), "\n".join(said),
+                   import_errors={exercise: str(info.get("summary", "")) for exercise, info in errors.items()})
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -214,7 +225,7 @@ def pytest_sessionfinish(session, exitstatus):
     reasons = list(_STATE.get("incomplete", []))
     not_run = [t for t in res.tests if t.output == NOT_RUN]
     if not_run:
-        reasons.append(f"{len(not_run)} test(s) not run (first: {not_run[0].name.split(' (')[0]})")
+        reasons.append(f"{counted(len(not_run), 'test')} not run (first: {not_run[0].name.split(' (')[0]})")
     try:
         if path:
             res.write(path)

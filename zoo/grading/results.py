@@ -3,6 +3,8 @@
 Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/ . A crash or a
 collection failure becomes a visible "Autograder failed" entry worth 0 with the traceback in
 a hidden entry, so a student never sees staff internals and never gets points by accident.
+`Results.for_student()` is the copy a student is sent: the hidden tests' scores without their
+output, no entry meant for staff.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from zoo.io import write_json
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 INCOMPLETE = "Grading incomplete"
+HIDDEN_NOTE = "a hidden test: its inputs and output stay with the staff"
+NOT_GRADED = "not graded: "  # a test of an exercise whose module could not be imported
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
@@ -47,6 +51,7 @@ class Results:
     execution_time: float = 0.0
     output: str = ""
     incomplete: str = ""  # why the grade is not whole (tests not run, a full disk); "" when it is
+    import_errors: dict = dataclasses.field(default_factory=dict)  # {exercise: "syntax error in exNN.py line 3"}
 
     def mark_incomplete(self, reason):
         """Says the grade is incomplete: a visible 0-point entry, the output's first line and the
@@ -90,7 +95,25 @@ class Results:
         }
         if self.incomplete:
             out["incomplete"] = self.incomplete
+        if self.import_errors:
+            out["import_errors"] = dict(self.import_errors)
         return out
+
+    def for_student(self):
+        """The copy a student may be sent: visible entries whole; every other test as its name,
+        status and score, its output replaced by HIDDEN_NOTE when it failed (a hidden test's
+        output names its generated inputs and the expected values: sent as a file, the test
+        would be out in the class for good); 0-point entries for staff (tracebacks) left out.
+        The total stays the gradebook's."""
+        tests = []
+        for t in self.tests:
+            if t.visibility == "visible":
+                tests.append(dataclasses.replace(t))
+            elif t.exercise in self.import_errors and t.output.startswith(NOT_GRADED):
+                tests.append(dataclasses.replace(t))  # the student's own import error, nothing of the test
+            elif t.visibility != "hidden" or t.max_score:
+                tests.append(dataclasses.replace(t, output=HIDDEN_NOTE if t.status != "passed" else ""))
+        return dataclasses.replace(self, tests=tests, import_errors=dict(self.import_errors))
 
     def write(self, path):
         write_json(path, self.to_gradescope())
@@ -115,7 +138,9 @@ class Results:
         tests = [TestResult(t["name"], t.get("score", 0.0), t.get("max_score", 0.0), t.get("status", ""),
                             t.get("output", ""), t.get("visibility", "visible"), _exercise(t["name"]))
                  for t in data.get("tests", [])]
-        return cls(tests, data.get("execution_time", 0.0), data.get("output", ""), str(data.get("incomplete", "") or ""))
+        errors = data.get("import_errors")
+        return cls(tests, data.get("execution_time", 0.0), data.get("output", ""), str(data.get("incomplete", "") or ""),
+                   {str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {})
 
     def table(self, *, width=None, details=True):
         """A plain-text table: one row per test, a total line, failures' feedback indented.
@@ -142,6 +167,11 @@ class Results:
             rows = [line for para in printable(self.output).strip().splitlines()
                     for line in textwrap.wrap(para, width, subsequent_indent="  ") or [""]] + [""] + rows
         return "\n".join(rows)
+
+
+def counted(n, noun, plural=None):
+    """'1 student', '2 students', '0 tests': the number and the noun in the form it takes."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def printable(text):

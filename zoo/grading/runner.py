@@ -51,11 +51,12 @@ LOG_TAIL = 2000
 
 
 class SubmissionError(Exception):
-    """The submission's code failed: `message` is for the student, `details` (traceback) for staff."""
+    """The submission's code failed: `message` is for the student, `details` (traceback) for staff;
+    `import_failed`: the exercise's module could not be imported, so none of its calls can run."""
 
-    def __init__(self, message, details=""):
+    def __init__(self, message, details="", *, import_failed=False):
         super().__init__(message)
-        self.message, self.details = message, details
+        self.message, self.details, self.import_failed = message, details, import_failed
 
 
 
@@ -77,6 +78,7 @@ class ExerciseWorker:
         self.proc = self.pid = None
         self.imported = False
         self.broken = None  # a message: the exercise cannot run any more (import failed, budget spent)
+        self.import_failed = False  # broken while importing the module
         self.tmp = None
 
     # -- lifecycle
@@ -194,7 +196,7 @@ class ExerciseWorker:
     # -- one call
     def call(self, request, timeout=None):
         if self.broken:
-            raise SubmissionError(self.broken)
+            raise SubmissionError(self.broken, import_failed=self.import_failed)
         if self.budget <= 0:
             self.broken = f"{self.module}: the exercise's time budget is spent"
             raise SubmissionError(self.broken)
@@ -206,7 +208,8 @@ class ExerciseWorker:
                 self._timed({"op": "import", "module": self.module}, max(IMPORT_TIMEOUT, self.call_timeout))
             except SubmissionError as e:
                 self.broken = self.broken or e.message  # an import that hangs would hang again: once only
-                raise
+                self.import_failed = True
+                raise SubmissionError(self.broken, e.details, import_failed=True) from None
             self.imported = True
         return self._timed(request, timeout or self.call_timeout)
 

@@ -245,7 +245,7 @@ def handle(req, modules):
         except BaseException as e:  # SystemExit, KeyboardInterrupt included
             modules[name] = e
             return {"ok": False, "phase": "import", "error": f"importing {name}.py failed: {type(e).__name__}: {e}",
-                    "traceback": traceback.format_exc(limit=8)}
+                    "traceback": traceback.format_exc(limit=16)}  # the module's own frame is the 9th
     mod = modules[name]
     if req.get("op") == "import" and not isinstance(mod, BaseException):
         return {"ok": True, "value": None}
