@@ -136,7 +136,7 @@ def test_bench_chart_names_every_row_without_overlap(tmp_path, figures):
 
 def test_tuning_plots_have_integer_trials_and_no_overlapping_labels(tmp_path, figures):
     rng = np.random.default_rng(0)
-    records = [{"trial_id": f"{i:02d}", "status": "COMPLETED", "score": float(rng.random()),
+    records = [{"trial": i + 1, "status": "COMPLETED", "score": float(rng.random()),
                 "hyperparameters": {"learning_rate": [1e-4, 1e-3, 3e-2][i], "optimizer": ["adam", "sgd", "nesterov"][i],
                                     "batch_size": [16, 32, 64][i], "weight_decay": [0.0, 1e-5, 1e-4][i],
                                     "dropout": 0.1 * i}} for i in range(3)]
@@ -144,7 +144,7 @@ def test_tuning_plots_have_integer_trials_and_no_overlapping_labels(tmp_path, fi
     for name in ("objective_per_trial.png", "objective_vs_hyperparameters.png", "parallel_coordinates.png"):
         assert_no_text_overlaps(figures[name])
     (ax,) = figures["objective_per_trial.png"].axes
-    assert _tick_values(ax.xaxis) == [0, 1, 2]
+    assert _tick_values(ax.xaxis) == [1, 2, 3]  # trials are numbered from 1, as in the table and KerasTuner's log
     batch = [a for a in figures["objective_vs_hyperparameters.png"].axes if a.get_title() == "batch_size"][0]
     assert all(float(v).is_integer() for v in _tick_values(batch.xaxis))
 

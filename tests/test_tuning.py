@@ -15,6 +15,7 @@ import keras_tuner as kt
 
 from zoo import cli
 from zoo.tuning import adapter, hypermodels, search
+from zoo.tuning import results as search_results
 from zoo.tuning.hypermodels import LeNetHyperModel, get_hypermodel, parse_space
 
 TINY = ["--image-size", "16", "--train-size", "96", "--epochs", "1"]
@@ -150,7 +151,7 @@ def test_a_search_whose_trials_all_fail_exits_nonzero_with_the_first_error(tmp_p
     monkeypatch.setattr(LeNetHyperModel, "fit", broken_fit)
     assert _tune(tmp_path, "--tuner", "random", "--max-trials", str(trials)) == 1
     err = capsys.readouterr().err
-    assert "zoo: error: all" in err and "trial 0: ValueError: broken data pipeline" in err
+    assert "zoo: error: all" in err and "trial 1: ValueError: broken data pipeline" in err  # numbered as KerasTuner's log
     assert not os.path.exists(tmp_path / "run" / "model.keras")
 
 
@@ -181,14 +182,21 @@ def test_same_seed_gives_the_same_trials_and_best_value(tmp_path):
         assert len(f.read().strip().splitlines()) == 4
 
 
-def test_every_tuner_runs_and_hyperband_maps_the_budget(tmp_path, capsys):
+def test_every_tuner_runs_and_hyperband_maps_the_budget(tmp_path, capsys, monkeypatch):
     plan = search.hyperband_plan(epochs=3, max_trials=5)
     assert plan["max_epochs"] == 3 and plan["trials"] >= 5
     assert plan["trials"] == plan["trials_per_iteration"] * plan["hyperband_iterations"]
-    assert _tune(tmp_path, "--tuner", "hyperband", "--max-trials", "2", "--space", "optimizer=adam", out="hb") == 0
-    assert "max_epochs=1, factor=3" in capsys.readouterr().out
+    # a --baseline that every trial beats (stubbed: a default that scores 0): model.keras stays the best trial's
+    monkeypatch.setattr(search_results, "train_default", lambda ctx: ({"score": 0.0, "hyperparameters": {}}, None))
+    assert _tune(tmp_path, "--tuner", "hyperband", "--max-trials", "2", "--space", "optimizer=adam", "--baseline",
+                 out="hb") == 0
+    text = capsys.readouterr().out
+    assert "max_epochs=1, factor=3" in text
     _, _, res = _trial_values(tmp_path / "hb")
     assert res["hyperband"]["max_epochs"] == 1 and res["trials_completed"] >= 2
+    assert res["model_source"] == "best_trial" and res["baseline"]["won"] is False
+    assert "Untuned default: val_accuracy = 0.0000 (the best trial is better)" in text
+    assert f"Best model: {tmp_path / 'hb' / 'model.keras'} (trial {res['best']['trial']};" in text
     assert _tune(tmp_path, "--tuner", "grid", "--max-trials", "2", out="grid") == 0
     seq, _, _ = _trial_values(tmp_path / "grid")
     assert len(seq) == 2 and seq[0] != seq[1]
@@ -199,6 +207,127 @@ def test_every_tuner_runs_and_hyperband_maps_the_budget(tmp_path, capsys):
     assert "0 trial(s) already finished" in capsys.readouterr().out
     seq, _, res = _trial_values(tmp_path / "grid")
     assert res["trials_total"] == 1 and res["config"]["tuner"] == "random"
+
+
+def _wrong_labels_unless(monkeypatch, trains_well):
+    """LeNet trials learn labels shifted by one (so they score below chance on the true validation
+    labels) unless `trains_well(is_default)`: a deterministic way to make the untuned default win or lose."""
+    real_fit = LeNetHyperModel.fit
+
+    def fit(self, hp, model, x, y=None, **kwargs):
+        is_default = all(hp.values.get(k) == v for k, v in self.default_values().items())
+        return real_fit(self, hp, model, x, y if trains_well(is_default) else (y + 1) % self.classes, **kwargs)
+
+    monkeypatch.setattr(LeNetHyperModel, "fit", fit)
+
+
+def test_a_baseline_that_beats_every_trial_is_said_and_is_the_saved_model(tmp_path, capsys, monkeypatch):
+    from zoo import registry
+    from zoo.training.report import build_html
+
+    _wrong_labels_unless(monkeypatch, lambda is_default: is_default)
+    out = tmp_path / "run"
+    assert cli.main(["tune", "lenet5", "--dataset", "digits", "--image-size", "16", "--train-size", "256",
+                     "--epochs", "3", "--tuner", "random", "--max-trials", "2", "--baseline", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    _, _, res = _trial_values(out)
+    b, best = res["baseline"], res["best"]
+    assert b["won"] and res["model_source"] == "baseline" and b["score"] > best["score"]
+    assert f"Untuned default won: val_accuracy = {b['score']:.4f}, better than the best trial's {best['score']:.4f}" in text
+    assert re.search(r"Train the default: zoo train lenet5 --dataset digits --epochs 3 .*--out runs/lenet5-default", text)
+    assert f"Model: {out / 'model.keras'} (the untuned default;" in text
+    # model.keras is the default's network at its best epoch: it scores the baseline's value on the val split
+    _, (xv, yv), _, _ = search.load_data("digits", registry.get_spec("lenet5"), image_size=16, seed=0, train_size=256)
+    model = keras.models.load_model(out / "model.keras")
+    assert model.evaluate(xv, yv, verbose=0, return_dict=True)["accuracy"] == pytest.approx(b["score"], abs=1e-6)
+    # trials are numbered from 1 everywhere, as KerasTuner's "Search: Running Trial #N" lines
+    assert re.findall(r"Search: Running Trial #(\d+)", text) == ["1", "2"]
+    assert [t["trial"] for t in res["trials"]] == [1, 2] and best["trial"] in (1, 2)
+    table = text.split("Trials:\n", 1)[1].splitlines()
+    assert [line.split()[0] for line in table[1:3]] == ["1", "2"]
+    with open(out / "trials.csv", encoding="utf-8") as f:
+        assert [line.split(",")[0] for line in f.read().splitlines()] == ["trial", "1", "2"]
+    page = build_html(str(out))
+    assert "The untuned default configuration won" in page and "untuned default (beat every trial)" in page
+    with open(out / "metrics.json", encoding="utf-8") as f:
+        assert json.load(f)["headline"] == {"val_accuracy": b["score"]}
+
+
+def _hyperband_trial(tid, score, *, lr, epochs, continues=None, status="COMPLETED"):
+    """A finished KerasTuner trial as Hyperband leaves it: its space values plus tuner/* bookkeeping."""
+    hp = kt.HyperParameters()
+    hp.Fixed("learning_rate", lr)
+    hp.values.update({"tuner/epochs": epochs, "tuner/initial_epoch": 0 if continues is None else 1,
+                      "tuner/bracket": 1, "tuner/round": 0 if continues is None else 1})
+    if continues is not None:
+        hp.values["tuner/trial_id"] = continues
+    t = kt.engine.trial.Trial(hp, trial_id=tid, status=status)
+    t.score = score
+    t.metrics.update("val_accuracy", score)
+    return t
+
+
+def test_a_continued_hyperband_trial_is_one_record_numbered_from_1_without_bookkeeping(tmp_path):
+    from types import SimpleNamespace
+
+    from zoo.training.report import build_html
+
+    trials = [_hyperband_trial("0000", 0.3, lr=1e-3, epochs=1), _hyperband_trial("0001", 0.5, lr=1e-2, epochs=1),
+              _hyperband_trial("0002", 0.8, lr=1e-2, epochs=3, continues="0001"),
+              _hyperband_trial("0003", 0.6, lr=3e-4, epochs=3)]
+    tuner = SimpleNamespace(oracle=SimpleNamespace(trials={t.trial_id: t for t in trials}),
+                            project_dir=str(tmp_path / "search"))
+    records = search.trial_records(tuner, "val_accuracy")
+    assert [r["trial"] for r in records] == [1, 2, 4]  # KerasTuner's "Running Trial #N"; the 3rd continued the 2nd
+    assert records[1]["score"] == 0.8 and records[1]["metrics"] == {"val_accuracy": 0.8}
+    assert [(r["trial"], r["epochs"], r["folder"]) for r in records[1]["rounds"]] == [
+        (2, 1, "search/trial_0001"), (3, 3, "search/trial_0002")]
+    assert all(r["hyperparameters"] == {"learning_rate": r["hyperparameters"]["learning_rate"]} for r in records)
+    table = search.format_table(records, "val_accuracy", ["learning_rate"]).splitlines()
+    assert table[0].split() == ["trial", "status", "val_accuracy", "epochs", "lr"]
+    assert [line.split()[0] for line in table[1:]] == ["1", "2", "4"] and "1 > 3" in table[2]
+    # the report of such a search (and of an older results.json whose trials still carry tuner/*)
+    for trials_json in (records, [dict(r, trial_id=f"{r['trial'] - 1:04d}", hyperparameters=dict(
+            r["hyperparameters"], **{"tuner/epochs": 3})) for r in records]):
+        out = tmp_path / f"report{len(os.listdir(tmp_path))}"
+        os.makedirs(out)
+        results = dict(objective="val_accuracy", direction="max", trials=trials_json, trials_completed=3, trials_total=3,
+                       best=dict(trial=2, score=0.8, hyperparameters={"learning_rate": 1e-2, "tuner/epochs": 3}))
+        with open(out / "results.json", "w", encoding="utf-8") as f:
+            json.dump(results, f)
+        with open(out / "config.json", "w", encoding="utf-8") as f:
+            json.dump(dict(kind="tune", model="lenet5", dataset="digits", epochs=3), f)
+        page = build_html(str(out))
+        assert "tuner/" not in page
+        assert re.search(r"<tr><td class='n'>2</td><td class='n'>0.8</td>", page), page
+
+
+@pytest.mark.slow  # about 40 s of CPU: Hyperband's 6 trials of --epochs 3
+def test_hyperband_rounds_are_one_row_and_its_bookkeeping_is_no_hyperparameter(tmp_path, capsys):
+    from zoo.training.report import build_html
+
+    out = tmp_path / "hb"
+    assert cli.main(["tune", "lenet5", "--dataset", "digits", "--image-size", "16", "--train-size", "96",
+                     "--epochs", "3", "--tuner", "hyperband", "--max-trials", "1", "--space", "optimizer=adam",
+                     "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    _, _, res = _trial_values(out)
+    started = sorted(int(n) for n in re.findall(r"Search: Running Trial #(\d+)", text))
+    rounds = [r for t in res["trials"] for r in t["rounds"]]
+    assert sorted(r["trial"] for r in rounds) == started == list(range(1, len(started) + 1))
+    continued = [t for t in res["trials"] if len(t["rounds"]) > 1]
+    assert continued, res["trials"]  # 3 trials of 1 epoch, the best continued to 3: one row, not two
+    assert [r["epochs"] for r in continued[0]["rounds"]] == [1, 3]
+    assert len(res["trials"]) == len(started) - len(continued) == res["trials_total"]
+    row = next(line for line in text.split("Trials:\n", 1)[1].splitlines() if line.startswith(f"{continued[0]['trial']} "))
+    assert "1 > 3" in row
+    for where in [res["best"]["hyperparameters"], *(t["hyperparameters"] for t in res["trials"])]:
+        assert not [k for k in where if k.startswith("tuner/")]
+    with open(out / "trials.csv", encoding="utf-8") as f:
+        csv_text = f.read()
+    page = build_html(str(out))
+    assert "tuner/" not in csv_text and "tuner/" not in page and "tuner/" not in text.split("Trials:", 1)[1]
+    assert "1 &gt; 3" in page
 
 
 @pytest.mark.portable

@@ -63,7 +63,8 @@ def test_kill_9_during_a_search_then_rerun_keeps_finished_trials(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "1 trial(s) already finished" in r.stdout
     res = _json(os.path.join(out, "results.json"))
-    assert [t["trial_id"] for t in res["trials"]] == ["0", "1", "2"]
+    assert [t["trial"] for t in res["trials"]] == [1, 2, 3]  # numbered from 1, as KerasTuner's log
+    assert [t["rounds"][0]["folder"] for t in res["trials"]] == ["search/trial_0", "search/trial_1", "search/trial_2"]
     assert all(t["status"] == "COMPLETED" for t in res["trials"])
     oracle = _json(os.path.join(out, "search", "oracle.json"))
     assert sorted(oracle["end_order"]) == ["0", "1", "2"]  # each ended once: none lost, none counted twice

@@ -42,7 +42,7 @@ def plot_tuning_results(records, objective, out_dir, *, names=None, direction="m
     """The three figures of a search: objective per trial (with the best so far), objective vs
     each hyperparameter, and parallel coordinates of the completed trials. Returns their paths.
 
-    `records` are `zoo.tuning.search.trial_records` dicts (trial_id, status, score, hyperparameters).
+    `records` are `zoo.tuning.search.trial_records` dicts (trial, status, score, hyperparameters).
     """
     os.makedirs(out_dir, exist_ok=True)
     done = [r for r in records if r["status"] == "COMPLETED" and r["score"] is not None]
@@ -62,7 +62,7 @@ def plot_objective_per_trial(records, objective, path, *, direction="max"):
     """Objective of each completed trial in trial order, and the best value so far."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-    ids = [int(r["trial_id"]) for r in records]
+    ids = [int(r["trial"]) for r in records]  # numbered from 1, as the table and KerasTuner's log
     scores = np.array([r["score"] for r in records], dtype=float)
     order = np.argsort(ids)
     ids, scores = np.array(ids)[order], scores[order]

@@ -224,7 +224,9 @@ def _headline(metrics, info, run):
     line = f"<p>status: <b>{html.escape(status)}</b>{' — ' + html.escape(metrics['message']) if metrics.get('message') else ''}</p>"
     if metrics.get("headline"):
         (name, value), = metrics["headline"].items()
-        where = "best trial" if info["kind"] == "tune" else "test"
+        where = "test"
+        if info["kind"] == "tune":
+            where = "untuned default (beat every trial)" if metrics.get("model_source") == "baseline" else "best trial"
         n = metrics.get("epochs_run")
         after = f" after {fmt(n)} epoch{'s' if n != 1 else ''}" if n else ""
         params = f" ({fmt(metrics['parameters'])} parameters)" if metrics.get("parameters") else ""
@@ -237,32 +239,59 @@ def _headline(metrics, info, run):
 
 
 def _search(results, config):
-    """Best trials, the best settings and the `zoo train` command that trains them."""
+    """Best trials, the best settings and the `zoo train` command that trains them; with a
+    baseline, whether the untuned default beat them (then model.keras is the default's)."""
     objective, direction = results.get("objective", "score"), results.get("direction", "max")
     done = [t for t in results.get("trials", []) if t.get("score") is not None]
     done.sort(key=lambda t: t["score"], reverse=direction == "max")
-    names = list(dict.fromkeys(k for t in done for k in t.get("hyperparameters", {})))
+    names = list(dict.fromkeys(k for t in done for k in _space(t.get("hyperparameters", {}))))
     top = done[:10]  # one column per trial, one row per hyperparameter: 14 columns did not fit a laptop
+    epochs = [" > ".join(str(r.get("epochs")) for r in t.get("rounds", [])) if all(
+        r.get("epochs") is not None for r in t.get("rounds", [])) else "" for t in top]
     rows = [[objective, *(fmt_metric(objective, t["score"]) for t in top)],
+            *([["epochs", *epochs]] if any(epochs) else []),
             *([n, *(t["hyperparameters"].get(n) for t in top)] for n in names)]
     best = results.get("best", {})
     parts = [f"<h2>Search</h2><p>{fmt(results.get('trials_completed'))} of {fmt(results.get('trials_total'))} trials "
-             f"completed; objective {html.escape(objective)} ({'higher' if direction == 'max' else 'lower'} is better).</p>",
-             f"<h3>Best trials</h3><div style='overflow-x:auto'>{grid(rows, ['trial', *(t['trial_id'] for t in top)], row_names=True)}</div>"]
+             f"completed; objective {html.escape(objective)} ({'higher' if direction == 'max' else 'lower'} is better).</p>"]
+    default = results.get("baseline")
+    if default and default.get("won"):
+        parts.append(f"<p><b>The untuned default configuration won</b>: {html.escape(objective)} = {fmt(default.get('score'))}, "
+                     f"better than the best trial's {fmt(best.get('score'))}; model.keras holds the default's network. "
+                     f"Train it: <code>{html.escape(default.get('train_command') or '')}</code></p>")
+    parts.append(f"<h3>Best trials</h3><div style='overflow-x:auto'>"
+                 f"{grid(rows, ['trial', *(_trial(t) for t in top)], row_names=True)}</div>")
     command, left = train_command(best.get("hyperparameters", {}), config)
-    parts.append(f"<h3>Train the best settings</h3><p><code>{html.escape(command)}</code></p>")
+    parts.append(f"<h3>Train the best trial's settings</h3><p><code>{html.escape(command)}</code></p>")
     if left:
         parts.append("<p>The best trial's architecture hyperparameters, which zoo train has no flags for: "
                      f"{html.escape(', '.join(f'{k}={fmt(v)}' for k, v in left.items()))}</p>")
-    if results.get("baseline"):
-        parts.append(f"<p>Untuned default configuration: {html.escape(objective)} = {fmt(results['baseline'].get('score'))}</p>")
+    if default and not default.get("won"):
+        parts.append(f"<p>Untuned default configuration: {html.escape(objective)} = {fmt(default.get('score'))} "
+                     "(the best trial is better)</p>")
     return "\n".join(parts)
 
 
-def train_command(hyperparameters, config):
-    """(`zoo train ...` with the search's best training settings, {architecture hyperparameters left})."""
+def _space(hyperparameters):
+    """A trial's hyperparameters without the tuner's bookkeeping (Hyperband's tuner/epochs, ...)."""
+    return {k: v for k, v in hyperparameters.items() if not str(k).startswith("tuner/")}
+
+
+def _trial(record):
+    """A trial's number from 1 (results.json of older zoo releases: KerasTuner's id from 0)."""
+    if "trial" in record:
+        return record["trial"]
+    try:
+        return int(record.get("trial_id")) + 1
+    except (TypeError, ValueError):
+        return record.get("trial_id")
+
+
+def train_command(hyperparameters, config, out=None):
+    """(`zoo train ...` with these training settings of a search (default: its best trial's),
+    {architecture hyperparameters left}); `out` defaults to runs/MODEL-best."""
     flags, left = {}, {}
-    for k, v in hyperparameters.items():
+    for k, v in _space(hyperparameters).items():
         if k in TRAIN_FLAGS:
             if not (k == "weight_decay" and not v):
                 flags[TRAIN_FLAGS[k]] = v
@@ -272,7 +301,7 @@ def train_command(hyperparameters, config):
             left[k] = v
     model = config.get("model", "MODEL")
     command = command_line("train", model, dataset=config.get("dataset", "digits"), epochs=config.get("epochs"), **flags,
-                           seed=config.get("seed"), image_size=config.get("image_size"), out=f"runs/{model}-best")
+                           seed=config.get("seed"), image_size=config.get("image_size"), out=out or f"runs/{model}-best")
     return command, left
 
 

@@ -1,10 +1,10 @@
 """The one place zoo reaches into KerasTuner's private code.
 
 KerasTuner's public API (`keras_tuner.*`) covers tuners, oracles, HyperModels and
-HyperParameters; `zoo tune` needs five things it does not offer, each filled here and nowhere
+HyperParameters; `zoo tune` needs six things it does not offer, each filled here and nowhere
 else: crash-safe state files, a retry queue that forgets trials that already ended, the
 distributed roles read from KERASTUNER_*, a chief that ends as soon as its workers are done,
-and the size of a Hyperband iteration. They use names under `keras_tuner.src` and private
+the size of a Hyperband iteration, and which values of a Hyperband trial are its bookkeeping. They use names under `keras_tuner.src` and private
 attributes, which exist unchanged in keras-tuner 1.4.6 through 1.4.8 (read in its sources;
 1.4.7 is the floor because its workers wait up to 60 min, not 5, for a chief that is slow to
 start). `SUPPORTED` (the same bounds as setup.cfg) is checked when this module is imported, so
@@ -145,3 +145,26 @@ def hyperband_iteration(max_epochs, factor):
     brackets = oracle._get_num_brackets()
     trials = sum(oracle._get_size(b, r) for b in range(brackets) for r in range(oracle._get_num_rounds(b)))
     return brackets, trials
+
+
+# Hyperband writes its bookkeeping into each trial's hyperparameter values under this prefix.
+BOOKKEEPING = "tuner/"
+
+
+def space_values(values):
+    """A trial's hyperparameter values without the tuner's bookkeeping (the search space only)."""
+    return {k: v for k, v in values.items() if not str(k).startswith(BOOKKEEPING)}
+
+
+def continued_from(values):
+    """The id of the trial whose weights this Hyperband trial continues training, or None.
+
+    Gap: Hyperband has no API for a trial's rounds; it keeps them in the trial's values
+    (`tuner/trial_id`, `tuner/epochs`, `tuner/initial_epoch`, `tuner/bracket`, `tuner/round`),
+    so a continued trial is a new trial with the same search-space values."""
+    return values.get(BOOKKEEPING + "trial_id")
+
+
+def round_epochs(values):
+    """The epoch a Hyperband trial trains up to (`tuner/epochs`), or None for other tuners."""
+    return values.get(BOOKKEEPING + "epochs")

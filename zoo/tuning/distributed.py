@@ -239,6 +239,7 @@ def search_distributed(model, dataset, tuner, out, *, workers, space_args=(), ti
             raise search.SearchFailedError(search.failure_message(ctx["tuner"])) from None
         raise
     ctx = search.prepare(model, dataset, tuner, out, check_metrics=False, **kw)
+    ctx["patience"] = patience  # the baseline stops early as the trials did
     results = search.summarize(ctx, wall_time=info["wall_time_s"], baseline=baseline)
     results["distributed"] = dict(workers=workers, **info)
     write_json(os.path.join(ctx["out"], "results.json"), results)

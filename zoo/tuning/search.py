@@ -4,7 +4,8 @@ KerasTuner is the engine: its oracles propose, its tuners train and checkpoint e
 `OUT/search/trial_*`. This module checks everything it can before the first trial trains
 (tuner name, budget, objective against the default model's metric names, the search space),
 resumes a search on rerun (`overwrite=False`), and writes the results: `results.json`,
-`trials.csv`, `model.keras` (the best trial's network), and the plots. OUT is a run folder of kind "tune"
+`trials.csv`, `model.keras` (the best trial's network, or the untuned default's where `--baseline`
+beat every trial), and the plots. OUT is a run folder of kind "tune"
 (`zoo.training.runs`): its config.json and metrics.json carry the keys of every run.
 """
 
@@ -34,7 +35,9 @@ from zoo.tuning.results import (  # noqa: F401  (public names of zoo.tuning.sear
     hyperband_plan,
     objective_direction,
     summarize,
+    rounds_text,
     train_default,
+    trial_number,
     trial_records,
 )
 
@@ -233,6 +236,7 @@ def run_search(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, o
 def _search(ctx, *, distributed, max_trials, patience, verbose):
     """The trials: KerasTuner's search with early stopping inside each trial."""
     tuner_obj, hm = ctx["tuner"], ctx["hypermodel"]
+    ctx["patience"] = patience  # the baseline (summarize) stops early as the trials do
     tuner, epochs, dataset = ctx["config"]["tuner"], ctx["config"]["epochs"], ctx["config"]["dataset"]
     if verbose and not distributed:
         done = sum(t.status in ("COMPLETED", "FAILED") for t in tuner_obj.oracle.trials.values())
