@@ -94,7 +94,7 @@ def test_best_trials_table_has_one_column_per_trial_not_per_hyperparameter(tmp_p
     space = {"c1_filters": 12, "c3_filters": 24, "kernel_size": 3, "activation": "relu", "pool": "max", "dropout": 0.1,
              "optimizer": "adadelta", "learning_rate": 0.1, "schedule": "constant", "weight_decay": 1e-4,
              "batch_size": 32, "augment": 0, "label_smoothing": 0.1}
-    trials = [{"trial_id": f"{i:02d}", "score": 0.5 + i / 100, "hyperparameters": dict(space, dropout=i / 20)} for i in range(12)]
+    trials = [{"trial": i + 1, "score": 0.5 + i / 100, "hyperparameters": dict(space, dropout=i / 20)} for i in range(12)]
     out = tmp_path / "tune"
     out.mkdir()
     (out / "config.json").write_text(json.dumps({"kind": "tune", "model": "lenet5", "dataset": "digits", "epochs": 2}))
@@ -106,6 +106,6 @@ def test_best_trials_table_has_one_column_per_trial_not_per_hyperparameter(tmp_p
     assert "best trial val_accuracy: <b>61%</b>" in page
     best = re.search(r"<h3>Best trials</h3><div[^>]*><table>(.*?)</table>", page).group(1)
     rows = [re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", r) for r in re.findall(r"<tr>(.*?)</tr>", best)]
-    assert rows[0] == ["trial", *(f"{i:02d}" for i in range(11, 1, -1))]  # the 10 best, best first
+    assert rows[0] == ["trial", *(str(i + 1) for i in range(11, 1, -1))]  # the 10 best, best first (numbered from 1)
     assert [r[0] for r in rows[1:]] == ["val_accuracy", *space]
-    assert rows[1][1:3] == ["61%", "60%"] and rows[7][1] == "0.55"  # dropout of trial 11
+    assert rows[1][1:3] == ["61%", "60%"] and rows[7][1] == "0.55"  # dropout of trial 12

@@ -299,7 +299,9 @@ def test_a_continued_hyperband_trial_is_one_record_numbered_from_1_without_bookk
             json.dump(dict(kind="tune", model="lenet5", dataset="digits", epochs=3), f)
         page = build_html(str(out))
         assert "tuner/" not in page
-        assert re.search(r"<tr><td class='n'>2</td><td class='n'>0.8</td>", page), page
+        # one column per trial, best first: trial 2 (continued by Hyperband: epochs 1 > 3) scored 80 %
+        assert "<tr><th>trial</th><th>2</th><th>4</th><th>1</th></tr>" in page, page
+        assert "<tr><th>val_accuracy</th><td>80%</td>" in page and "<tr><th>epochs</th><td>1 &gt; 3</td>" in page, page
 
 
 @pytest.mark.slow  # about 40 s of CPU: Hyperband's 6 trials of --epochs 3
