@@ -71,3 +71,25 @@ def test_zoo_transfer_cut_in_either_phase_resumes_as_the_uninterrupted_run(tmp_p
     m = _cut_then_rerun(sessions, cut, lambda: run_transfer(data, "lenet5", str(out), **args))
     assert m["epochs_run"] == 4 and sessions.ran == list(range(cut, 4))
     _same_run(out, straight)
+
+
+def test_each_epochs_batches_depend_on_the_seed_and_the_epoch_alone():
+    from zoo.data.order import EpochBatches
+
+    x, y = np.arange(10), {"boxes": np.arange(10) * 2}
+
+    def epoch(batches, e):
+        batches.epoch = e
+        return [batches[i] for i in range(len(batches))]
+
+    first = EpochBatches(x, y, batch_size=4, seed=3)
+    seen = [epoch(first, e) for e in range(3)]
+    assert [len(b[0]) for b in seen[0]] == [4, 4, 2]
+    for batches in seen:  # every sample once per epoch, the targets with their images
+        assert sorted(np.concatenate([b[0] for b in batches])) == list(range(10))
+        assert all((b[1]["boxes"] == 2 * b[0]).all() for b in batches)
+    order = [np.concatenate([b[0] for b in batches]).tolist() for batches in seen]
+    assert order[0] != order[1] != order[2]
+    fresh = EpochBatches(x, y, batch_size=4, seed=3)  # a resumed process, starting at epoch 2
+    assert np.concatenate([b[0] for b in epoch(fresh, 2)]).tolist() == order[2]
+    assert np.concatenate([b[0] for b in epoch(EpochBatches(x, y, batch_size=4, seed=4), 2)]).tolist() != order[2]
