@@ -104,7 +104,7 @@ batches = as_pydataset(tr, 64)
 x, y = batches[0]
 assert x.shape == (64, 32, 32, 1) and len(batches) == 21
 small = [type(tr)(d.x[:256], d.y[:256], d.task, d.class_names, d.name) for d in (tr, va, te)]
-m = train("lenet5", "digits", sys.argv[1], epochs=2, batch_size=32, lr=3e-3, datasets=small, verbose=0)
+m = train("lenet5", "digits", sys.argv[1], epochs=3, batch_size=32, lr=3e-3, datasets=small, verbose=0)  # 2 epochs: 0.24-0.63 over seeds 0-3, too near 0.3
 assert "tensorflow" not in sys.modules
 print("ACC", m["test"]["accuracy"])
 '''

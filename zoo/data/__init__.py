@@ -12,6 +12,7 @@ from sklearn.model_selection import train_test_split
 from zoo.data.arrays import ArrayDataset, _size_hw
 from zoo.data.digits import load_digits
 from zoo.data.imagefolder import load_folder
+from zoo.data.order import epoch_order
 from zoo.data.tfds import KNOWN as _TFDS_KNOWN
 from zoo.data.tfds import load_tfds
 
@@ -127,7 +128,7 @@ def as_pydataset(ds, batch_size=32, *, shuffle=True, seed=0):
 
         def on_epoch_end(self):
             if shuffle:
-                self.order = np.random.default_rng(seed + self.epoch).permutation(len(ds))
+                self.order = epoch_order(len(ds), seed, self.epoch)
             self.epoch += 1
 
     return _Batches()

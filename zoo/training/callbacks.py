@@ -1,5 +1,6 @@
-"""Callbacks of the `zoo train` loop: an atomic BackupAndRestore, a best-model checkpoint that
-remembers the best value across restarts, and a NaN guard that names likely causes."""
+"""Callbacks of the `zoo train` loop: an atomic BackupAndRestore that keeps the layers' random
+state too, a best-model checkpoint that remembers the best value across restarts, and a NaN guard
+that names likely causes."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from zoo import interrupts
 from zoo.distribute import outside
-from zoo.io import save_model, write_json
+from zoo.io import atomic_path, save_model, write_json
 from zoo.training.runs import backup_epoch, read_json_or_none
 
 NAN_CAUSES = (
@@ -24,9 +25,41 @@ NAN_CAUSES = (
 )
 
 
+def seed_variables(model):
+    """The state variables of every SeedGenerator in `model`'s layers (nested models included), in
+    the layers' order: what `model.variables` holds beyond `model.weights`. (Their names carry a
+    process-wide counter, so a rebuilt model is matched by position, not by name.)"""
+    weights = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
+def seed_state(model):
+    """The values of `seed_variables(model)`, as NumPy arrays."""
+    return [keras.ops.convert_to_numpy(v.value) for v in seed_variables(model)]
+
+
+def restore_seed_state(model, state):
+    """Assigns a `seed_state` of the same model back; returns the number of states assigned.
+
+    Raises:
+        ValueError: `state` is of another model (another number or shape of generators).
+    """
+    own = seed_variables(model)
+    if len(own) != len(state) or any(tuple(v.shape) != np.shape(s) for v, s in zip(own, state)):
+        raise ValueError(f"the saved random state is of other layers: {len(state)} generator state(s) saved, "
+                         f"{len(own)} in model {model.name!r}")
+    for v, s in zip(own, state):
+        v.assign(np.asarray(s, dtype=v.dtype))
+    return len(own)
+
+
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """`BackupAndRestore` whose weights and epoch counter are written to temporary names and renamed,
-    so a kill -9 during the save leaves the previous complete backup."""
+    """`BackupAndRestore` whose weights (optimizer included) and epoch counter are written to
+    temporary names and renamed, so a kill -9 during the save leaves the previous complete backup.
+
+    It also keeps the state of the layers' random generators (augmentation, dropout: seeds.npz,
+    `seed_state`), which `save_weights` leaves out: a resumed epoch draws the
+    rotations and dropout masks the uninterrupted run would have drawn."""
 
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)
@@ -34,10 +67,22 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         with outside():  # process 0 alone saves a distributed run
             self.model.save_weights(tmp, overwrite=True)
         os.replace(tmp, self._weights_path)
+        with atomic_path(self._seeds_path) as tmp_seeds:
+            np.savez(tmp_seeds, *seed_state(self.model))
         tmp_meta = self._training_metadata_path + ".tmp"
         with open(tmp_meta, "w") as f:
             json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
         os.replace(tmp_meta, self._training_metadata_path)
+
+    @property
+    def _seeds_path(self):
+        return os.path.join(self.backup_dir, "seeds.npz")
+
+    def _load_model(self):
+        super()._load_model()
+        if os.path.exists(self._training_metadata_path) and os.path.exists(self._seeds_path):
+            with np.load(self._seeds_path) as saved:
+                restore_seed_state(self.model, [saved[f"arr_{i}"] for i in range(len(saved.files))])
 
 
 class RestoreOnly(AtomicBackupAndRestore):

@@ -5,7 +5,8 @@
     labels.json    class names (index = label)
     history.csv    one row per finished epoch, the source of every curve
     backup/        BackupAndRestore state while training (train, demo; transfer: one folder per phase);
-                   kept by Ctrl-C and kill -9, so the same command resumes after the last finished epoch
+                   kept by Ctrl-C and kill -9, so the same command resumes after the last finished epoch;
+                   weights, optimizer and the random layers' state (seeds.npz): it goes on as if uncut
     best.keras     the network at its best val_loss (train, demo)
     model.keras    the network after the last epoch (tune: the best trial's network)
     optimizer.npz  the optimizer's state after the last epoch (train, demo): `--epochs 6` on a finished

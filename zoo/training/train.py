@@ -27,6 +27,7 @@ from zoo import interrupts
 from zoo import get_model, plots, registry
 from zoo.checks import check_int, check_one_of
 from zoo.data.fit import load_fitted
+from zoo.data.order import EpochBatches
 from zoo.io import save_model
 from zoo.models import load_model
 from zoo.registry import DEFAULT_RECIPE, RECIPE_KEYS
@@ -262,10 +263,11 @@ def _fit_and_finish(job):
     x, y = dist.shard(job.tasks.fit_data(job.net, ds_train), topo)
     val = dist.shard(job.tasks.fit_data(job.net, ds_val), topo) if len(ds_val) >= topo.devices else None
     callbacks, nan_guard, timer = _callbacks(job, len(x))
+    batches = EpochBatches(x, y, batch_size=config["batch_size"] // topo.processes, seed=config["seed"])
+    # the order of epoch e is the seed's and e's alone: a resumed run sees the same batches
     with topo.scope(), interrupts.deferred():
-        job.trainer.fit(x, y, validation_data=val, epochs=config["epochs"], initial_epoch=job.initial_epoch,
-                        batch_size=config["batch_size"] // topo.processes, shuffle=True, verbose=job.verbose,
-                        callbacks=callbacks)
+        job.trainer.fit(batches, validation_data=val, epochs=config["epochs"], initial_epoch=job.initial_epoch,
+                        shuffle=False, verbose=job.verbose, callbacks=[batches.follow(), *callbacks])
     if nan_guard.nan_at is not None:
         msg = cb.nan_message(getattr(nan_guard, "epoch", 0), nan_guard.nan_at)
         if topo.writer:

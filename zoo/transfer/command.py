@@ -122,7 +122,7 @@ def run_transfer(
         result = fine_tune(model, *arrays["train"], validation_data=arrays["val"] if len(arrays["val"][1]) else None,
                            epochs=(epochs, fine_tune_epochs), learning_rates=learning_rates, unfreeze=unfreeze,
                            batch_size=batch_size, verbose=verbose, callbacks=[_EpochLine()], from_scratch=scratch,
-                           backup_dir=run.path("backup"))
+                           backup_dir=run.path("backup"), seed=seed)
         metrics = _finish(run, model, scan, arrays, result, mode=mode, shape=shape)
     shutil.rmtree(run.path("backup"), ignore_errors=True)  # finished: a rerun returns metrics.json
     return metrics

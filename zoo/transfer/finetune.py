@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from zoo import interrupts
+from zoo.data.order import EpochBatches
 from zoo.training.callbacks import PhaseBackup, StopOnInterrupt
 from zoo.transfer.freezing import freeze, trainable_count, unfreeze_top
 from zoo.transfer.heads import backbone_of
@@ -55,6 +56,7 @@ def fine_tune(
     log=None,
     from_scratch=False,
     backup_dir=None,
+    seed=0,
 ):
     """Two-phase fine-tuning of a `new_head` model.
 
@@ -79,6 +81,9 @@ def fine_tune(
             `phase2`: weights, optimizer state, logs). Called again with the same folder after a
             kill or Ctrl-C, a finished phase is restored, not trained again, and the phase that was
             cut resumes after its last finished epoch. The caller removes the folder when done.
+        seed: seeds the order of the training images, reshuffled every epoch as a function of
+            (seed, epoch) (`zoo.data.order.EpochBatches`), so a resumed phase sees the batches
+            an uninterrupted one would.
 
     Returns:
         {"history": {metric: [per epoch over both phases]}, "phase": [1, 1, ..., 2, 2],
@@ -93,6 +98,7 @@ def fine_tune(
     log = log or (lambda line: print(line, flush=True))
     backbone = backbone_of(model)
     history, phase_of, phases = {}, [], []
+    batches = EpochBatches(x, np.asarray(y), batch_size=batch_size, seed=seed)
     done = 0
     for phase, (n_epochs, lr) in enumerate(zip(epochs, learning_rates), start=1):
         if not from_scratch and (n_epochs == 0 or (phase == 2 and unfreeze == 0)):
@@ -133,13 +139,12 @@ def fine_tune(
         else:
             with interrupts.deferred():  # a Ctrl-C waits for the end of the batch (StopOnInterrupt)
                 h = model.fit(
-                    x,
-                    y,
+                    batches,
                     validation_data=validation_data,
                     epochs=done + n_epochs,
                     initial_epoch=done,
-                    batch_size=batch_size,
-                    callbacks=[*(callbacks or []), *([backup] if backup else []), StopOnInterrupt()],
+                    shuffle=False,
+                    callbacks=[batches.follow(), *(callbacks or []), *([backup] if backup else []), StopOnInterrupt()],
                     verbose=verbose,
                 )
             logs = backup.logs if backup else [dict(zip(h.history, v)) for v in zip(*h.history.values())]
