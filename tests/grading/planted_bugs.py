@@ -3,7 +3,9 @@ solutions/exNN_*.py (so they follow the solutions as they change; an edit whose 
 found exactly once fails the test). `catches` names the graded test meant to catch the bug:
 it must lose its points."""
 
+import ast
 import dataclasses
+import glob
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -263,3 +265,30 @@ MORE_BUGS = [
 
 def more_rounds():
     return _rounds_of(MORE_BUGS)
+
+
+def graded_test_names(exercise, *, hidden_only=False):
+    """The function names of the exercise's graded test files (its hidden/ ones alone, or all)."""
+    pattern = os.path.join(ROOT, "tests", "exercises", "hidden" if hidden_only else "**", f"test_{exercise[:4]}_*.py")
+    names = set()
+    for path in glob.glob(pattern, recursive=True):
+        names |= {n.name for n in ast.walk(ast.parse(open(path, encoding="utf-8").read())) if isinstance(n, ast.FunctionDef)}
+    return names
+
+
+def check_cases(bugs, alternatives, *, hidden_only=False):
+    """Each case changes its exercise's solution into code that compiles; each mistake names a
+    graded test of its exercise (see graded_test_names), every exercise has at least 3 mistakes,
+    and none repeats a mistake of this module's own lists."""
+    counts = {}
+    for case in bugs + alternatives:
+        src = open(os.path.join(ROOT, "solutions", case.exercise + ".py"), encoding="utf-8").read()
+        changed = case.apply(src)
+        assert changed != src
+        compile(changed, case.exercise, "exec")
+        if case in bugs:
+            counts[case.exercise] = counts.get(case.exercise, 0) + 1
+            assert case.catches in graded_test_names(case.exercise, hidden_only=hidden_only), case
+    assert min(counts.values()) >= 3, counts
+    known = {(b.exercise, b.name) for b in BUGS + MORE_BUGS}
+    assert not known & {(b.exercise, b.name) for b in bugs}

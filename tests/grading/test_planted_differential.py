@@ -2,10 +2,6 @@
 points of the test meant to catch it, each correct alternative keeps full marks (graded with
 the real grader, one mistake per exercise in a run)."""
 
-import ast
-import glob
-import os
-
 import pytest
 
 import planted_bugs
@@ -15,26 +11,8 @@ from zoo.grading.grade import grade_submission
 ROOT = planted_bugs.ROOT
 
 
-def _defined(exercise):
-    names = set()
-    for path in glob.glob(os.path.join(ROOT, "tests", "exercises", "hidden", f"test_{exercise[:4]}_*.py")):
-        names |= {n.name for n in ast.walk(ast.parse(open(path, encoding="utf-8").read())) if isinstance(n, ast.FunctionDef)}
-    return names
-
-
 def test_cases_apply_and_name_their_tests():
-    counts = {}
-    for case in planted_differential.BUGS + planted_differential.ALTERNATIVES:
-        src = open(os.path.join(ROOT, "solutions", case.exercise + ".py"), encoding="utf-8").read()
-        changed = case.apply(src)
-        assert changed != src
-        compile(changed, case.exercise, "exec")
-        if case in planted_differential.BUGS:
-            counts[case.exercise] = counts.get(case.exercise, 0) + 1
-            assert case.catches in _defined(case.exercise), case
-    assert min(counts.values()) >= 3, counts
-    known = {(b.exercise, b.name) for b in planted_bugs.BUGS + planted_bugs.MORE_BUGS}
-    assert not known & {(b.exercise, b.name) for b in planted_differential.BUGS}
+    planted_bugs.check_cases(planted_differential.BUGS, planted_differential.ALTERNATIVES, hidden_only=True)
 
 
 def _numpy_rounds():
