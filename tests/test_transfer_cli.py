@@ -53,13 +53,13 @@ def test_zoo_transfer_writes_a_run_folder_that_predicts(tmp_path):
     assert len(metrics["skipped_files"]) == 1
     assert metrics["train_accuracy"] > 0.4  # 5 classes: chance is 0.2; a few epochs already learn
 
-    from zoo.transfer import predict_images
+    from zoo.tasks.classification import predict_files
 
     model = zoo.load_model(out)
     paths = [os.path.join(data, n, "011.png") for n in ("seven", "nine")]
-    records = predict_images(model, paths, labels)
+    records = predict_files(model, paths, None, labels)
     assert [r["path"] for r in records] == paths
-    assert all(r["label"] in labels and 0 < r["probability"] <= 1 for r in records)
+    assert all(r["label"] == labels[r["class_index"]] and 0 < r["probability"] <= 1 for r in records)
     # the training workbench's `zoo predict` reads the same run folder; an unreadable input is
     # skipped with one warning line naming it
     broken = os.path.join(data, NAMES[0], "broken.png")
@@ -68,7 +68,7 @@ def test_zoo_transfer_writes_a_run_folder_that_predicts(tmp_path):
     warn = [l for l in r.stderr.splitlines() if l.startswith("zoo: warning:")]
     assert len(warn) == 1 and "skipped 1 unreadable input image(s)" in warn[0] and broken in warn[0], r.stderr[-1500:]
     printed = json.loads(r.stdout)
-    assert [p["label"] for p in printed] == [p["label"] for p in records]
+    assert [(p["label"], p["class_index"]) for p in printed] == [(p["label"], p["class_index"]) for p in records]
     np.testing.assert_allclose([p["probability"] for p in printed], [p["probability"] for p in records], atol=1e-5)
 
 

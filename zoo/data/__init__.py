@@ -9,7 +9,7 @@ import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from zoo.data.arrays import ArrayDataset, _size_hw
+from zoo.data.arrays import ArrayDataset, size_hw
 from zoo.data.digits import load_digits
 from zoo.data.imagefolder import load_folder
 from zoo.data.order import epoch_order
@@ -88,7 +88,7 @@ DEDICATED_TFDS = {"oxford_iiit_pet": "zoo.data.pets", "voc": "zoo.data.voc"}
 
 def _load_digits_split(split, *, image_size=None, seed=0, channels=1, val_fraction=0.1, **kw):
     """digits: the stratified 80/20 split of `load_digits`; "val" is a stratified tenth of train."""
-    h, w = _size_hw(image_size, (32, 32))
+    h, w = size_hw(image_size, (32, 32))
     if h != w:
         raise ValueError(f"digits are square: pass one size. Received: image_size={image_size!r}")
     (xtr, ytr), (xte, yte) = load_digits(h, channels=channels, seed=seed, **kw)

@@ -57,7 +57,7 @@ class ArrayDataset:
         return len(self.class_names)
 
 
-def _size_hw(image_size, default):
+def size_hw(image_size, default):
     """(height, width) from an int, a pair of ints or None (= `default`); anything else is refused."""
     if image_size is None:
         return tuple(default)

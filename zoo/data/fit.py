@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from zoo.data import load
-from zoo.data.arrays import ArrayDataset, _size_hw
+from zoo.data.arrays import ArrayDataset, size_hw
 
 # Image folders train at most 64 px per side by default: a run on a CPU stays minutes, not
 # hours; `image_size` asks for more.
@@ -33,7 +33,7 @@ def model_input_shape(default_shape, image_size=None, *, min_shape=None, model=N
     Raises:
         ValueError: `image_size` is not an int or a pair of ints >= 1, or a side is below the minimum.
     """
-    h, w = _size_hw(image_size, default_shape[:2]) if image_size is not None else tuple(default_shape[:2])
+    h, w = size_hw(image_size, default_shape[:2]) if image_size is not None else tuple(default_shape[:2])
     if min_shape is not None and image_size is not None:
         low_h, low_w = min_shape[:2]
         if (low_h and h < low_h) or (low_w and w < low_w):
@@ -58,7 +58,7 @@ def target(dataset, input_shape, *, min_shape=None, image_size=None, fixed=False
     low = tuple(int(v or 1) for v in (min_shape or (1, 1))[:2])
     key = str(dataset).strip()
     if image_size is not None:
-        size = _size_hw(image_size, None)
+        size = size_hw(image_size, None)
     elif key.lower() == "digits":
         size = (max(DIGITS_SIDE, *low),) * 2
     elif key.startswith("folder:"):

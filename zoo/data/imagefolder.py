@@ -27,7 +27,7 @@ from collections import Counter
 import numpy as np
 from PIL import Image
 
-from zoo.data.arrays import ArrayDataset, _size_hw
+from zoo.data.arrays import ArrayDataset, size_hw
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 COLOR_MODES = ("rgb", "grayscale")
@@ -288,7 +288,7 @@ def load_folder(
         raise ValueError(f"`split` must be one of 'train', 'val', 'test', 'all'. Received: split={split!r}")
     if channels not in (1, 3):
         raise ValueError(f"`channels` must be 1 or 3. Received: channels={channels!r}")
-    size = _size_hw(image_size, (64, 64))
+    size = size_hw(image_size, (64, 64))
     scan = scan or scan_image_folder(path, min_size=min_size, arg=arg)
     if split == "all":
         keep = np.arange(len(scan.files))

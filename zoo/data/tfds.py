@@ -11,7 +11,7 @@ import difflib
 import numpy as np
 from PIL import Image
 
-from zoo.data.arrays import ArrayDataset, _size_hw
+from zoo.data.arrays import ArrayDataset, size_hw
 
 # name -> (default image size (H, W) or None = the dataset's own, splits held by tfds)
 KNOWN = {
@@ -89,7 +89,7 @@ def load_tfds(name, split="train", *, image_size=None, seed=0, data_dir=None, ma
         ds = ds.take(int(max_examples))
     native = features["image"].shape[:2]
     default = tuple(native) if native and None not in native else DEFAULT_SIZE
-    size = _size_hw(image_size, KNOWN.get(name, (None,))[0] or default)
+    size = size_hw(image_size, KNOWN.get(name, (None,))[0] or default)
     channels = features["image"].shape[-1] or 3
     xs, ys = [], []
     for ex in tfds.as_numpy(ds):

@@ -28,7 +28,7 @@ from zoo.transfer.backbones import (
     load_backbone_weights,
     preprocessing_mode,
 )
-from zoo.transfer.command import predict_images, run_transfer
+from zoo.transfer.command import run_transfer
 from zoo.transfer.encoder import encoder_classifier, encoder_of, pretrain_autoencoder
 from zoo.transfer.finetune import few_shot, fine_tune
 from zoo.transfer.freezing import (
@@ -42,6 +42,6 @@ from zoo.transfer.heads import backbone_of, new_head
 
 __all__ = [
     "APPLICATION_PREPROCESSING", "backbone_of", "blocks", "build_backbone", "encoder_classifier", "encoder_of",
-    "few_shot", "fine_tune", "freeze", "load_backbone_weights", "new_head", "predict_images", "preprocessing_mode",
+    "few_shot", "fine_tune", "freeze", "load_backbone_weights", "new_head", "preprocessing_mode",
     "pretrain_autoencoder", "run_transfer", "trainable_count", "unfreeze_top",
 ]

@@ -8,6 +8,7 @@ import os
 import keras
 
 from zoo import registry
+from zoo.data.arrays import size_hw
 from zoo.models import common, load_model
 from zoo.models.labels import checkpoint_info
 
@@ -65,13 +66,14 @@ def _leaf_layers(model):
     return found
 
 
-def load_backbone_weights(backbone, weights):
+def load_backbone_weights(backbone, weights, *, saved=None):
     """Loads `weights` (a local .keras or .weights.h5 file, or a torchvision / timm / keras.applications
     checkpoint that the backbone's family maps: `zoo.checkpoints`) into `backbone`.
 
     A `.weights.h5` file must come from the same architecture (`include_top=False`). A `.keras`
     file may be any saved model containing the backbone's layers, e.g. a zoo classifier with its
-    top or a transfer run's `model.keras`: weights are copied layer by layer, by name.
+    top or a transfer run's `model.keras`: weights are copied layer by layer, by name. `saved` is
+    that model when the caller has read it already (the file is then not read again).
 
     Raises:
         ValueError: naming the file and the backbone, when the weights do not fit.
@@ -95,10 +97,7 @@ def load_backbone_weights(backbone, weights):
             ) from None
         return backbone
 
-    try:
-        source = load_model(path, compile=False)
-    except Exception as e:
-        raise ValueError(f"weights file {path!r} cannot be read as a Keras model: {' '.join(str(e).split())[:300]}") from None
+    source = saved if saved is not None else _read_saved(path)
     theirs = _leaf_layers(source)
     mine = _leaf_layers(backbone)
     missing = [n for n in mine if n not in theirs]
@@ -122,30 +121,27 @@ def load_backbone_weights(backbone, weights):
     return backbone
 
 
-def _saved_input_shape(weights):
-    """The input shape of a saved .keras model (None for .weights.h5 or None)."""
+def _read_saved(weights):
+    """The saved .keras model `weights` names, read once (None for .weights.h5, a checkpoint or None)."""
     if weights is None or not os.fspath(weights).endswith(".keras"):
         return None
-
-    common.check_weights_path(weights)
+    path = common.check_weights_path(weights)
     try:
-        return tuple(load_model(weights, compile=False).input_shape[1:])
-    except Exception:
-        return None
+        return load_model(path, compile=False)
+    except Exception as e:
+        raise ValueError(f"weights file {path!r} cannot be read as a Keras model: {' '.join(str(e).split())[:300]}") from None
 
 
-def _channels(name, weights=None):
+def _default_channels(name, saved):
     """The channels backbone `name` takes: the saved model's, 3 for keras.applications, else the zoo default."""
-    saved = _saved_input_shape(weights)
     if saved is not None:
-        return saved[-1]
+        return saved.input_shape[-1]
     if _application(name) is not None:
         return 3
-
     return registry.get_spec(name).default_input_shape[-1]
 
 
-def build_backbone(name, *, input_shape=None, weights=None):
+def build_backbone(name, *, input_shape=None, image_size=None, weights=None):
     """A backbone without its top: a zoo classifier (`"resnet18"`, `"lenet5"`) or a
     keras.applications model (`"MobileNetV2"` or `"keras:MobileNetV2"`), weights from a local file.
 
@@ -153,6 +149,8 @@ def build_backbone(name, *, input_shape=None, weights=None):
         name: zoo model name (classification task) or keras.applications class name.
         input_shape: (H, W, C); default: the saved model's shape when `weights` is a .keras file,
             else the model's default.
+        image_size: instead of `input_shape`, N or (H, W); the channels are the saved model's,
+            3 for keras.applications, else the zoo model's default.
         weights: None or a local .keras / .weights.h5 file (`load_backbone_weights`).
 
     Returns:
@@ -160,8 +158,11 @@ def build_backbone(name, *, input_shape=None, weights=None):
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"`backbone` must be a model name. Received: backbone={name!r}")
-    if input_shape is None:
-        input_shape = _saved_input_shape(weights)
+    saved = _read_saved(weights)  # a .keras file is read here once: its shape and its weights
+    if input_shape is None and image_size is not None:
+        input_shape = (*size_hw(image_size, None), _default_channels(name, saved))
+    if input_shape is None and saved is not None:
+        input_shape = tuple(saved.input_shape[1:])
     foreign = weights is not None and common.is_checkpoint(common.check_weights_path(weights))
     fn = _application(name)
     if fn is not None:
@@ -187,6 +188,6 @@ def build_backbone(name, *, input_shape=None, weights=None):
         # a foreign checkpoint is read by the builder, through the model's checkpoint records
         backbone = spec.builder(include_top=False, input_shape=shape, weights=weights if foreign else None)
     if fn is not None or not foreign:
-        load_backbone_weights(backbone, weights)
+        load_backbone_weights(backbone, weights, saved=saved)
     info = checkpoint_info(backbone)  # a checkpoint brings its own preprocessing
     return backbone, info["preprocessing"] if info else preprocessing_mode(name)

@@ -1,5 +1,7 @@
-"""`zoo transfer`: the whole recipe on a class-per-folder directory, its run folder, and prediction
-of image files with the result."""
+"""`zoo transfer`: the whole recipe on a class-per-folder directory, in the run folder of `zoo train`
+(`zoo.training.runs`) plus a `phase` column in history.csv. The fit, its log, its checkpoints, the
+held-out metrics, the figures and prediction (`zoo predict`) are the classification task's
+(`zoo.tasks.classification`); what is transfer's own is the backbone, the head and the phases."""
 
 from __future__ import annotations
 
@@ -9,34 +11,18 @@ import sys
 import warnings
 
 import keras
-import numpy as np
 from PIL import Image
 
 from zoo import plots
 from zoo.checks import check_int
-from zoo.data import _size_hw as size_hw
 from zoo.data import imagefolder
-from zoo.data.imagefolder import read_image
-from zoo.io import save_model, write_text
-from zoo.training.runs import RunFolder, command_line
-from zoo.transfer.backbones import _channels, build_backbone
+from zoo.data.arrays import ArrayDataset
+from zoo.io import save_model
+from zoo.tasks import get_task
+from zoo.training.runs import RunFolder, command_line, epochs_in, trim_history
+from zoo.transfer.backbones import build_backbone
 from zoo.transfer.finetune import fine_tune
 from zoo.transfer.heads import new_head
-
-
-def predict_images(model, paths, class_names, *, batch_size=64):
-    """Label and probability for image files, read the zoo's way (Pillow, [0, 1], resized to the
-    model's input, RGB or grayscale by its channels): [{"path", "label", "index", "probability"}]."""
-    h, w, c = model.input_shape[1:]
-    if not paths:
-        return []
-    x = np.stack([read_image(p, (h, w), "grayscale" if c == 1 else "rgb") for p in paths])
-    probs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
-    out = []
-    for p, row in zip(paths, probs):
-        k = int(np.argmax(row))
-        out.append({"path": os.fspath(p), "label": str(class_names[k]), "index": k, "probability": float(row[k])})
-    return out
 
 
 # ----------------------------------------------------------------------------- `zoo transfer`
@@ -88,10 +74,7 @@ def run_transfer(
         return run.old_metrics
     keras.utils.set_random_seed(seed)
     scan = _scan(data)
-    if image_size is None:
-        net, mode = build_backbone(backbone, weights=weights)
-    else:
-        net, mode = build_backbone(backbone, input_shape=(*size_hw(image_size, None), _channels(backbone, weights)), weights=weights)
+    net, mode = build_backbone(backbone, image_size=image_size, weights=weights)
     shape = tuple(net.input_shape[1:])
     if None in shape[:2]:
         raise ValueError(f"backbone {backbone!r} has no fixed input size; pass --image-size")
@@ -99,9 +82,10 @@ def run_transfer(
     if shape[-1] not in (1, 3):
         raise ValueError(f"backbone {backbone!r} takes {shape[-1]} channels; image folders give 1 (grayscale) or 3 (RGB)")
     parts = imagefolder.split_indices(scan.labels, seed=seed, val_fraction=0.1, test_fraction=0.2)
-    arrays = {}
-    for split, idx in parts.items():
-        arrays[split] = (imagefolder.load_images([scan.files[i] for i in idx], shape[:2], color), scan.labels[idx])
+    splits = {split: ArrayDataset(imagefolder.load_images([scan.files[i] for i in idx], shape[:2], color), scan.labels[idx],
+                                  "classification", list(scan.class_names), config["dataset"], {"split": split})
+              for split, idx in parts.items()}
+    arrays = {split: (ds.x, ds.y) for split, ds in splits.items()}
     print(
         f"backbone: {backbone} ({net.count_params():,} parameters, input {shape}, preprocessing {mode!r}"
         f"{', weights ' + os.fspath(weights) if weights else ', random init'}); "
@@ -119,11 +103,14 @@ def run_transfer(
         print(f"zoo transfer: resuming {run.out} after epoch {run.finished} (from {run.path('backup')}/)", flush=True)
     with run.writing():
         run.write_labels(scan.class_names)
+        if run.mode == "resume":  # history.csv keeps the epochs the backup holds
+            trim_history(run.path("history"), run.finished)
+        log = [_EpochLine(), PhaseLogger(run.path("history"), epochs + fine_tune_epochs if scratch else epochs)]
         result = fine_tune(model, *arrays["train"], validation_data=arrays["val"] if len(arrays["val"][1]) else None,
                            epochs=(epochs, fine_tune_epochs), learning_rates=learning_rates, unfreeze=unfreeze,
-                           batch_size=batch_size, verbose=verbose, callbacks=[_EpochLine()], from_scratch=scratch,
+                           batch_size=batch_size, verbose=verbose, callbacks=log, from_scratch=scratch,
                            backup_dir=run.path("backup"), seed=seed)
-        metrics = _finish(run, model, scan, arrays, result, mode=mode, shape=shape)
+        metrics = _finish(run, model, splits, result, mode=mode, shape=shape, scan=scan)
     shutil.rmtree(run.path("backup"), ignore_errors=True)  # finished: a rerun returns metrics.json
     return metrics
 
@@ -162,49 +149,34 @@ def _scan(data):
     return scan
 
 
-def _finish(run, model, scan, arrays, result, *, mode, shape):
-    """history.csv, model.keras, the figures and metrics.json of a finished transfer; returns the metrics."""
-    hist = dict(result["history"])
-    hist["phase"] = result["phase"]
-    keys = list(hist)
-    rows = [",".join(["epoch", *keys])] + [
-        ",".join([str(i), *(f"{hist[k][i]:.6g}" for k in keys)]) for i in range(len(result["phase"]))
-    ]
-    write_text(run.path("history"), "\n".join(rows) + "\n")
-
-    def accuracy(x, y):
-        if not len(y):
-            return None, np.zeros(0, int), np.zeros(0)
-        p = np.asarray(model.predict(x, batch_size=256, verbose=0))
-        return float((p.argmax(1) == y).mean()), p.argmax(1), p.max(1)
-
-    (x_test, y_test), backbone = arrays["test"], run.config["model"]
-    train_acc, _, _ = accuracy(*arrays["train"])
-    val_acc, _, _ = accuracy(*arrays["val"])
-    test_acc, y_pred, _ = accuracy(x_test, y_test)
+def _finish(run, model, splits, result, *, mode, shape, scan):
+    """model.keras, the classification task's held-out metrics and figures, the learning curves
+    (from history.csv, read once) and metrics.json of a finished transfer; returns the metrics."""
+    tasks, backbone, dataset = get_task("classification"), run.config["model"], run.config["dataset"]
     save_model(model, run.path("model"))
-    split2 = result["phase"].count(1) + 1
+    test = tasks.evaluate(model, splits["test"]) if len(splits["test"]) else {}
+    accuracy = {s: tasks.evaluate(model, splits[s], mistakes=0)["accuracy"] if len(splits[s]) else None for s in ("train", "val")}
+    history = run.read_history()
+    phase = [int(p) for p in history.get("phase", [])]
+    two = 1 in phase and 2 in phase
+    split2 = phase.count(1) + 1
     plots.plot_learning_curves(
-        dict(result["history"]), os.path.join(run.out, "learning_curves.png"),
-        title=f"Transfer: {backbone} on {os.path.basename(os.path.normpath(scan.root))}"
-        + (f" (phase 2 from epoch {split2})" if 2 in result["phase"] and 1 in result["phase"] else
-           " (from scratch)" if not run.config["weights"] else ""),
-        marks={split2: "phase 2"} if 2 in result["phase"] and 1 in result["phase"] else None,
+        {k: v for k, v in history.items() if k != "phase"}, os.path.join(run.out, "learning_curves.png"),
+        title=f"{backbone} on {dataset}" + (f" (phase 2 from epoch {split2})" if two else
+                                           " (from scratch)" if not run.config["weights"] else ""),
+        marks={split2: "phase 2"} if two else None,
     )
-    figures = ["learning_curves.png"]
-    if len(y_test):
-        plots.plot_confusion_matrix(y_test, y_pred, os.path.join(run.out, "confusion_matrix.png"), labels=scan.class_names,
-                                    title=f"{backbone}, held-out images")
-        figures.append("confusion_matrix.png")
-    test = {} if test_acc is None else {"accuracy": test_acc, "errors": int((y_pred != y_test).sum())}
+    figures = ["learning_curves.png"] + (tasks.figures(model, splits["test"], run.out, name=backbone) if test else [])
+    test_acc = test.get("accuracy")
     metrics = run.write_metrics(
         status="finished", headline={"accuracy": test_acc} if test else None, test=test,
         epochs=run.config["epochs"] + (run.config["fine_tune_epochs"] if run.config["unfreeze"] or not run.config["weights"] else 0),
-        epochs_run=len(result["phase"]), parameters=int(model.count_params()),
-        images={s: int(len(arrays[s][1])) for s in ("train", "val", "test")}, figures=figures,
-        backbone=backbone, weights=run.config["weights"], preprocessing=mode, input_shape=list(shape), data=scan.root,
+        epochs_run=epochs_in(history), parameters=int(model.count_params()),
+        images={s: len(splits[s]) for s in ("train", "val", "test")}, figures=figures,
+        backbone=backbone, weights=run.config["weights"], preprocessing=mode, input_shape=list(shape),
         classes=list(scan.class_names), skipped_files=[p for p, _ in scan.skipped], seed=run.config["seed"],
-        pretrained=bool(run.config["weights"]), phases=result["phases"], train_accuracy=train_acc, val_accuracy=val_acc, test_accuracy=test_acc,
+        pretrained=bool(run.config["weights"]), phases=result["phases"], train_accuracy=accuracy["train"],
+        val_accuracy=accuracy["val"], test_accuracy=test_acc,
     )
     rows = [
         [f"phase {p['phase']}", p["epochs"], f"{p['learning_rate']:g}", f"{p['trainable_params']:,}", f"{p.get('accuracy', float('nan')):.3f}", "-" if "val_accuracy" not in p else f"{p['val_accuracy']:.3f}", f"{p['seconds']:.1f}"]
@@ -213,12 +185,24 @@ def _finish(run, model, scan, arrays, result, *, mode, shape):
     print(_table(rows, ["phase", "epochs", "lr", "trainable", "train acc", "val acc", "seconds"]), flush=True)
     fmt = lambda a: "-" if a is None else f"{a:.2%}"  # noqa: E731
     print(
-        f"accuracy: train {fmt(train_acc)}, val {fmt(val_acc)}, test {fmt(test_acc)} ({len(y_test)} held-out images); "
-        f"{metrics['timings']['wall_seconds']:.0f} s; run folder {run.out}/ (model.keras, labels.json, metrics.json, "
-        "history.csv, learning_curves.png, confusion_matrix.png)",
+        f"zoo transfer: {backbone} on {dataset}: accuracy train {fmt(accuracy['train'])}, val {fmt(accuracy['val'])}, "
+        f"test {fmt(test_acc)} ({len(splits['test'])} held-out images); {metrics['timings']['wall_seconds']:.0f} s; "
+        f"run folder {run.out}/ ({', '.join(['model.keras', 'labels.json', 'metrics.json', 'history.csv', *figures])})",
         flush=True,
     )
     return metrics
+
+
+class PhaseLogger(keras.callbacks.CSVLogger):
+    """train's history.csv (a CSVLogger appending one row per finished epoch) plus a `phase` column:
+    1 for the first `phase1_epochs` epochs of the run, then 2."""
+
+    def __init__(self, filename, phase1_epochs):
+        super().__init__(filename, append=True)
+        self.phase1_epochs = phase1_epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, {**(logs or {}), "phase": 1 if epoch < self.phase1_epochs else 2})
 
 
 class _EpochLine(keras.callbacks.Callback):
