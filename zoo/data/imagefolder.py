@@ -70,11 +70,12 @@ class FolderScan:
         """{class name: number of usable images}."""
         return {c: int((self.labels == k).sum()) for k, c in enumerate(self.class_names)}
 
-    def summary(self):
-        """One line: classes, images, skipped, colour modes as stored (all are converted to one)."""
+    def summary(self, name=None):
+        """One line: classes, images, skipped, colour modes as stored (all are converted to one);
+        the folder called `name` where the caller has a name for it (default: the path)."""
         modes = ", ".join(f"{m} {n}" for m, n in Counter(self.modes).most_common())
         return (
-            f"{len(self.files)} images in {len(self.class_names)} classes under {self.root} "
+            f"{len(self.files)} images in {len(self.class_names)} classes under {name or self.root} "
             f"({len(self.skipped)} skipped; stored colour modes: {modes or 'none'})"
         )
 

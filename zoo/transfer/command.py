@@ -73,7 +73,7 @@ def run_transfer(
         print(f"zoo transfer: {run.out} holds this finished run; metrics.json unchanged", flush=True)
         return run.old_metrics
     keras.utils.set_random_seed(seed)
-    scan = _scan(data)
+    scan = _scan(data, config["dataset"])
     net, mode = build_backbone(backbone, image_size=image_size, weights=weights)
     shape = tuple(net.input_shape[1:])
     if None in shape[:2]:
@@ -135,8 +135,9 @@ def _announce_channels(files, channels, backbone, sample=32):
               f"({grey} of {len(seen)} sampled files are grayscale)", flush=True)
 
 
-def _scan(data):
-    """The class-per-folder scan of `data`, its ImageFolderWarnings printed as `zoo: warning:` lines."""
+def _scan(data, name):
+    """The class-per-folder scan of `data` (called `name`), its ImageFolderWarnings printed as
+    `zoo: warning:` lines."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", imagefolder.ImageFolderWarning)
         scan = imagefolder.scan_image_folder(data)
@@ -145,7 +146,7 @@ def _scan(data):
             print(f"zoo: warning: {w.message}", file=sys.stderr, flush=True)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    print(f"data: {scan.summary()}", flush=True)
+    print(f"data: {scan.summary(name)}", flush=True)
     return scan
 
 
@@ -174,7 +175,7 @@ def _finish(run, model, splits, result, *, mode, shape, scan):
         epochs_run=epochs_in(history), parameters=int(model.count_params()),
         images={s: len(splits[s]) for s in ("train", "val", "test")}, figures=figures,
         backbone=backbone, weights=run.config["weights"], preprocessing=mode, input_shape=list(shape),
-        classes=list(scan.class_names), skipped_files=[p for p, _ in scan.skipped], seed=run.config["seed"],
+        classes=list(scan.class_names), skipped_files=[os.path.relpath(p, scan.root) for p, _ in scan.skipped], seed=run.config["seed"],
         pretrained=bool(run.config["weights"]), phases=result["phases"], train_accuracy=accuracy["train"],
         val_accuracy=accuracy["val"], test_accuracy=test_acc,
     )
