@@ -93,3 +93,13 @@ def test_no_module_defines_a_name_twice_at_its_top():
                     twice.append(f"{rel}:{node.lineno}: {node.name} (first on line {seen[node.name]})")
                 seen.setdefault(node.name, node.lineno)
     assert twice == []
+
+
+ARGTYPES = "zoo/commands/argtypes.py"
+
+
+def test_no_command_defines_an_input_size_flag():
+    """`--image-size` is the one image-size flag; the old `--input-size` lives only as the
+    deprecated alias that argtypes adds beside it, never as a flag of its own in a command."""
+    files = [(rel, t) for rel, t in text_files("zoo") if rel != ARGTYPES]
+    assert hits(re.compile(r"""["']--input[-_]size["']"""), files) == []
