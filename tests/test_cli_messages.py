@@ -204,3 +204,17 @@ def test_exercises_build_without_solutions_says_what_it_needs(tmp_path):
     assert "`zoo exercises build` makes the stubs from solutions/exNN_*.py" in lines[0]
     assert "the student release leaves them out" in lines[0] and "run `zoo exercises check`" in lines[0]
     assert "run zoo from the course repository or the unpacked student release" not in lines[0]
+
+
+@pytest.mark.parametrize("argv", [["list"], ["info", "resnet20"], ["grade", "solutions", "--exercise", "ex01"]],
+                         ids=["list", "info", "grade"])
+def test_output_piped_to_a_reader_that_stopped_ends_quietly(argv):
+    """`zoo list | head -1`: the reader has gone before zoo writes; zoo ends as Unix tools do,
+    with SIGPIPE's status 141 and nothing on stderr (no BrokenPipeError traceback)."""
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.Popen([sys.executable, "-m", "zoo", *argv], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone: every write of zoo's meets a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err

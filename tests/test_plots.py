@@ -149,6 +149,22 @@ def test_tuning_plots_have_integer_trials_and_no_overlapping_labels(tmp_path, fi
     assert all(float(v).is_integer() for v in _tick_values(batch.xaxis))
 
 
+def test_a_hyperparameter_tried_at_one_value_has_one_tick_at_it(tmp_path, figures):
+    """kernel_size tried only at 3: its panel's axis says 3, once, not 2.84 2.88 2.92 ... around it."""
+    records = [{"trial": i + 1, "status": "COMPLETED", "score": 0.5 + 0.1 * i,
+                "hyperparameters": {"kernel_size": 3, "learning_rate": 1e-3, "dropout": 0.0, "filters": [16, 32, 64][i]}}
+               for i in range(3)]
+    plots.plot_tuning_results(records, "val_accuracy", str(tmp_path))
+    fig = figures["objective_vs_hyperparameters.png"]
+    assert_no_text_overlaps(fig)
+    panels = {a.get_title(): a for a in fig.axes if a.get_title()}
+    for name, label in (("kernel_size", "3"), ("learning_rate", "0.001"), ("dropout", "0")):
+        ticks = [t.get_text() for t, v in zip(panels[name].get_xticklabels(), panels[name].get_xticks())
+                 if v in _tick_values(panels[name].xaxis)]
+        assert ticks == [label], (name, ticks)
+    assert len(_tick_values(panels["filters"].xaxis)) > 1  # a hyperparameter that varied keeps its scale
+
+
 def test_saliency_captions_say_predicted_and_true(tmp_path, figures):
     rng = np.random.default_rng(0)
     plots.plot_saliency(rng.random((3, 16, 16, 1)), rng.random((3, 16, 16, 1)), tmp_path / "sal.png",

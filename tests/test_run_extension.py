@@ -40,6 +40,25 @@ def test_4_epochs_extended_by_2_train_as_6_epochs(tmp_path):
             np.testing.assert_allclose(a[k], b[k], atol=1e-6)
 
 
+def test_an_augmented_run_extended_from_4_to_6_epochs_is_the_uninterrupted_6_epoch_run(tmp_path):
+    """With random layers (augmentation) the extension also goes on with their generators' state:
+    epochs 5 and 6 draw the flips and rotations the uninterrupted run draws there, so every
+    epoch's loss and the final weights are the 6-epoch run's (as a resumed run's are). A constant
+    rate: a 4-epoch cosine's first epochs are not a 6-epoch cosine's."""
+    from tests.test_resume_same_run import _same_run
+    from zoo.training.train import train
+
+    tr, va, te = _small(80, 16)
+    data = (tr, ArrayDataset(va.x[:16], va.y[:16], va.task, va.class_names, va.name), te)
+    kw = {"batch_size": 16, "lr": 1e-3, "schedule": "constant", "augment": True, "datasets": data, "verbose": 0}
+    train("lenet5", "digits", str(tmp_path / "extended"), epochs=4, **kw)
+    assert not (tmp_path / "extended" / "backup").exists()  # a finished run keeps no backup
+    metrics = train("lenet5", "digits", str(tmp_path / "extended"), epochs=6, **kw)
+    train("lenet5", "digits", str(tmp_path / "straight"), epochs=6, **kw)
+    assert metrics["extended_from_epoch"] == 4 and metrics["epochs_run"] == 6
+    _same_run(tmp_path / "extended", tmp_path / "straight")
+
+
 def _steps(optimizer, model, n):
     for _ in range(n):
         optimizer.apply_gradients([(keras.ops.full(v.shape, 0.1), v) for v in model.trainable_variables])

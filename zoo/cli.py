@@ -72,8 +72,34 @@ def flag_wording(message, subparser):
     return message
 
 
+PIPE_CLOSED = 128 + 13  # SIGPIPE's status: what a shell reports for `yes | head -1`'s yes
+
+
 def main(argv=None):
-    """Entry point of the `zoo` console script; returns the exit code."""
+    """Entry point of the `zoo` console script; returns the exit code. Output piped to a reader
+    that stops reading (`zoo list | head -1`) ends the command quietly with PIPE_CLOSED, as
+    Unix tools end: no traceback, and a `set -o pipefail` script sees the pipe was cut."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a pipe closed early shows here for output still buffered
+        return code
+    except BrokenPipeError:
+        _reader_gone()
+        return PIPE_CLOSED
+
+
+def _reader_gone():
+    """stdout to /dev/null: the interpreter's last flush of what is still buffered cannot fail
+    and print "Exception ignored ... BrokenPipeError" on the way out."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout replaced by an object of no descriptor
+        pass
+    os.close(devnull)
+
+
+def _main(argv):
     interrupts.install()
     quiet_native_logs()
     parser = build_parser()

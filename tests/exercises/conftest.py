@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from zoo.grading.results import missing_summary
 from zoo.grading.runner import Submission, SubmissionError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -37,7 +38,7 @@ def submission(request):
 class Exercise:
     """Calls into one exercise module of the submission; a failure becomes the test's feedback.
     A call that runs long reports "still running" on the grader's progress line. A module that
-    could not be imported fails every test of its exercise, and the test's `node` carries
+    is missing or could not be imported fails every test of its exercise, and the test's `node` carries
     "zoo_import_error" (the error, and its one-line summary): the grader's plugin shows the
     error once per exercise, not under each test."""
 
@@ -68,10 +69,12 @@ class Exercise:
     def not_imported(self, error):
         """Fails the test: the module could not be imported (said on the test's node too, with
         a one-line summary: 'syntax error in ex01_conv_pool.py line 3', 'import error in
-        ex01_conv_pool.py line 5: NameError: ...')."""
+        ex01_conv_pool.py line 5: NameError: ...', 'ex01_conv_pool.py is missing')."""
         file = self.module + ".py"
         syntax = self.syntax_error()
-        if syntax is not None:
+        if not os.path.isfile(os.path.join(self.submission.folder, file)):
+            message, summary = error.message, missing_summary(self.module)
+        elif syntax is not None:
             message = self.explain(error.message)
             kind = re.sub(r"(?<!^)(?=[A-Z])", " ", type(syntax).__name__).lower()  # IndentationError -> indentation error
             summary = f"{kind} in {file} line {syntax.lineno}"
@@ -83,7 +86,7 @@ class Exercise:
             message = (f"line {lines[-1]}: " if lines else "") + message
         if self.node is not None and not any(k == "zoo_import_error" for k, _ in self.node.user_properties):
             self.node.user_properties.append(("zoo_import_error", {"message": message, "summary": summary}))
-        pytest.fail(f"{file} could not be imported: {message}", pytrace=False)
+        pytest.fail(summary if summary == missing_summary(self.module) else f"{file} could not be imported: {message}", pytrace=False)
 
     def syntax_error(self):
         """The SyntaxError compiling the module raises, None when it compiles (compiled here,

@@ -155,6 +155,32 @@ def test_feedback_to_send_holds_no_hidden_test_output(tmp_path):
     assert f"TOTAL {full.score:.1f} / {full_marks('ex01'):.1f}" in text
 
 
+def test_a_missing_file_is_said_once_per_exercise_and_in_the_status(tmp_path):
+    """An exercise whose file is not in the submission: one line says so above its tests (each
+    says "not graded"), never the same message under every test; the gradebook's status names
+    the file and what was found instead; the student's own check says it once too."""
+    klass = tmp_path / "class"
+    _ex01(klass / "ann")
+    (klass / "ann" / "ex01_conv_pool.py").rename(klass / "ann" / "lenet.py")
+    out = tmp_path / "gradebook.csv"
+    proc = run_zoo("grade-class", str(klass), "--out", str(out), "--exercise", "ex01")
+    assert proc.returncode == 0, proc.stderr
+    [row] = csv.DictReader(out.open())
+    assert row["status"] == "missing files: ex01_conv_pool.py (found instead: lenet.py)" and float(row["score"]) == 0.0
+    text = (tmp_path / "gradebook-feedback" / "ann" / "feedback.txt").read_text()
+    tests = json.loads((tmp_path / "gradebook-feedback" / "ann" / "results.json").read_text())["tests"]
+    top = text.split("FAIL ", 1)[0]
+    assert " ".join(top.split()).count("ex01_conv_pool.py") == 1 and "Found instead: lenet.py" in top, text
+    assert text.count("not graded: ex01_conv_pool.py is missing") == len(tests) > 1, text
+    assert "the submission has no" not in text
+    for args in (("grade", str(klass / "ann"), "--exercise", "ex01"),
+                 ("exercises", "check", "ex01", "--submission", str(klass / "ann"))):
+        proc = run_zoo(*args)
+        said = " ".join(proc.stdout.split("FAIL ", 1)[0].split())
+        assert said.count("ex01_conv_pool.py") == 1 and "the submission has no" not in proc.stdout, (args, proc.stdout)
+        assert proc.stdout.count("not graded: ex01_conv_pool.py is missing") == proc.stdout.count("FAIL ") > 1, proc.stdout
+
+
 def test_the_copy_for_a_student_leaves_out_the_staff_details():
     res = Results.failed("the grader crashed", "Traceback: /autograder/source/zoo/secret.py line 7")
     res.tests.append(Entry("ex01_conv_pool: test_x", 0.0, 2.0, "failed", "conv2d([[0]]): expected 0, got 1", "after_published", "ex01_conv_pool"))

@@ -125,7 +125,7 @@ def run_grade(args):
         res = grade_submission(intake.folder, backend=args.backend, exercises=args.exercise,
                                call_timeout=args.call_timeout, exercise_timeout=args.exercise_timeout, jobs=args.jobs,
                                root=root, progress=_progress)
-    res.output = "\n".join(p for p in (intake.message(), res.output) if p)
+    res.output = intake.above(res.output)
     if args.out:
         res.write(args.out)
     print(res.table())

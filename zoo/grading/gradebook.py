@@ -30,7 +30,7 @@ import time
 from zoo.grading.build import ROOT, exercise_names, resolve_exercise
 from zoo.grading.grade import grade_submission
 from zoo.grading.intake import collect
-from zoo.grading.results import Results, counted
+from zoo.grading.results import Results, counted, missing_summary
 from zoo.io import write_json, write_text
 
 MAX_HASHED = 64 * 1024**2  # a larger file counts by its size and time, not read
@@ -109,7 +109,8 @@ def _row(student, res, exercises, missing=""):
     elif any(t.name.startswith("Autograder failed") for t in res.tests):
         row["status"] = "failed"
     else:
-        said = ([f"missing files: {missing}"] if missing else []) + [res.import_errors[ex] for ex in exercises if ex in res.import_errors]
+        said = ([f"missing files: {missing}"] if missing else []) + [  # a missing file: said by the intake's line alone
+            res.import_errors[ex] for ex in exercises if ex in res.import_errors and not (missing and res.import_errors[ex] == missing_summary(ex))]
         row["status"] = "; ".join(said) or "graded"
     return row
 
@@ -159,7 +160,7 @@ def grade_class(folder, out, *, jobs=1, backend=None, exercises=None, call_timeo
             intake = collect(os.path.join(folder, name), ex_cols, os.path.join(tmp, "submission"))
             res = grade_submission(intake.folder, backend=backend, exercises=ex_cols, root=root,
                                    call_timeout=call_timeout, exercise_timeout=exercise_timeout)
-        res.output = "\n".join(p for p in (intake.message(), res.output) if p)
+        res.output = intake.above(res.output)
         return res, intake.missing_message()
 
     def work(item):

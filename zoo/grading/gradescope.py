@@ -41,7 +41,7 @@ def grade(submission, results, root):
             res = grade_submission(intake.folder, exercises=exercises, root=root)
         if not res.incomplete:
             break
-    res.output = "\n".join(p for p in (intake.message(), res.output) if p)
+    res.output = intake.above(res.output)
     res.write(results)
     return res
 

@@ -20,6 +20,7 @@ import tempfile
 import zipfile
 
 from zoo.grading.build import notebook_to_py
+from zoo.grading.results import missing_summary
 
 SUFFIX = re.compile(r"^(?P<stem>.+?)(?P<copy>\s*\(\d+\))?(?P<ext>\.py|\.ipynb)$", re.IGNORECASE)
 MAX_DEPTH = 3
@@ -56,6 +57,13 @@ class Intake:
                          f"Found instead: {', '.join(self.others) or 'no other file'}. Upload the files with exactly these "
                          f"names, or one zip of them.")
         return "\n".join(lines)
+
+    def above(self, output):
+        """message() above a grading run's `output`, less the run's own line for a file this
+        intake already names as not found: each missing file is said once."""
+        told = tuple(f"{missing_summary(m)} (" for m in self.missing)
+        kept = [line for line in output.splitlines() if not (told and line.startswith(told))]
+        return "\n".join(p for p in (self.message(), "\n".join(kept)) if p)
 
 
 def _files(top):

@@ -18,7 +18,7 @@ from _pytest.mark.expression import Expression  # pytest's -k grammar, matched h
 
 from zoo.grading import sandbox
 from zoo.grading.children import LIVE_BOXES, LIVE_UIDS, harden_current_process
-from zoo.grading.results import NOT_GRADED, Results, TestResult, counted
+from zoo.grading.results import NOT_GRADED, Results, TestResult, counted, missing_summary
 from zoo.io import write_json  # everything the trusted side writes with is imported before any child starts
 
 _STATE = {}
@@ -178,7 +178,10 @@ def pytest_runtest_logreport(report):
     if report.failed and isinstance(info, dict) and res.exercise:
         info = {"message": str(info.get("message", ""))[:3000], "summary": str(info.get("summary", ""))[:200]}
         _STATE.setdefault("import_errors", {}).setdefault(res.exercise, info)
-        res.output = f"{NOT_GRADED}{res.exercise}.py could not be imported (the error is shown once, at the top)"
+        if info["summary"] == missing_summary(res.exercise):
+            res.output = f"{NOT_GRADED}{res.exercise}.py is missing (said once, at the top)"
+        else:
+            res.output = f"{NOT_GRADED}{res.exercise}.py could not be imported (the error is shown once, at the top)"
 
 
 def pytest_runtest_logfinish(nodeid, location):
@@ -207,7 +210,10 @@ def collected_results():
     said = []
     for exercise, info in errors.items():  # once per exercise, above the tests
         n = sum(1 for t in tests if t.exercise == exercise and t.output.startswith(NOT_GRADED))
-        said.append(f"{exercise}.py could not be imported (0 points from its {counted(n, 'test')}): {info.get('message', '')}")
+        if info.get("summary") == missing_summary(exercise):
+            said.append(f"{missing_summary(exercise)} (0 points from its {counted(n, 'test')})")
+        else:
+            said.append(f"{exercise}.py could not be imported (0 points from its {counted(n, 'test')}): {info.get('message', '')}")
     return Results(tests, time.monotonic() - _STATE.get("start", time.monotonic()), "\n".join(said),
                    import_errors={exercise: str(info.get("summary", "")) for exercise, info in errors.items()})
 

@@ -51,7 +51,7 @@ class Results:
     execution_time: float = 0.0
     output: str = ""
     incomplete: str = ""  # why the grade is not whole (tests not run, a full disk); "" when it is
-    import_errors: dict = dataclasses.field(default_factory=dict)  # {exercise: "syntax error in exNN.py line 3"}
+    import_errors: dict = dataclasses.field(default_factory=dict)  # {exercise: "syntax error in exNN.py line 3" | "exNN.py is missing"}
 
     def mark_incomplete(self, reason):
         """Says the grade is incomplete: a visible 0-point entry, the output's first line and the
@@ -167,6 +167,11 @@ class Results:
             rows = [line for para in printable(self.output).strip().splitlines()
                     for line in textwrap.wrap(para, width, subsequent_indent="  ") or [""]] + [""] + rows
         return "\n".join(rows)
+
+
+def missing_summary(exercise):
+    """'ex03_lenet.py is missing': the status of an exercise whose file the submission lacks."""
+    return f"{exercise}.py is missing"
 
 
 def counted(n, noun, plural=None):

@@ -52,7 +52,8 @@ LOG_TAIL = 2000
 
 class SubmissionError(Exception):
     """The submission's code failed: `message` is for the student, `details` (traceback) for staff;
-    `import_failed`: the exercise's module could not be imported, so none of its calls can run."""
+    `import_failed`: the exercise's module is missing or could not be imported, so none of its
+    calls can run."""
 
     def __init__(self, message, details="", *, import_failed=False):
         super().__init__(message)
@@ -86,7 +87,8 @@ class ExerciseWorker:
         src = os.path.join(self.submission_dir, self.module + ".py")
         if not os.path.isfile(src):
             self.broken = f"the submission has no {self.module}.py"
-            raise SubmissionError(self.broken)
+            self.import_failed = True  # no call of the exercise can run: said once, like an import error
+            raise SubmissionError(self.broken, import_failed=True)
         self.tmp = tempfile.mkdtemp(prefix=f"{self.module}-", dir=self.box.path)
         os.chmod(self.tmp, 0o711 if self.box.identity else 0o700)
         work = os.path.join(self.tmp, "submission")

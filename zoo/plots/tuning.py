@@ -81,7 +81,8 @@ def plot_objective_per_trial(records, objective, path, *, direction="max"):
 
 def plot_objective_vs_hyperparameters(records, objective, path, *, names):
     """One panel per hyperparameter: the objective against its values (log axis for ranges
-    that span more than a factor 20, categories spread along the axis)."""
+    that span more than a factor 20, categories spread along the axis, one tick at its value
+    for a hyperparameter every trial took the same)."""
     plt = _plt()
     n = max(1, len(names))
     cols = min(4, n)
@@ -93,7 +94,11 @@ def plot_objective_vs_hyperparameters(records, objective, path, *, names):
         num = _tuning_numeric(vals) if vals else None
         if num is not None:
             ax.plot(num, scores, "o", alpha=0.8)
-            if len(num) and num.min() > 0 and num.max() / num.min() > 20:
+            if len(num) and num.min() == num.max():  # tried at one value: that value, not 2.84 2.88 ... around it
+                v = num[0]
+                ax.set_xticks([v], [_tuning_value(vals[0])])
+                ax.set_xlim(v - (abs(v) or 1.0) * 0.5, v + (abs(v) or 1.0) * 0.5)
+            elif len(num) and num.min() > 0 and num.max() / num.min() > 20:
                 ax.set_xscale("log")
             elif all(float(v).is_integer() for v in num):
                 _integer_ticks(ax.xaxis)  # filters, batch sizes, depths

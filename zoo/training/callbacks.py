@@ -53,6 +53,23 @@ def restore_seed_state(model, state):
     return len(own)
 
 
+def save_seed_state(model, path):
+    """`seed_state(model)` as an .npz file, atomically; returns the path."""
+    with atomic_path(path) as tmp:
+        np.savez(tmp, *seed_state(model))
+    return os.fspath(path)
+
+
+def load_seed_state(model, path):
+    """Restores what `save_seed_state` wrote to `path` into `model`; False when there is no such file
+    (a run folder written before the state was kept: its random layers start again)."""
+    if not os.path.isfile(path):
+        return False
+    with np.load(path) as saved:
+        restore_seed_state(model, [saved[f"arr_{i}"] for i in range(len(saved.files))])
+    return True
+
+
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """`BackupAndRestore` whose weights (optimizer included) and epoch counter are written to
     temporary names and renamed, so a kill -9 during the save leaves the previous complete backup.
@@ -67,8 +84,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         with outside():  # process 0 alone saves a distributed run
             self.model.save_weights(tmp, overwrite=True)
         os.replace(tmp, self._weights_path)
-        with atomic_path(self._seeds_path) as tmp_seeds:
-            np.savez(tmp_seeds, *seed_state(self.model))
+        save_seed_state(self.model, self._seeds_path)
         tmp_meta = self._training_metadata_path + ".tmp"
         with open(tmp_meta, "w") as f:
             json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
@@ -80,9 +96,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def _load_model(self):
         super()._load_model()
-        if os.path.exists(self._training_metadata_path) and os.path.exists(self._seeds_path):
-            with np.load(self._seeds_path) as saved:
-                restore_seed_state(self.model, [saved[f"arr_{i}"] for i in range(len(saved.files))])
+        if os.path.exists(self._training_metadata_path):
+            load_seed_state(self.model, self._seeds_path)
 
 
 class RestoreOnly(AtomicBackupAndRestore):

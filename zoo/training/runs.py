@@ -11,6 +11,8 @@
     model.keras    the network after the last epoch (tune: the best trial's network)
     optimizer.npz  the optimizer's state after the last epoch (train, demo): `--epochs 6` on a finished
                    4-epoch run goes on with its moments and learning-rate schedule
+    seeds.npz      the random layers' state after the last epoch (train, demo): the extension's
+                   augmentation and dropout draw what an uninterrupted run draws there
     metrics.json   METRIC_KEYS first, the same for every kind, then the kind's own keys
 
 `RunFiles` reads every kind's folder: each file through one method (`read_config`, `read_labels`,
@@ -43,7 +45,8 @@ KINDS = ("train", "demo", "transfer", "tune")
 METRIC_KEYS = ("status", "kind", "model", "dataset", "task", "headline", "test", "epochs", "epochs_run",
                "parameters", "images", "timings", "figures")
 FILES = {"config": "config.json", "labels": "labels.json", "history": "history.csv", "backup": "backup",
-         "best": "best.keras", "model": "model.keras", "optimizer": "optimizer.npz", "metrics": "metrics.json",
+         "best": "best.keras", "model": "model.keras", "optimizer": "optimizer.npz", "seeds": "seeds.npz",
+         "metrics": "metrics.json",
          "results": "results.json", "evaluation": "evaluation.json"}
 # Where an older tune run folder keeps its model; read when the folder has no model.keras.
 OLD_MODEL_FILES = ("best_model.keras",)

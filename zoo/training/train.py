@@ -6,6 +6,7 @@ model.keras, metrics.json); `zoo train` adds:
     best.keras       the best val_loss so far is read back from history.csv on resume, so a restart
                      never overwrites a better checkpoint
     optimizer.npz    the optimizer's state after the last epoch: an extension goes on with it
+    seeds.npz        the random layers' state after the last epoch (augmentation, dropout): so does it
     tensorboard/     TensorBoard logs, where tensorboard and TensorFlow are importable
     *.png            learning curves and the task's figures
 """
@@ -194,6 +195,7 @@ def train(
             initial_epoch = epochs_in(run.read_history())
             with topo.scope():  # the optimizer's variables are placed as the model's
                 continue_optimizer(opt, trainer.trainable_variables, run.path("optimizer"), initial_epoch * steps_per_epoch)
+            cb.load_seed_state(trainer, run.path("seeds"))  # epochs 5, 6 draw the uninterrupted run's flips and masks
         job = FitJob(run, spec, tasks, splits, net, trainer, opt, steps_per_epoch, initial_epoch=initial_epoch,
                      verbose=verbose if topo.writer else 0, topo=topo)
         if not topo.writer:
@@ -340,6 +342,7 @@ def _finish(job, timer, t0):
     train_seconds = time.time() - t0
     save_model(net, run.path("model"))
     save_optimizer_state(job.opt, run.path("optimizer"))  # an extension goes on with its moments and schedule
+    cb.save_seed_state(job.trainer, run.path("seeds"))  # and with the random layers' state
     if job.topo.distribution is not None:  # evaluate and draw here alone: the other processes are done
         net = load_model(run.path("model"))
     test = job.tasks.evaluate(net, ds_test)
