@@ -55,4 +55,5 @@ def test_the_wheel_installs_outside_the_checkout_and_runs_zoo_demo(tmp_path):
     assert where[0].startswith(str(venv)), f"zoo was imported from {where[0]}, not from the venv"
     demo = _run([str(venv / "bin" / "zoo"), "demo", "--epochs", "1", "--out", "demo"], cwd=str(work), env=env)
     assert "test accuracy" in demo.stdout + demo.stderr
+    assert " 1 epoch, batch" in demo.stdout and "1 epochs" not in demo.stdout, demo.stdout
     assert os.path.isfile(work / "demo" / "model.keras") and os.path.isfile(work / "demo" / "metrics.json")

@@ -317,7 +317,7 @@ def _announce(job, shard_images, best_so_far, tb_note):
         print(
             f"zoo {kind}: {job.spec.name} ({int(job.net.count_params()):,} parameters) on {config['dataset']}: "
             f"{len(ds_train)} train / {len(ds_val)} val / {len(ds_test)} test images {tuple(ds_train.x.shape[1:])}, "
-            f"{config['epochs']} epochs, batch {config['batch_size']}, {config['optimizer']} lr {lr} ({config['schedule']})"
+            f"{config['epochs']} epoch{'s' if config['epochs'] != 1 else ''}, batch {config['batch_size']}, {config['optimizer']} lr {lr} ({config['schedule']})"
             f"{', augmented' if config['augment'] else ''}, seed {config['seed']}; {tb_note}",
             flush=True,
         )
