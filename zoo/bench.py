@@ -272,95 +272,24 @@ def run_bench(
         notes.append(f"the peak is float32's; under {precision} a fraction above 1 is possible")
     old_policy = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy(precision)
-    rows, peaks = [], []
     try:
         x, y, loss = _fit_args(spec, shape, n, classes)
-        batches = _batches(x, y, batch_size)
-        ref_label, zoo_label = None, f"zoo {spec.name}"
-        if spec.name in KERAS_COUNTERPARTS:
-            cls_name, diff = KERAS_COUNTERPARTS[spec.name]
-            ref_label = f"keras.applications.{cls_name}"
-            notes.append(diff)
-        else:
-            notes.append(f"keras.applications has no counterpart of {spec.name}: measured alone")
+        ref_label, zoo_label = _counterpart(spec, notes)
+        batches, rows, peaks = _batches(x, y, batch_size), [], []
         for mode in modes:
-            candidates = {}  # label -> model; the zoo model first, then its twin
-            _log(f"building zoo {spec.name} at {shape}, {classes} classes, precision {precision}, compile mode {mode}")
-            candidates[zoo_label] = registry.get_model(spec.name, input_shape=shape, classes=classes)
-            if mode == modes[0] and ref_label and keras.backend.backend() == "tensorflow" and any(
-                    isinstance(l, BatchNormalization) for l in candidates[zoo_label].layers):
-                notes.append(f"zoo's BatchNormalization runs TensorFlow's fused kernel (zoo.models.batchnorm); "
-                             f"{ref_label}'s, Keras 3's own layer, runs separate moments and normalization ops")
-            if ref_label:
-                _log(f"building {ref_label}")
-                candidates[ref_label] = getattr(keras.applications, cls_name)(weights=None, input_shape=shape, classes=classes)
-            mode_rows = {}
-            for label, m in candidates.items():
-                _compile(m, loss, COMPILE_MODES[mode])
-                flops = training_flops(m)
-                _log(f"first step of {label} ({mode}: jit_compile={m.jit_compile}; traces and compiles, not counted)")
-                first = _round(m, batches[:1])
-                _log(f"  first step took {first:.1f}s; {flops / 1e9:.4g} training GFLOP per image")
-                mode_rows[label] = {"label": f"{label} ({mode})", "model": label, "compile_mode": mode,
-                                    "jit_compile": m.jit_compile, "first_step_s": first,
-                                    "training_gflop_per_image": flops / 1e9, "images_per_s": [], "peak_gflop_per_s": []}
-            for r in range(1, repeats + 1):
-                rates = measure_peak(peak_seconds)
-                peaks.extend(rates)
-                _log(f"round {r}/{repeats} peak: float32 matmul {PEAK_N}x{PEAK_N}, median {statistics.median(rates):.4g} GFLOP/s")
-                for label, m in candidates.items():
-                    t = _round(m, batches)
-                    mode_rows[label]["images_per_s"].append(n / t)
-                    gflops = n / t * mode_rows[label]["training_gflop_per_image"]
-                    _log(f"round {r}/{repeats} {label} ({mode}): {n / t:.4g} images/s, {gflops:.4g} GFLOP/s ({t:.1f}s)")
-            rows.extend(mode_rows.values())
-            del candidates
-            keras.backend.clear_session()
+            rows.extend(_measure_mode(spec, mode, shape=shape, classes=classes, precision=precision, loss=loss,
+                                      batches=batches, ref_label=ref_label, repeats=repeats, peak_seconds=peak_seconds,
+                                      peaks=peaks, notes=notes, first_mode=mode == modes[0]))
         if zoo_train:
-            _log(f"zoo {spec.name} through zoo train (fit on the arrays, its callbacks, validation of one batch and "
-                 f"checkpoints each epoch): {repeats + 1} epochs of {steps} steps, the first compiles and is left out")
-            for row in _bench_zoo_train(spec, x, y, batch_size=batch_size, repeats=repeats, classes=classes, out=out):
-                row["training_gflop_per_image"] = rows[0]["training_gflop_per_image"]
-                rows.append(row)
-                _log(f"{row['label']}: " + ", ".join(f"{v:.4g}" for v in row["images_per_s"])
-                     + f" images/s per epoch (first epoch {row['first_epoch_s']:.1f}s, left out)")
-            notes.append("zoo train rows: one round = one epoch of the same steps, measured after the plain loop's "
-                         "rounds (not taking turns); whole epochs add validation of one batch and the checkpoints")
+            rows.extend(_zoo_train_rows(spec, x, y, batch_size=batch_size, steps=steps, repeats=repeats,
+                                        classes=classes, out=out, gflop=rows[0]["training_gflop_per_image"],
+                                        notes=notes))
     finally:
         keras.mixed_precision.set_global_policy(old_policy)
-
     peak = statistics.median(peaks)
-    for row in rows:
-        row["median_images_per_s"] = statistics.median(row["images_per_s"])
-        row["gflop_per_s"] = row["median_images_per_s"] * row["training_gflop_per_image"]
-        row["peak_fraction"] = row["gflop_per_s"] / peak
-        row.pop("peak_gflop_per_s", None)
-    ratios, gflop_ratios = {}, {}
-    zoo_rows = {r["compile_mode"]: r for r in rows if r["model"] == zoo_label}
-    for row in rows:
-        if row["model"] == ref_label:
-            zr = zoo_rows[row["compile_mode"]]
-            key = f"zoo/{ref_label} ({row['compile_mode']})"
-            ratios[key] = zr["median_images_per_s"] / row["median_images_per_s"]
-            gflop_ratios[key] = zr["gflop_per_s"] / row["gflop_per_s"]
-    zoo_median = rows[0]["median_images_per_s"]
-    for row in rows:
-        if row["model"].startswith(f"{zoo_label} in zoo train"):
-            ratios[f"{row['model']}/plain loop ({DEFAULT_COMPILE_MODE})"] = row["median_images_per_s"] / zoo_median
-
-    if spec.name in TORCHVISION and _torchvision_available():
-        _log(f"torchvision.models.{TORCHVISION[spec.name]} in a subprocess")
-        try:
-            tv = _bench_torchvision(spec.name, batch_size=batch_size, steps=steps, image_size=shape[:2],
-                                    repeats=repeats, classes=classes)
-            label = f"torchvision {spec.name} ({'AMP bf16 + torch.compile' if tv['compiled'] else 'plain'}, {tv['device']})"
-            rates = tv["images_per_s"]
-            rows.append({"label": label, "model": label, "images_per_s": rates, "median_images_per_s": statistics.median(rates)})
-            ratios[f"zoo/torchvision {spec.name}"] = zoo_median / statistics.median(rates)
-        except Exception as e:  # report, do not lose the Keras figures
-            notes.append(f"torchvision run failed: {e}")
-    elif spec.name in TORCHVISION:
-        notes.append("torchvision: skipped (`import torch, torchvision` fails in this environment)")
+    ratios, gflop_ratios = _ratios(rows, peak, zoo_label=zoo_label, ref_label=ref_label)
+    _torchvision_rows(spec, rows, ratios, notes, batch_size=batch_size, steps=steps, shape=shape,
+                      repeats=repeats, classes=classes)
 
     result = {
         "model": spec.name,
@@ -392,6 +321,115 @@ def run_bench(
     _log(f"wrote {json_path} and {png}")
     result["files"] = {"json": json_path, "png": png}
     return result
+
+
+def _counterpart(spec, notes):
+    """(keras.applications label or None, zoo label) of `spec`; a note says what differs or that it is alone."""
+    if spec.name in KERAS_COUNTERPARTS:
+        cls_name, diff = KERAS_COUNTERPARTS[spec.name]
+        notes.append(diff)
+        return f"keras.applications.{cls_name}", f"zoo {spec.name}"
+    notes.append(f"keras.applications has no counterpart of {spec.name}: measured alone")
+    return None, f"zoo {spec.name}"
+
+
+def _measure_mode(spec, mode, *, shape, classes, precision, loss, batches, ref_label, repeats, peak_seconds,
+                  peaks, notes, first_mode):
+    """The rows of one compile mode: the zoo model and its twin built, compiled, stepped once, then
+    measured in alternating rounds, each round after a matmul peak measurement (appended to `peaks`)."""
+    candidates = {}  # label -> model; the zoo model first, then its twin
+    zoo_label = f"zoo {spec.name}"
+    _log(f"building zoo {spec.name} at {shape}, {classes} classes, precision {precision}, compile mode {mode}")
+    candidates[zoo_label] = registry.get_model(spec.name, input_shape=shape, classes=classes)
+    if first_mode and ref_label and keras.backend.backend() == "tensorflow" and any(
+            isinstance(l, BatchNormalization) for l in candidates[zoo_label].layers):
+        notes.append(f"zoo's BatchNormalization runs TensorFlow's fused kernel (zoo.models.batchnorm); "
+                     f"{ref_label}'s, Keras 3's own layer, runs separate moments and normalization ops")
+    if ref_label:
+        _log(f"building {ref_label}")
+        cls_name = ref_label.rsplit(".", 1)[1]
+        candidates[ref_label] = getattr(keras.applications, cls_name)(weights=None, input_shape=shape, classes=classes)
+    n = sum(int(keras.ops.shape(yb)[0]) for _, yb in batches)
+    mode_rows = {}
+    for label, m in candidates.items():
+        _compile(m, loss, COMPILE_MODES[mode])
+        flops = training_flops(m)
+        _log(f"first step of {label} ({mode}: jit_compile={m.jit_compile}; traces and compiles, not counted)")
+        first = _round(m, batches[:1])
+        _log(f"  first step took {first:.1f}s; {flops / 1e9:.4g} training GFLOP per image")
+        mode_rows[label] = {"label": f"{label} ({mode})", "model": label, "compile_mode": mode,
+                            "jit_compile": m.jit_compile, "first_step_s": first,
+                            "training_gflop_per_image": flops / 1e9, "images_per_s": [], "peak_gflop_per_s": []}
+    for r in range(1, repeats + 1):
+        rates = measure_peak(peak_seconds)
+        peaks.extend(rates)
+        _log(f"round {r}/{repeats} peak: float32 matmul {PEAK_N}x{PEAK_N}, median {statistics.median(rates):.4g} GFLOP/s")
+        for label, m in candidates.items():
+            t = _round(m, batches)
+            mode_rows[label]["images_per_s"].append(n / t)
+            gflops = n / t * mode_rows[label]["training_gflop_per_image"]
+            _log(f"round {r}/{repeats} {label} ({mode}): {n / t:.4g} images/s, {gflops:.4g} GFLOP/s ({t:.1f}s)")
+    del candidates
+    keras.backend.clear_session()
+    return list(mode_rows.values())
+
+
+def _zoo_train_rows(spec, x, y, *, batch_size, steps, repeats, classes, out, gflop, notes):
+    """The rows of the zoo model trained through `zoo train` (`_bench_zoo_train`) on the bench's arrays."""
+    _log(f"zoo {spec.name} through zoo train (fit on the arrays, its callbacks, validation of one batch and "
+         f"checkpoints each epoch): {repeats + 1} epochs of {steps} steps, the first compiles and is left out")
+    rows = []
+    for row in _bench_zoo_train(spec, x, y, batch_size=batch_size, repeats=repeats, classes=classes, out=out):
+        row["training_gflop_per_image"] = gflop
+        rows.append(row)
+        _log(f"{row['label']}: " + ", ".join(f"{v:.4g}" for v in row["images_per_s"])
+             + f" images/s per epoch (first epoch {row['first_epoch_s']:.1f}s, left out)")
+    notes.append("zoo train rows: one round = one epoch of the same steps, measured after the plain loop's "
+                 "rounds (not taking turns); whole epochs add validation of one batch and the checkpoints")
+    return rows
+
+
+def _ratios(rows, peak, *, zoo_label, ref_label):
+    """Medians, GFLOP/s and peak fractions filled into `rows`; returns the images/s and GFLOP/s ratios
+    of the zoo model to its twin per compile mode (and of its zoo train rows to the plain loop)."""
+    for row in rows:
+        row["median_images_per_s"] = statistics.median(row["images_per_s"])
+        row["gflop_per_s"] = row["median_images_per_s"] * row["training_gflop_per_image"]
+        row["peak_fraction"] = row["gflop_per_s"] / peak
+        row.pop("peak_gflop_per_s", None)
+    ratios, gflop_ratios = {}, {}
+    zoo_rows = {r["compile_mode"]: r for r in rows if r["model"] == zoo_label}
+    for row in rows:
+        if row["model"] == ref_label:
+            zr = zoo_rows[row["compile_mode"]]
+            key = f"zoo/{ref_label} ({row['compile_mode']})"
+            ratios[key] = zr["median_images_per_s"] / row["median_images_per_s"]
+            gflop_ratios[key] = zr["gflop_per_s"] / row["gflop_per_s"]
+    zoo_median = rows[0]["median_images_per_s"]
+    for row in rows:
+        if row["model"].startswith(f"{zoo_label} in zoo train"):
+            ratios[f"{row['model']}/plain loop ({DEFAULT_COMPILE_MODE})"] = row["median_images_per_s"] / zoo_median
+    return ratios, gflop_ratios
+
+
+def _torchvision_rows(spec, rows, ratios, notes, *, batch_size, steps, shape, repeats, classes):
+    """torchvision's row and ratio appended when torch and torchvision import; a note otherwise."""
+    if spec.name not in TORCHVISION:
+        return
+    if not _torchvision_available():
+        notes.append("torchvision: skipped (`import torch, torchvision` fails in this environment)")
+        return
+    _log(f"torchvision.models.{TORCHVISION[spec.name]} in a subprocess")
+    try:
+        tv = _bench_torchvision(spec.name, batch_size=batch_size, steps=steps, image_size=shape[:2],
+                                repeats=repeats, classes=classes)
+    except Exception as e:  # report, do not lose the Keras figures
+        notes.append(f"torchvision run failed: {e}")
+        return
+    label = f"torchvision {spec.name} ({'AMP bf16 + torch.compile' if tv['compiled'] else 'plain'}, {tv['device']})"
+    rates = tv["images_per_s"]
+    rows.append({"label": label, "model": label, "images_per_s": rates, "median_images_per_s": statistics.median(rates)})
+    ratios[f"zoo/torchvision {spec.name}"] = rows[0]["median_images_per_s"] / statistics.median(rates)
 
 
 def _device_name():
