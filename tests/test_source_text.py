@@ -103,3 +103,34 @@ def test_no_command_defines_an_input_size_flag():
     deprecated alias that argtypes adds beside it, never as a flag of its own in a command."""
     files = [(rel, t) for rel, t in text_files("zoo") if rel != ARGTYPES]
     assert hits(re.compile(r"""["']--input[-_]size["']"""), files) == []
+
+
+def _functions(text, rel):
+    """(name, line, lines of body without the docstring, positional parameters) of each function."""
+    import ast
+
+    for node in ast.walk(ast.parse(text, rel)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)
+            first = body[1].lineno if doc and len(body) > 1 else body[0].lineno
+            positional = [a.arg for a in node.args.posonlyargs + node.args.args if a.arg not in ("self", "cls")]
+            yield node.name, node.lineno, node.end_lineno - first + 1, len(positional)
+
+
+def long_functions(files, *, lines=80, positional=5):
+    return [f"{rel}:{line}: {name} ({n} lines, {p} positional parameters)" for rel, text in files if rel.endswith(".py")
+            for name, line, n, p in _functions(text, rel) if n > lines or p > positional]
+
+
+def test_no_function_in_zoo_is_over_80_lines_or_takes_over_5_positional_arguments():
+    """A function that long does several jobs, and a call of six positional values is read by
+    counting; either is split by concern or takes keywords."""
+    assert long_functions(text_files("zoo")) == []
+
+
+def test_the_length_check_sees_a_long_function_and_a_long_argument_list():
+    long_body = "def f():\n    '''Doc.'''\n" + "    x = 1\n" * 81
+    assert long_functions([("m.py", long_body)]) == ["m.py:1: f (81 lines, 0 positional parameters)"]
+    assert long_functions([("m.py", "def g(a, b, c, d, e, f):\n    pass\n")]) == ["m.py:1: g (1 lines, 6 positional parameters)"]
+    assert long_functions([("m.py", "def g(a, b, c, d, e, *, f):\n    '''Doc.'''\n    pass\n")]) == []

@@ -12,6 +12,12 @@ from zoo.training.names import OPTIMIZERS, SCHEDULES
 
 
 def register(sub):
+    """The parsers of the training workbench's commands."""
+    for add in (_demo_parser, _train_parser, _evaluate_parser, _check_parser, _report_parser, _compare_parser, _predict_parser):
+        add(sub)
+
+
+def _demo_parser(sub):
     p = sub.add_parser("demo", help="LeNet-5 on the embedded digits, report in runs/demo/",
                        description="`zoo train lenet5 --dataset digits --augment` with LeNet-5's recipe (`zoo info lenet5`). "
                        "Rerun to resume; a larger --epochs extends a finished run.")
@@ -21,6 +27,8 @@ def register(sub):
     p.add_argument("--out", default=os.path.join("runs", "demo"), help="output folder (default runs/demo)")
     p.set_defaults(func=run_demo)
 
+
+def _train_parser(sub):
     p = sub.add_parser("train", help="train MODEL on a dataset; rerun the same command to resume",
                        description="Train any registered model. The run folder keeps history.csv, best.keras, "
                        "model.keras, metrics.json and figures; rerunning the same command after an interruption "
@@ -52,6 +60,8 @@ def register(sub):
                    "on one machine)")
     p.set_defaults(func=run_train, preflight=preflight.train)
 
+
+def _evaluate_parser(sub):
     p = sub.add_parser("evaluate", help="metrics of a run folder or .keras file on a dataset")
     p.add_argument("path", metavar="RUN_DIR|MODEL.keras")
     p.add_argument("--dataset", required=True)
@@ -63,6 +73,8 @@ def register(sub):
                    "the model does not have is refused)")
     p.set_defaults(func=run_evaluate, preflight=preflight_evaluate)
 
+
+def _check_parser(sub):
     p = sub.add_parser("check", help="the training-recipe checks, pass/warn/fail table")
     p.add_argument("model", type=model_name)
     p.add_argument("--dataset", required=True)
@@ -72,11 +84,15 @@ def register(sub):
     p.add_argument("--data-dir", default=None)
     p.set_defaults(func=run_check, preflight=preflight.dataset_only)
 
+
+def _report_parser(sub):
     p = sub.add_parser("report", help="one HTML page with a run's metrics and figures")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--out", default=None, help="HTML file (default RUN_DIR/report.html)")
     p.set_defaults(func=run_report, needs_keras=False)
 
+
+def _compare_parser(sub):
     p = sub.add_parser("compare", help="compare optimizers: loss curves in one figure")
     p.add_argument("what", choices=("optimizers",))
     p.add_argument("--model", required=True, type=model_name)
@@ -88,6 +104,8 @@ def register(sub):
     p.add_argument("--out", default=os.path.join("runs", "compare-optimizers"))
     p.set_defaults(func=run_compare, preflight=preflight.dataset_only)
 
+
+def _predict_parser(sub):
     p = sub.add_parser("predict", help="predict image files or folders with a run folder or .keras model")
     p.add_argument("path", metavar="RUN_DIR|MODEL.keras")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")

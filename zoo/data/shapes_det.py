@@ -35,7 +35,7 @@ def _image_hw(image_size):
     return hw
 
 
-def _draw(rng, h, w, max_objects, min_frac, max_frac):
+def _draw(rng, h, w, *, max_objects, min_frac, max_frac):
     bg = rng.uniform(0.0, 0.35, size=3)
     img = np.clip(bg.astype("float32") + 0.04 * rng.standard_normal((h, w, 3), dtype=np.float32), 0, 1)
     boxes, labels = [], []
@@ -103,7 +103,7 @@ def load(split="train", *, image_size=None, seed=0, num_examples=None, max_objec
     labels = -np.ones((n, max_objects), "int32")
     scale = np.array([w, h, w, h], "float32")
     for i in range(n):
-        img, b, lab = _draw(rng, h, w, max_objects, min_size, max_size)
+        img, b, lab = _draw(rng, h, w, max_objects=max_objects, min_frac=min_size, max_frac=max_size)
         x[i] = img
         if b:
             boxes[i, : len(b)] = np.asarray(b, "float32") / scale

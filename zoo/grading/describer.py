@@ -178,7 +178,7 @@ def on_the_cpu():
         jax.config.update("jax_platforms", "cpu")
 
 
-def serve(req_fd, rep_fd, read_message, write_message, encode, decode):
+def serve(req_fd, rep_fd, *, read_message, write_message, encode, decode):
     """Answers {"probe", "value", "trusted"} requests with {"ok", "value"} (or "error") until
     the request pipe closes."""
     on_the_cpu()

@@ -132,7 +132,7 @@ class ExerciseWorker:
             return
         dirs = site_dirs(exclude=[self.repo_root])
         try:
-            self.proc = start_python(f"bootstrap({req_r}, {rep_w}, {dirs!r}, {work!r}, {self.box.ident()!r}, {scratch!r})",
+            self.proc = start_python(f"bootstrap({req_r}, {rep_w}, {dirs!r}, {work!r}, ident={self.box.ident()!r}, tmpdir={scratch!r})",
                                      dirs, box=self.box, backend=self.backend, memory_limit=self.memory_limit, cwd=work,
                                      env=child_env(self.backend, home, self.tmp), log_path=self.log_path,
                                      pass_fds=(req_r, rep_w), cgroup=self.cgroup, groups=self.groups)

@@ -316,7 +316,7 @@ def become_submission(ident):
     importlib.invalidate_caches()  # folders listed before the switch (as a root without DAC rights) were listed empty
 
 
-def bootstrap(req_fd, rep_fd, site_dirs, work_dir, ident=None, tmpdir=None):
+def bootstrap(req_fd, rep_fd, site_dirs, work_dir, *, ident=None, tmpdir=None):
     """Entry point run by `python -I -S -c`: fixes sys.path, drops privileges, then serves requests."""
     sys.path[:] = [work_dir] + [p for p in sys.path if p and os.path.isdir(p)] + list(site_dirs)
     become_submission(ident)
@@ -336,7 +336,7 @@ def describer(req_fd, rep_fd, source, env):
     os.environ.update(env)
     namespace = {"__name__": "zoo_grading_describer"}
     exec(compile(source, "describer.py", "exec"), namespace)
-    namespace["serve"](req_fd, rep_fd, read_message, write_message, encode, decode)
+    namespace["serve"](req_fd, rep_fd, read_message=read_message, write_message=write_message, encode=encode, decode=decode)
     os._exit(0)
 
 

@@ -59,7 +59,7 @@ class DefaultBoxes(layers.Layer):
     `self.boxes` -> np.ndarray (A, 4) relative xyxy (zoo.detection.anchors.default_boxes).
     """
 
-    def __init__(self, feature_shapes, aspect_ratios, s_min=0.2, s_max=0.9, first_scale=None,
+    def __init__(self, feature_shapes, aspect_ratios, *, s_min=0.2, s_max=0.9, first_scale=None,
                  variances=box_utils.VARIANCES, **kwargs):
         super().__init__(**kwargs)
         self.feature_shapes = [tuple(int(v) for v in s) for s in feature_shapes]

@@ -24,17 +24,16 @@ import keras
 import numpy as np
 
 from zoo import distribute as dist
-from zoo import interrupts
 from zoo import get_model, plots, registry
 from zoo.checks import check_int, check_one_of
 from zoo.data.fit import load_fitted
-from zoo.data.order import EpochBatches
 from zoo.io import save_model
 from zoo.models import load_model
 from zoo.registry import DEFAULT_RECIPE, RECIPE_KEYS
 from zoo.tasks import check_dataset, get_task
 from zoo.training import callbacks as cb
 from zoo.training.augment import augmentation, default_kinds
+from zoo.training.fitting import fit_epochs
 from zoo.training.optimizers import (
     OPTIMIZERS,
     SCHEDULES,
@@ -264,17 +263,16 @@ def _fit_and_finish(job):
     ds_train, ds_val, _ = job.splits
     x, y = dist.shard(job.tasks.fit_data(job.net, ds_train), topo)
     val = dist.shard(job.tasks.fit_data(job.net, ds_val), topo) if len(ds_val) >= topo.devices else None
-    callbacks, nan_guard, timer = _callbacks(job, len(x))
-    batches = EpochBatches(x, y, batch_size=config["batch_size"] // topo.processes, seed=config["seed"])
-    # the order of epoch e is the seed's and e's alone: a resumed run sees the same batches
-    with topo.scope(), interrupts.deferred():
-        job.trainer.fit(batches, validation_data=val, epochs=config["epochs"], initial_epoch=job.initial_epoch,
-                        shuffle=False, verbose=job.verbose, callbacks=[batches.follow(), *callbacks])
-    if nan_guard.nan_at is not None:
-        msg = cb.nan_message(getattr(nan_guard, "epoch", 0), nan_guard.nan_at)
+    callbacks, timer = _callbacks(job, len(x))
+    try:
+        with topo.scope():
+            fit_epochs(job.trainer, x, y, batch_size=config["batch_size"] // topo.processes, seed=config["seed"],
+                       epochs=config["epochs"], initial_epoch=job.initial_epoch, validation_data=val,
+                       callbacks=callbacks, verbose=job.verbose)
+    except cb.TrainingDiverged as diverged:
         if topo.writer:
-            run.write_metrics(status="diverged", message=msg, parameters=int(job.net.count_params()))
-        raise cb.TrainingDiverged(msg)
+            run.write_metrics(status="diverged", message=str(diverged), parameters=int(job.net.count_params()))
+        raise
     if not topo.writer:  # the other processes of a distributed run fit their shard and write nothing
         print(f"zoo {kind}: process {topo.process_id} finished its {config['epochs']} epochs", flush=True)
         return None
@@ -282,7 +280,7 @@ def _fit_and_finish(job):
 
 
 def _callbacks(job, shard_images):
-    """(callbacks, their NaNGuard, their EpochTimer) of the fit; prints the run's opening lines.
+    """(callbacks, their EpochTimer) of the fit; prints the run's opening lines.
     On a resume history.csv keeps the epochs the backup holds and best.keras its best val_loss."""
     run, topo = job.run, job.topo
     writer = topo.writer
@@ -290,8 +288,8 @@ def _callbacks(job, shard_images):
         trim_history(run.path("history"), run.finished)
     val_losses = np.asarray(run.read_history().get("val_loss", []) if writer else [], dtype=float)
     best_so_far = float(np.nanmin(val_losses)) if np.isfinite(val_losses).any() else None
-    nan_guard, timer = cb.NaNGuard(), cb.EpochTimer()
-    callbacks = [nan_guard]
+    timer = cb.EpochTimer()
+    callbacks = []
     if writer:
         callbacks += [keras.callbacks.CSVLogger(run.path("history"), append=True),
                       cb.BestModel(job.net, run.path("best"), best=best_so_far)]
@@ -303,9 +301,8 @@ def _callbacks(job, shard_images):
     callbacks.append(cb.AtomicBackupAndRestore(run.path("backup"), double_checkpoint=False) if writer
                      else cb.RestoreOnly(run.path("backup")))
     callbacks.append(timer)  # last: an epoch's time includes the others' checkpoints
-    callbacks.append(cb.StopOnInterrupt())  # after the backup: a Ctrl-C at an epoch's end keeps that epoch
     _announce(job, shard_images, best_so_far, tb_note)
-    return callbacks, nan_guard, timer
+    return callbacks, timer
 
 
 def _announce(job, shard_images, best_so_far, tb_note):
@@ -347,7 +344,7 @@ def _finish(job, timer, t0):
         net = load_model(run.path("model"))
     test = job.tasks.evaluate(net, ds_test)
     history = run.read_history()
-    figures = _figures(run, job.spec, job.tasks, net, ds_test, history)
+    figures = _figures(run, job.spec, job.tasks, net, ds_test, history=history)
     val_losses = np.asarray(history.get("val_loss", []), dtype=float)
     best_epoch = int(np.nanargmin(val_losses)) + 1 if np.isfinite(val_losses).any() else None
     headline = next(iter(test))
@@ -376,7 +373,7 @@ def _finish(job, timer, t0):
     return metrics
 
 
-def _figures(run, spec, tasks, net, ds_test, history):
+def _figures(run, spec, tasks, net, ds_test, *, history):
     """Learning curves (from `history`, history.csv's columns) and the task's figures in the run
     folder; returns their file names."""
     figures = []

@@ -19,6 +19,7 @@ from zoo.data import imagefolder
 from zoo.data.arrays import ArrayDataset
 from zoo.io import save_model
 from zoo.tasks import get_task
+from zoo.training.callbacks import EpochLine, TrainingDiverged
 from zoo.training.runs import RunFolder, command_line, epochs_in, trim_history
 from zoo.transfer.backbones import build_backbone
 from zoo.transfer.finetune import fine_tune
@@ -105,11 +106,15 @@ def run_transfer(
         run.write_labels(scan.class_names)
         if run.mode == "resume":  # history.csv keeps the epochs the backup holds
             trim_history(run.path("history"), run.finished)
-        log = [_EpochLine(), PhaseLogger(run.path("history"), epochs + fine_tune_epochs if scratch else epochs)]
-        result = fine_tune(model, *arrays["train"], validation_data=arrays["val"] if len(arrays["val"][1]) else None,
-                           epochs=(epochs, fine_tune_epochs), learning_rates=learning_rates, unfreeze=unfreeze,
-                           batch_size=batch_size, verbose=verbose, callbacks=log, from_scratch=scratch,
-                           backup_dir=run.path("backup"), seed=seed)
+        log = [EpochLine(), PhaseLogger(run.path("history"), epochs + fine_tune_epochs if scratch else epochs)]
+        try:
+            result = fine_tune(model, *arrays["train"], validation_data=arrays["val"] if len(arrays["val"][1]) else None,
+                               epochs=(epochs, fine_tune_epochs), learning_rates=learning_rates, unfreeze=unfreeze,
+                               batch_size=batch_size, verbose=verbose, callbacks=log, from_scratch=scratch,
+                               backup_dir=run.path("backup"), seed=seed)
+        except TrainingDiverged as diverged:  # as zoo train: the run folder says so
+            run.write_metrics(status="diverged", message=str(diverged), parameters=int(model.count_params()))
+            raise
         metrics = _finish(run, model, splits, result, mode=mode, shape=shape, scan=scan)
     shutil.rmtree(run.path("backup"), ignore_errors=True)  # finished: a rerun returns metrics.json
     return metrics
@@ -204,13 +209,3 @@ class PhaseLogger(keras.callbacks.CSVLogger):
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, {**(logs or {}), "phase": 1 if epoch < self.phase1_epochs else 2})
-
-
-class _EpochLine(keras.callbacks.Callback):
-    """One progress line per epoch (when Keras' own bar is off)."""
-    def on_epoch_end(self, epoch, logs=None):
-        if self.params.get("verbose"):
-            return
-        logs = logs or {}
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "learning_rate")
-        print(f"  epoch {epoch + 1}/{self.params.get('epochs')}: {shown}", flush=True)

@@ -11,6 +11,8 @@ from keras import layers
 
 from zoo.checks import check_int
 from zoo.training.augment import augmentation
+from zoo.training.callbacks import EpochLine
+from zoo.training.fitting import fit_epochs
 from zoo.transfer.heads import new_head
 
 
@@ -62,6 +64,7 @@ def pretrain_autoencoder(
     validation_data=None,
     verbose=0,
     log=None,
+    seed=0,
 ):
     """Unsupervised pretraining of `autoencoder` for transfer: no labels, only images.
 
@@ -84,6 +87,7 @@ def pretrain_autoencoder(
         batch_size, verbose: as in `model.fit`.
         validation_data: optional clean images (N, H, W, C): reconstruction MSE reported per epoch.
         log: a function taking one line of progress (default: print to stdout, flushed).
+        seed: seeds the order of the images, reshuffled every epoch (`zoo.training.fitting`).
 
     Returns:
         {"loss": [per epoch], "val_loss": [...] (with validation_data), "seconds": float}
@@ -113,21 +117,11 @@ def pretrain_autoencoder(
     )
     t0 = time.time()
     val = None if validation_data is None else (np.asarray(validation_data, "float32"),) * 2
-    h = trainer.fit(x, x, epochs=epochs, batch_size=batch_size, validation_data=val, verbose=verbose, callbacks=[_LogLine(log)] if not verbose else [])
+    h = fit_epochs(trainer, x, x, batch_size=batch_size, seed=seed, epochs=epochs, validation_data=val, verbose=verbose,
+                   callbacks=[EpochLine(log, digits=5)])
     seconds = time.time() - t0
     out = {k: [float(v) for v in vals] for k, vals in h.history.items()}
     out["seconds"] = round(seconds, 1)
     shown = ", ".join(f"{k} {v[-1]:.5f}" for k, v in out.items() if k != "seconds")
     log(f"pretraining done in {seconds:.1f} s: {shown}")
     return out
-
-
-class _LogLine(keras.callbacks.Callback):
-    """One progress line per epoch through `log`."""
-    def __init__(self, log):
-        super().__init__()
-        self.log = log
-
-    def on_epoch_end(self, epoch, logs=None):
-        shown = ", ".join(f"{k} {v:.5f}" for k, v in (logs or {}).items() if k != "learning_rate")
-        self.log(f"  epoch {epoch + 1}/{self.params.get('epochs')}: {shown}")

@@ -8,9 +8,8 @@ import time
 import keras
 import numpy as np
 
-from zoo import interrupts
-from zoo.data.order import EpochBatches
-from zoo.training.callbacks import PhaseBackup, StopOnInterrupt
+from zoo.training.callbacks import PhaseBackup
+from zoo.training.fitting import fit_epochs
 from zoo.transfer.freezing import freeze, trainable_count, unfreeze_top
 from zoo.transfer.heads import backbone_of
 
@@ -98,56 +97,18 @@ def fine_tune(
     log = log or (lambda line: print(line, flush=True))
     backbone = backbone_of(model)
     history, phase_of, phases = {}, [], []
-    batches = EpochBatches(x, np.asarray(y), batch_size=batch_size, seed=seed)
+    fit = dict(batch_size=batch_size, seed=seed, validation_data=validation_data, verbose=verbose, callbacks=list(callbacks or []))
     done = 0
-    for phase, (n_epochs, lr) in enumerate(zip(epochs, learning_rates), start=1):
-        if not from_scratch and (n_epochs == 0 or (phase == 2 and unfreeze == 0)):
-            continue
-        if from_scratch:
-            if phase == 2:
-                continue
-            n_epochs = sum(epochs)
-            backbone.trainable = True
-            for layer in backbone.layers:
-                layer.trainable = True
-            unfrozen = ["all"]
-            what = "whole network trainable (random init: nothing pretrained to freeze)"
-        elif phase == 1:
-            freeze(backbone, None)
-            unfrozen = []
-            what = "head only, backbone frozen"
-        else:
-            unfrozen = unfreeze_top(backbone, unfreeze)
-            what = f"top {len(unfrozen)} block(s) of the backbone unfrozen ({', '.join(unfrozen[-4:])}{', ...' if len(unfrozen) > 4 else ''})"
-        model.compile(
-            optimizer=keras.optimizers.Adam(lr),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
+    for phase, n_epochs, lr in _phases(epochs, learning_rates, unfreeze, from_scratch):
+        name = "from scratch" if from_scratch else f"phase {phase}/2"
+        unfrozen, what = _set_trainable(backbone, phase, unfreeze, from_scratch)
+        model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         n_train = trainable_count(model)
-        log(
-            f"{'from scratch' if from_scratch else f'phase {phase}/2'}: {what}; {n_train:,} of {model.count_params():,} parameters trainable; "
-            f"{n_epochs} epoch(s) at learning rate {lr:g}"
-        )
+        log(f"{name}: {what}; {n_train:,} of {model.count_params():,} parameters trainable; "
+            f"{n_epochs} epoch(s) at learning rate {lr:g}")
         t0 = time.time()
         backup = None if backup_dir is None else PhaseBackup(os.path.join(backup_dir, f"phase{phase}"), first_epoch=done)
-        if backup is not None and backup.finished_epochs() >= done + n_epochs:
-            backup.restore(model)
-            log(f"{'from scratch' if from_scratch else f'phase {phase}/2'}: finished before the interruption; "
-                f"restored from {backup.backup_dir}")
-            logs = backup.logs
-        else:
-            with interrupts.deferred():  # a Ctrl-C waits for the end of the batch (StopOnInterrupt)
-                h = model.fit(
-                    batches,
-                    validation_data=validation_data,
-                    epochs=done + n_epochs,
-                    initial_epoch=done,
-                    shuffle=False,
-                    callbacks=[batches.follow(), *(callbacks or []), *([backup] if backup else []), StopOnInterrupt()],
-                    verbose=verbose,
-                )
-            logs = backup.logs if backup else [dict(zip(h.history, v)) for v in zip(*h.history.values())]
+        logs = _fit_phase(model, x, y, backup, first=done, epochs=n_epochs, log=log, name=name, **fit)
         seconds = time.time() - t0
         done += n_epochs
         for epoch_logs in logs:
@@ -155,17 +116,45 @@ def fine_tune(
                 history.setdefault(k, []).append(float(v))
         phase_of += [phase] * n_epochs
         last = {k: float(v) for k, v in logs[-1].items() if k != "learning_rate"}
-        phases.append(
-            {
-                "phase": phase,
-                "epochs": n_epochs,
-                "learning_rate": lr,
-                "trainable_params": n_train,
-                "unfrozen_blocks": unfrozen,
-                "seconds": round(seconds, 1),
-                **last,
-            }
-        )
+        phases.append({"phase": phase, "epochs": n_epochs, "learning_rate": lr, "trainable_params": n_train,
+                       "unfrozen_blocks": unfrozen, "seconds": round(seconds, 1), **last})
         shown = ", ".join(f"{k} {v:.4f}" for k, v in last.items())
-        log(f"{'from scratch' if from_scratch else f'phase {phase}/2'} done in {seconds:.1f} s: {shown}")
+        log(f"{name} done in {seconds:.1f} s: {shown}")
     return {"history": history, "phase": phase_of, "phases": phases}
+
+
+def _phases(epochs, learning_rates, unfreeze, from_scratch):
+    """(phase, epochs, learning rate) of each phase that trains: from scratch one phase of all the
+    epochs at the first rate; else phase 1 unless it has 0 epochs, phase 2 unless it has 0 epochs
+    or nothing to unfreeze."""
+    if from_scratch:
+        return [(1, sum(epochs), learning_rates[0])]
+    return [(p, n, lr) for p, n, lr in zip((1, 2), epochs, learning_rates) if n and (p == 1 or unfreeze)]
+
+
+def _set_trainable(backbone, phase, unfreeze, from_scratch):
+    """Makes the layers of `phase` trainable; returns (the unfrozen blocks, a description)."""
+    if from_scratch:
+        backbone.trainable = True
+        for layer in backbone.layers:
+            layer.trainable = True
+        return ["all"], "whole network trainable (random init: nothing pretrained to freeze)"
+    if phase == 1:
+        freeze(backbone, None)
+        return [], "head only, backbone frozen"
+    unfrozen = unfreeze_top(backbone, unfreeze)
+    shown = ", ".join(unfrozen[-4:]) + (", ..." if len(unfrozen) > 4 else "")
+    return unfrozen, f"top {len(unfrozen)} block(s) of the backbone unfrozen ({shown})"
+
+
+def _fit_phase(model, x, y, backup, *, first, epochs, log, name, callbacks, **fit):
+    """The logs of the phase's epochs `first`..`first + epochs`: restored from `backup` when it
+    finished before an interruption, else fitted (`zoo.training.fitting`), resuming after the
+    backup's last finished epoch."""
+    if backup is not None and backup.finished_epochs() >= first + epochs:
+        backup.restore(model)
+        log(f"{name}: finished before the interruption; restored from {backup.backup_dir}")
+        return backup.logs
+    h = fit_epochs(model, x, np.asarray(y), epochs=first + epochs, initial_epoch=first,
+                   callbacks=[*callbacks, *([backup] if backup else [])], **fit)
+    return backup.logs if backup else [dict(zip(h.history, v)) for v in zip(*h.history.values())]

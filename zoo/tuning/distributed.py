@@ -100,38 +100,24 @@ def launch(child_args, *, workers, out, timeout=6 * 3600, max_restarts=3, python
         raise ValueError(f"`workers` must be an integer >= 1. Received: workers={workers!r}")
     if not (isinstance(timeout, (int, float)) and timeout > 0):
         raise ValueError(f"`timeout` must be a number of seconds > 0. Received: timeout={timeout!r}")
-    python = python or sys.executable
     logs = os.path.join(out, "logs")
     os.makedirs(logs, exist_ok=True)
     port = free_port()
-    base_env = dict(os.environ, KERASTUNER_ORACLE_IP=HOST, KERASTUNER_ORACLE_PORT=str(port), **{search.LAUNCHED_ENV: "1"})
-    cmd = [python, "-m", "zoo", *child_args]
-    t0 = time.time()
-    deadline = t0 + timeout
-    procs, files = {}, []
-
-    def start(tuner_id):
-        f = open(os.path.join(logs, f"{tuner_id}.log"), "a", encoding="utf-8")
-        files.append(f)
-        f.write(f"--- {time.strftime('%H:%M:%S')} start {tuner_id}\n")
-        f.flush()
-        env = dict(base_env, KERASTUNER_TUNER_ID=tuner_id)
-        procs[tuner_id] = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        _write_pids(logs, procs, port)
-
+    env = dict(os.environ, KERASTUNER_ORACLE_IP=HOST, KERASTUNER_ORACLE_PORT=str(port), **{search.LAUNCHED_ENV: "1"})
+    group = _Processes([python or sys.executable, "-m", "zoo", *child_args], env, logs, port)
     worker_ids = [f"tuner{i}" for i in range(workers)]
     restarts = {w: 0 for w in worker_ids}
     finished = set()
     project = os.path.join(out, "search")
+    t0 = time.time()
     log(f"zoo tune: distributed search on {HOST}:{port}: chief + {workers} worker(s), logs in {logs}")
     try:
-        start("chief")
-        for w in worker_ids:
-            start(w)
+        for tuner_id in ["chief", *worker_ids]:
+            group.start(tuner_id)
         shown = (-1, -1)
-        while True:
+        while len(finished) < workers:
             now = time.time()
-            if now > deadline:
+            if now > t0 + timeout:
                 raise LaunchError(
                     f"the distributed search did not finish within --timeout {timeout:g} s; every process "
                     f"was stopped. Finished trials are kept in {project}: rerun the command to resume"
@@ -139,9 +125,8 @@ def launch(child_args, *, workers, out, timeout=6 * 3600, max_restarts=3, python
             done = _count_trials(project)
             if done != shown:
                 shown = done
-                total = expected_trials or done[1]
-                log(f"[{now - t0:6.0f}s] {done[0]}/{total} trials finished, {done[1] - done[0]} running")
-            chief_rc = procs["chief"].poll()
+                log(f"[{now - t0:6.0f}s] {done[0]}/{expected_trials or done[1]} trials finished, {done[1] - done[0]} running")
+            chief_rc = group.procs["chief"].poll()
             # exit code 0: the chief saw every worker stopped and every trial ended (`adapter.serve_as_chief`)
             if chief_rc not in (None, 0) and len(finished) < workers:
                 raise LaunchError(
@@ -149,41 +134,64 @@ def launch(child_args, *, workers, out, timeout=6 * 3600, max_restarts=3, python
                     f"its log {os.path.join(logs, 'chief.log')} ends:\n{_tail(os.path.join(logs, 'chief.log'))}"
                 )
             for w in worker_ids:
-                if w in finished:
-                    continue
-                rc = procs[w].poll()
-                if rc is None:
-                    continue
-                if rc == 0 or chief_rc == 0:  # after the chief's end there is nothing left to resume
+                if w not in finished and group.ended(w, chief_rc, restarts, max_restarts=max_restarts,
+                                                     log=lambda line: log(f"[{now - t0:6.0f}s] {line}")):
                     finished.add(w)
-                    continue
-                how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
-                if restarts[w] >= max_restarts:
-                    raise LaunchError(
-                        f"worker {w} died ({how}) {restarts[w] + 1} times; giving up. Its log "
-                        f"{os.path.join(logs, w + '.log')} ends:\n{_tail(os.path.join(logs, w + '.log'))}"
-                    )
-                restarts[w] += 1
-                log(f"[{now - t0:6.0f}s] worker {w} died ({how}); restarting it with KERASTUNER_TUNER_ID={w} "
-                    f"(restart {restarts[w]}/{max_restarts}): it resumes its trial")
-                start(w)
-            if len(finished) == workers:
-                break
-            time.sleep(poll)
+            if len(finished) < workers:
+                time.sleep(poll)
         # Every worker got STOPPED from the chief, so every trial has ended and the oracle's
         # state is on disk; KerasTuner's chief would poll up to 20 s more before exiting.
         try:
-            procs["chief"].wait(2)
+            group.procs["chief"].wait(2)
         except subprocess.TimeoutExpired:
-            _stop(procs["chief"])
+            _stop(group.procs["chief"])
     finally:
-        for p in procs.values():
-            _stop(p)
-        for f in files:
-            f.close()
+        group.close()
     wall = time.time() - t0
     log(f"zoo tune: all workers finished in {wall:.0f} s (restarts: {sum(restarts.values())})")
     return dict(wall_time_s=round(wall, 1), restarts=restarts, port=port)
+
+
+class _Processes:
+    """The chief and workers of one search: each started with its KERASTUNER_TUNER_ID and its log
+    file in `logs`, restarted when it dies, stopped at the end."""
+
+    def __init__(self, cmd, env, logs, port):
+        self.cmd, self.env, self.logs, self.port = cmd, env, logs, port
+        self.procs, self.files = {}, []
+
+    def start(self, tuner_id):
+        f = open(os.path.join(self.logs, f"{tuner_id}.log"), "a", encoding="utf-8")
+        self.files.append(f)
+        f.write(f"--- {time.strftime('%H:%M:%S')} start {tuner_id}\n")
+        f.flush()
+        self.procs[tuner_id] = subprocess.Popen(self.cmd, env=dict(self.env, KERASTUNER_TUNER_ID=tuner_id), stdout=f,
+                                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        _write_pids(self.logs, self.procs, self.port)
+
+    def ended(self, w, chief_rc, restarts, *, max_restarts, log):
+        """Whether worker `w` has ended its part; a worker that died is restarted (`restarts[w]`
+        counts) and one that died more than `max_restarts` times raises LaunchError."""
+        rc = self.procs[w].poll()
+        if rc is None:
+            return False
+        if rc == 0 or chief_rc == 0:  # after the chief's end there is nothing left to resume
+            return True
+        how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
+        path = os.path.join(self.logs, w + ".log")
+        if restarts[w] >= max_restarts:
+            raise LaunchError(f"worker {w} died ({how}) {restarts[w] + 1} times; giving up. Its log {path} ends:\n{_tail(path)}")
+        restarts[w] += 1
+        log(f"worker {w} died ({how}); restarting it with KERASTUNER_TUNER_ID={w} "
+            f"(restart {restarts[w]}/{max_restarts}): it resumes its trial")
+        self.start(w)
+        return False
+
+    def close(self):
+        for p in self.procs.values():
+            _stop(p)
+        for f in self.files:
+            f.close()
 
 
 def _write_pids(logs, procs, port):

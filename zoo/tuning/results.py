@@ -150,12 +150,7 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
         raise SearchFailedError(f"the search in {out!r} ran no trial")
     names = [s.name for s in hm.space]
     table = format_table(records, objective, names)
-    best_trial = tuner_obj.oracle.get_best_trials(1)[0]
-    best_number = trial_number(best_trial.trial_id, None)
-    best_record = next((r for r in records if any(x["trial"] == best_number for x in r["rounds"])), completed[0])
-    best = dict(trial=best_record["trial"], score=float(best_trial.score), hyperparameters=best_record["hyperparameters"])
-    if rounds_text(best_record):
-        best["epochs"] = rounds_text(best_record)
+    best = _best(tuner_obj, records, completed)
     default = default_model = None
     if baseline:
         default, default_model = train_default(ctx)
@@ -187,14 +182,7 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
         results["hyperband"] = hyperband_plan(ctx["config"]["epochs"], ctx["config"]["max_trials"])
     if default:
         results["baseline"] = default
-    with_rounds = any(rounds_text(r) for r in records)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["trial", "status", objective] + (["epochs"] if with_rounds else []) + names)
-    for r in records:
-        writer.writerow([r["trial"], r["status"], r["score"]] + ([rounds_text(r)] if with_rounds else [])
-                        + [r["hyperparameters"].get(n, "") for n in names])
-    zio.write_text(os.path.join(out, "trials.csv"), buf.getvalue())
+    zio.write_text(os.path.join(out, "trials.csv"), trials_csv(records, objective, names))
     results["plots"] = plots.plot_tuning_results(records, objective, os.path.join(out, "plots"),
                                                  names=names, direction=direction)
     zio.write_json(os.path.join(out, "results.json"), results)
@@ -207,24 +195,52 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
         objective=objective, direction=direction, trials_completed=len(completed), trials_total=len(records),
         best_trial=best, model_source=source, best_model=os.path.basename(model_path))
     if verbose:
-        print("\nTrials:\n" + table)
-        rounds = f" (epochs {best['epochs']})" if "epochs" in best else ""
-        print(f"\nBest trial {best['trial']}{rounds}: {objective} = {best['score']:.4f}")
-        for k in names:
-            if k in best["hyperparameters"]:
-                print(f"  {k:>14}: {_fmt(best['hyperparameters'][k])}")
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in test_metrics.items())
-        if source == "baseline":
-            print(f"Untuned default won: {objective} = {default['score']:.4f}, better than the best trial's "
-                  f"{best['score']:.4f}; model.keras holds the default configuration's network.")
-            print(f"Train the default: {default['train_command']}")
-            print(f"Model: {model_path} (the untuned default; test split: {shown})")
-        else:
-            if default:
-                print(f"Untuned default: {objective} = {default['score']:.4f} (the best trial is better)")
-            print(f"Best model: {model_path} (trial {best['trial']}; test split: {shown})")
-        print(f"Results: {os.path.join(out, 'results.json')}, plots in {os.path.join(out, 'plots')}")
+        _print_summary(table, best, default, names, objective, model_path=model_path, test_metrics=test_metrics, out=out)
     return results
+
+
+def _best(tuner_obj, records, completed):
+    """{trial, score, hyperparameters[, epochs]} of the oracle's best trial, numbered as `records`."""
+    best_trial = tuner_obj.oracle.get_best_trials(1)[0]
+    best_number = trial_number(best_trial.trial_id, None)
+    record = next((r for r in records if any(x["trial"] == best_number for x in r["rounds"])), completed[0])
+    best = dict(trial=record["trial"], score=float(best_trial.score), hyperparameters=record["hyperparameters"])
+    if rounds_text(record):
+        best["epochs"] = rounds_text(record)
+    return best
+
+
+def trials_csv(records, objective, names):
+    """trials.csv's text: one row per trial (Hyperband: with its epochs per round)."""
+    with_rounds = any(rounds_text(r) for r in records)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["trial", "status", objective] + (["epochs"] if with_rounds else []) + names)
+    for r in records:
+        writer.writerow([r["trial"], r["status"], r["score"]] + ([rounds_text(r)] if with_rounds else [])
+                        + [r["hyperparameters"].get(n, "") for n in names])
+    return buf.getvalue()
+
+
+def _print_summary(table, best, default, names, objective, *, model_path, test_metrics, out):
+    """The trials table, the best trial's values and which model model.keras holds."""
+    print("\nTrials:\n" + table)
+    rounds = f" (epochs {best['epochs']})" if "epochs" in best else ""
+    print(f"\nBest trial {best['trial']}{rounds}: {objective} = {best['score']:.4f}")
+    for k in names:
+        if k in best["hyperparameters"]:
+            print(f"  {k:>14}: {_fmt(best['hyperparameters'][k])}")
+    shown = ", ".join(f"{k} {v:.4f}" for k, v in test_metrics.items())
+    if default and default["won"]:
+        print(f"Untuned default won: {objective} = {default['score']:.4f}, better than the best trial's "
+              f"{best['score']:.4f}; model.keras holds the default configuration's network.")
+        print(f"Train the default: {default['train_command']}")
+        print(f"Model: {model_path} (the untuned default; test split: {shown})")
+    else:
+        if default:
+            print(f"Untuned default: {objective} = {default['score']:.4f} (the best trial is better)")
+        print(f"Best model: {model_path} (trial {best['trial']}; test split: {shown})")
+    print(f"Results: {os.path.join(out, 'results.json')}, plots in {os.path.join(out, 'plots')}")
 
 
 def train_default(ctx):
