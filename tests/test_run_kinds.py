@@ -1,12 +1,14 @@
-"""A `zoo train` run and a `zoo transfer` run of the same image folder are one kind of run folder:
-the one reader (`zoo.training.runs.RunFiles`) reads both, their history.csv has the same columns
-apart from transfer's `phase`, and `zoo report` renders both, naming the data one way."""
+"""A `zoo train` run and a `zoo transfer` run (random init and pretrained) of the same image folder,
+a `zoo tune` search and a `zoo evaluate` of a run are one kind of run folder: the one reader
+(`zoo.training.runs.RunFiles`) reads them, their history.csv has the same columns apart from
+transfer's `phase`, and `zoo report` renders each, naming the data one way."""
 
 import contextlib
 import html
 import io
 import os
 import re
+import shutil
 
 import pytest
 
@@ -28,6 +30,45 @@ def runs(tmp_path_factory):
     transferred = RunFiles(str(root / "transfer"))
     transferred.printed = printed.getvalue()
     return data, RunFiles(str(root / "train")), transferred
+
+
+@pytest.fixture(scope="module")
+def more_runs(runs, tmp_path_factory):
+    """A transfer from the train run's weights, a search, and an evaluation of the train run."""
+    from zoo import cli
+    from zoo.training.evaluate import evaluate_path
+    from zoo.transfer import run_transfer
+
+    data, trained, _ = runs
+    root = tmp_path_factory.mktemp("more")
+    with contextlib.redirect_stdout(io.StringIO()):
+        run_transfer(data, "lenet5", str(root / "pretrained"), weights=trained.model_file(), epochs=1,
+                     fine_tune_epochs=1, batch_size=16, verbose=0)
+        assert cli.main(["tune", "lenet5", "--dataset", "digits", "--image-size", "16", "--train-size", "96", "--epochs", "1",
+                         "--tuner", "random", "--max-trials", "1", "--out", str(root / "tune")]) == 0
+        shutil.copytree(trained.out, root / "evaluated")
+        evaluate_path(str(root / "evaluated"), f"folder:{data}")  # into the run folder, as `zoo evaluate RUN` does
+    return RunFiles(str(root / "pretrained")), RunFiles(str(root / "tune")), RunFiles(str(root / "evaluated"))
+
+
+def test_a_pretrained_transfer_a_search_and_an_evaluation_are_read_by_the_same_reader(runs, more_runs):
+    data, trained, _ = runs
+    pretrained, tuned, evaluated = more_runs
+    assert pretrained.read_config()["kind"] == "transfer" and pretrained.read_labels() == sorted(NAMES)
+    assert list(pretrained.read_history()["phase"]) == [1, 2]  # head first, then the top block
+    assert set(pretrained.read_history()) == set(trained.read_history()) | {"phase"}
+    assert pretrained.read_metrics()["pretrained"] and pretrained.read_metrics()["status"] == "finished"
+    tune = tuned.read_metrics()
+    assert tuned.read_config()["kind"] == "tune" and tune["status"] == "finished" and tune["dataset"] == "digits"
+    assert os.path.basename(tuned.model_file()) == "model.keras" and os.path.isfile(tuned.model_file())
+    assert tuned.read_json("results")["trials_completed"] == 1 and tuned.read_labels() is not None
+    evaluation = evaluated.read_json("evaluation")
+    assert evaluation["dataset"] == f"folder:{data}" and 0 <= evaluation["metrics"]["accuracy"] <= 1
+    for run, title in ((pretrained, f"lenet5 on folder:{data} ("), (tuned, "lenet5 on digits")):
+        page = html.unescape(build_html(run.out))
+        assert title in page.split("</h1>")[0] and "<h2>Test metrics</h2>" in page
+    assert evaluated.read_metrics() == trained.read_metrics()  # the evaluation is beside the run's own metrics
+    assert f"<h2>Last evaluation: folder:{data}, test split</h2>" in html.unescape(build_html(evaluated.out))
 
 
 def test_one_reader_reads_a_train_and_a_transfer_run(runs):

@@ -168,6 +168,7 @@ def summarize(ctx, *, wall_time=None, baseline=False, verbose=1):
     saved.optimizer.build(saved.trainable_variables)  # saved with a complete optimizer: loads quietly
     model_path = ctx["run"].path("model")
     zio.save_model(saved, model_path)
+    ctx["run"].write_labels(ctx["class_names"])  # as every run folder: predict and evaluate name the classes
     xt, yt = hm.fit_data(saved, *ctx["test"])
     test_metrics = {k: float(v) for k, v in saved.evaluate(xt, yt, verbose=0, return_dict=True).items()}
     score = default["score"] if source == "baseline" else best["score"]

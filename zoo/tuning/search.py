@@ -167,11 +167,12 @@ def prepare(model, dataset, tuner, out, *, max_trials=10, epochs=2, seed=0, obje
         check_objective(objective, reported_metrics(hypermodel, x, y), spec.name)
     if overwrite and os.path.isdir(project):
         shutil.rmtree(project)
-        for name in ("results.json", "trials.csv", "model.keras", "metrics.json"):
+        for name in ("results.json", "trials.csv", "model.keras", "metrics.json", "labels.json"):
             if os.path.exists(os.path.join(out, name)):
                 os.remove(os.path.join(out, name))
     ctx = dict(spec=spec, hypermodel=hypermodel, tuner=None, objective=objective, out=out, run=run,
-               config=config, train=(x, y), val=(xv, yv), test=(xt, yt), classes=classes)
+               config=config, train=(x, y), val=(xv, yv), test=(xt, yt), classes=classes,
+               class_names=list(train_ds.class_names))
     if open_now:  # the distributed launcher, chief and workers share the folder
         zio.ensure_out_dir(out)
         zio.write_json(run.path("config"), config)
