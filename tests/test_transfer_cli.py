@@ -139,5 +139,5 @@ def test_zoo_transfer_without_weights_trains_the_whole_network_and_announces_gre
     assert m["pretrained"] is False and [p["phase"] for p in m["phases"]] == [1] and m["epochs_run"] == 2
     assert m["phases"][0]["trainable_params"] == m["parameters"] and m["phases"][0]["unfrozen_blocks"] == ["all"]
     said = capsys.readouterr().out
-    assert "lenet5 takes 1 channel: colour images are converted to grayscale (20 of 20" in said
+    assert f"data: folder:{root} 3 → 1 channel to fit lenet5\n" in said  # the line zoo train prints for the same folder
     assert "no --weights, so lenet5 starts from random weights: the whole network trains for 2 epochs" in said

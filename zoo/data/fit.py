@@ -69,10 +69,11 @@ def target(dataset, input_shape, *, min_shape=None, image_size=None, fixed=False
 
 
 def load_fitted(dataset, input_shape, *, splits=("train", "val", "test"), min_shape=None, image_size=None,
-                fixed=False, seed=0, data_dir=None, model=None, file=None):
+                fixed=False, seed=0, data_dir=None, model=None, file=None, scan=None):
     """The `splits` of `dataset`, each fitted to a model of `input_shape` (H, W, C; see `target`):
     sized, coloured and in [0, 1]. Prints one line to `file` (default stdout) when the data is
-    converted, naming its own form and the model's (`model`, a name for the line).
+    converted, naming its own form and the model's (`model`, a name for the line). `scan`: an
+    image folder's `FolderScan` made before (the folder is then not scanned again).
 
     Raises:
         ValueError: the data cannot be fitted (a segmentation or detection set at another size,
@@ -81,6 +82,8 @@ def load_fitted(dataset, input_shape, *, splits=("train", "val", "test"), min_sh
     size, channels = target(dataset, input_shape, min_shape=min_shape, image_size=image_size, fixed=fixed)
     key = str(dataset).strip()
     kw = {"channels": channels} if channels in (1, 3) and key.lower().startswith(LOADER_CHANNELS) else {}
+    if scan is not None:
+        kw["scan"] = scan
     out, changes = [], []
     for split in splits:
         ds = load(dataset, split, image_size=size, seed=seed, data_dir=data_dir, **kw)

@@ -11,12 +11,11 @@ import sys
 import warnings
 
 import keras
-from PIL import Image
 
 from zoo import plots
 from zoo.checks import check_int
 from zoo.data import imagefolder
-from zoo.data.arrays import ArrayDataset
+from zoo.data.fit import load_fitted
 from zoo.io import save_model
 from zoo.tasks import get_task
 from zoo.training.callbacks import EpochLine, TrainingDiverged
@@ -24,6 +23,9 @@ from zoo.training.runs import RunFolder, command_line, epochs_in, trim_history
 from zoo.transfer.backbones import build_backbone
 from zoo.transfer.finetune import fine_tune
 from zoo.transfer.heads import new_head
+
+
+SPLITS = ("train", "val", "test")
 
 
 # ----------------------------------------------------------------------------- `zoo transfer`
@@ -79,13 +81,9 @@ def run_transfer(
     shape = tuple(net.input_shape[1:])
     if None in shape[:2]:
         raise ValueError(f"backbone {backbone!r} has no fixed input size; pass --image-size")
-    color = "grayscale" if shape[-1] == 1 else "rgb"
     if shape[-1] not in (1, 3):
         raise ValueError(f"backbone {backbone!r} takes {shape[-1]} channels; image folders give 1 (grayscale) or 3 (RGB)")
-    parts = imagefolder.split_indices(scan.labels, seed=seed, val_fraction=0.1, test_fraction=0.2)
-    splits = {split: ArrayDataset(imagefolder.load_images([scan.files[i] for i in idx], shape[:2], color), scan.labels[idx],
-                                  "classification", list(scan.class_names), config["dataset"], {"split": split})
-              for split, idx in parts.items()}
+    splits = dict(zip(SPLITS, load_fitted(config["dataset"], shape, splits=SPLITS, fixed=True, seed=seed, model=backbone, scan=scan)))
     arrays = {split: (ds.x, ds.y) for split, ds in splits.items()}
     print(
         f"backbone: {backbone} ({net.count_params():,} parameters, input {shape}, preprocessing {mode!r}"
@@ -93,7 +91,6 @@ def run_transfer(
         f"split {len(arrays['train'][1])} train / {len(arrays['val'][1])} val / {len(arrays['test'][1])} test",
         flush=True,
     )
-    _announce_channels(scan.files, shape[-1], backbone)
     scratch = weights is None  # random features: freezing them would train a head on noise
     if scratch:
         print(f"zoo transfer: no --weights, so {backbone} starts from random weights: the whole network trains "
@@ -118,26 +115,6 @@ def run_transfer(
         metrics = _finish(run, model, splits, result, mode=mode, shape=shape, scan=scan)
     shutil.rmtree(run.path("backup"), ignore_errors=True)  # finished: a rerun returns metrics.json
     return metrics
-
-
-def _announce_channels(files, channels, backbone, sample=32):
-    """One line when the folder's images are converted to the backbone's channels (colour photos to
-    grey for a 1-channel LeNet-5, grey scans to RGB for a 3-channel ResNet); judged on a sample."""
-    grey = 0
-    seen = files[:: max(1, len(files) // sample)][:sample]
-    for f in seen:
-        try:
-            with Image.open(f) as im:
-                grey += im.mode in ("1", "L", "LA", "I", "I;16", "F")
-        except OSError:
-            continue
-    colour = len(seen) - grey
-    if channels == 1 and colour:
-        print(f"zoo transfer: {backbone} takes 1 channel: colour images are converted to grayscale "
-              f"({colour} of {len(seen)} sampled files are colour)", flush=True)
-    elif channels == 3 and grey:
-        print(f"zoo transfer: {backbone} takes 3 channels: grayscale images are repeated to RGB "
-              f"({grey} of {len(seen)} sampled files are grayscale)", flush=True)
 
 
 def _scan(data, name):
