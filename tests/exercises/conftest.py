@@ -54,6 +54,11 @@ class Exercise:
                 self.not_imported(e)
             pytest.fail(f"{function}() failed: {self.explain(e.message)}", pytrace=False)
 
+    def files(self, name):
+        """(relative path, text) of the files called `name` the exercise's calls left in its
+        working folder, read by the grader, never by the submission (`Submission.work_files`)."""
+        return self.submission.work_files(self.module, name)
+
     def raises(self, function, *args, **kwargs):
         """The error message when the call fails, None when it succeeds (a module that could not
         be imported fails the test: that is no error the function raised)."""

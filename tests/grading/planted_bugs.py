@@ -260,6 +260,13 @@ MORE_BUGS = [
     _b("ex13_tuning", "units not from the space", None, ('layers.Dense(units, activation="relu")', 'layers.Dense(32, activation="relu")')),
     _b("ex13_tuning", "learning rate not from the space", None, ("optimizer=keras.optimizers.Adam(lr)", "optimizer=keras.optimizers.Adam(1e-3)")),
     _b("ex13_tuning", "dropout without its step", None, ('    dropout = hp.Float("dropout", 0.0, 0.5, step=0.1)', '    dropout = hp.Float("dropout", 0.0, 0.5)')),
+    _b("ex13_tuning", "max_trials hard-coded at 2", None, ("max_trials=max_trials, seed=seed,", "max_trials=2, seed=seed,")),
+    _b("ex13_tuning", "ranked by training accuracy", None, ('objective="val_accuracy", max_trials', 'objective="accuracy", max_trials')),
+    _b("ex13_tuning", "the last trial returned, not the best", None,
+       ("    best = tuner.get_best_hyperparameters(1)[0]\n", "    best = list(tuner.oracle.trials.values())[-1].hyperparameters\n")),
+    _b("ex13_tuning", "invented result, no search", None,
+       ("    tuner.search(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, verbose=0)\n",
+        '    return {"units": 32, "dropout": 0.2, "learning_rate": 1e-3}, max_trials\n')),
 ]
 
 

@@ -72,3 +72,27 @@ def test_help_states_the_runner_defaults():
     budget = options.split("--exercise-timeout EXERCISE_TIMEOUT", 1)[1].split("--jobs")[0]
     assert f"(default {runner.DEFAULT_CALL_TIMEOUT:.0f})" in call, call
     assert f"(default {runner.DEFAULT_EXERCISE_TIMEOUT:.0f})" in budget, budget
+
+
+def test_the_grader_reads_what_a_call_left_in_its_folder_without_following_links(tmp_path):
+    """`Submission.work_files`: the trusted process reads the files of one name that the
+    exercise's calls wrote (a tuner's trial.json), never a link (to a file of the grader's, or
+    to a FIFO that would block the read), a FIFO or a file over the size cap."""
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"grader": "only"}')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "leave.py").write_text(
+        "import os\n"
+        "def leave(secret):\n"
+        "    for d in ('a', 'b', 'c', 'd', 'e'):\n"
+        "        os.makedirs(os.path.join('out', d))\n"
+        "    open('out/a/trial.json', 'w').write('{\"status\": \"COMPLETED\"}')\n"
+        "    os.symlink(secret, 'out/b/trial.json')\n"
+        "    os.mkfifo('out/c/trial.json')\n"
+        "    open('out/d/trial.json', 'w').write('x' * 70000)\n"
+        "    os.symlink(os.path.abspath('out/a'), 'out/e/linked')\n"
+        "    return sorted(os.listdir('out'))\n")
+    with runner.Submission(str(tmp_path / "sub")) as sub:
+        assert sub.work_files("leave", "trial.json") == []  # nothing ran yet
+        assert sub.call("leave", "leave", str(secret)) == ["a", "b", "c", "d", "e"]
+        assert sub.work_files("leave", "trial.json") == [(os.path.join("out", "a", "trial.json"), '{"status": "COMPLETED"}')]

@@ -359,6 +359,33 @@ class Submission:
         finally:
             worker.budget -= time.monotonic() - started
 
+    def work_files(self, module, name, *, limit=64, max_bytes=64 * 1024):
+        """(path relative to the exercise's working folder, text) of up to `limit` files called
+        `name` that the exercise's calls wrote there (a tuner's trial.json files), read here, by
+        the trusted process: what the submission says it did is checked against what it left on
+        disk. Links are never followed and a file over `max_bytes` is left out; [] when the
+        exercise has no live folder."""
+        worker = self.workers.get(module)
+        work = os.path.join(worker.tmp, "submission") if worker is not None and worker.tmp else None
+        found = []
+        if work is None or not os.path.isdir(work):
+            return found
+        for dirpath, dirnames, files in os.walk(work):  # os.walk follows no link to a folder
+            dirnames.sort()
+            for f in sorted(files):
+                path = os.path.join(dirpath, f)
+                if f != name or os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) > max_bytes:
+                    continue
+                try:
+                    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+                    with os.fdopen(fd, "rb") as fh:
+                        found.append((os.path.relpath(path, work), fh.read(max_bytes).decode("utf-8", "replace")))
+                except OSError:
+                    continue
+                if len(found) >= limit:
+                    return found
+        return found
+
     def close(self):
         for w in self.workers.values():
             w.close()
