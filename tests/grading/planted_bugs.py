@@ -245,6 +245,12 @@ MORE_BUGS = [
     _b("ex10_autoencoder", "noisy inputs not clipped", None, ("np.clip(x + rng.normal(0.0, std, x.shape), 0.0, 1.0)", "(x + rng.normal(0.0, std, x.shape))")),
     _b("ex10_autoencoder", "KL averaged over the code", None, ("return -0.5 * np.sum(1 + log_var - mu**2 - np.exp(log_var), axis=1)", "return -0.5 * np.mean(1 + log_var - mu**2 - np.exp(log_var), axis=1)")),
     _b("ex10_autoencoder", "classifier ignores code_dim", None, ("_, encoder = build_autoencoder(input_dim, code_dim)", "_, encoder = build_autoencoder(input_dim)")),
+    _b("ex10_autoencoder", "denoiser trained on clean inputs", None,
+       ("    auto.fit(noisy, clean, epochs=epochs, batch_size=32, verbose=0)", "    auto.fit(clean, clean, epochs=epochs, batch_size=32, verbose=0)")),
+    _b("ex10_autoencoder", "noise ignores the seed", None, ("    rng = np.random.default_rng(seed)\n", "    rng = np.random.default_rng(0)\n")),
+    _b("ex10_autoencoder", "the denoiser's std ignored", None, ("noisy, clean = denoising_pairs(x, std, seed=1)", "noisy, clean = denoising_pairs(x, 0.2, seed=1)")),
+    _b("ex10_autoencoder", "encoder classifier without softmax", None,
+       ('outputs = layers.Dense(classes, activation="softmax")(encoder(inputs, training=False))', "outputs = layers.Dense(classes)(encoder(inputs, training=False))")),
     # ex11
     _b("ex11_unet_dice", "IoU NaN for two empty masks", None, ("return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)", "return float(np.logical_and(a, b).sum() / union)")),
     _b("ex11_unet_dice", "Dice 0 for two empty masks", None, ("return 1.0 if total == 0 else", "return 0.0 if total == 0 else")),

@@ -1,5 +1,5 @@
 """Planted mistakes the structural and behavioural tests catch, and correct alternatives they
-must keep at full marks (exercises 3, 7, 8, 9 and 11). Both are exact text edits of
+must keep at full marks (exercises 3, 7, 8, 9 and 11; alternatives of 10 and 13 too). Both are exact text edits of
 solutions/exNN_*.py, like planted_bugs.BUGS: a mistake is one realistic change that loses the
 points of its `catches` test; an alternative computes the same thing written another way (own
 layer names, separate Activation/ReLU/Softmax layers, functional instead of Sequential)."""
@@ -192,4 +192,16 @@ ALTERNATIVES += [
         x = block(layers.concatenate([skip, x]), f)
     outputs = layers.Softmax()(layers.Conv2D(classes, 1)(x))
 ''')),
+]
+
+ALTERNATIVES += [
+    _b("ex10_autoencoder", "one epoch per fit, by keyword; a Softmax layer on the classifier", None,
+       ("    auto.fit(noisy, clean, epochs=epochs, batch_size=32, verbose=0)",
+        "    for _ in range(epochs):\n        auto.fit(x=noisy, y=clean, epochs=1, batch_size=32, verbose=0)"),
+       ('outputs = layers.Dense(classes, activation="softmax")(encoder(inputs, training=False))',
+        "outputs = layers.Softmax()(layers.Dense(classes)(encoder(inputs, training=False)))")),
+    _b("ex13_tuning", "the best trial from the oracle, trials counted by a list", None,
+       ("    best = tuner.get_best_hyperparameters(1)[0]\n", "    best = tuner.oracle.get_best_trials(1)[0].hyperparameters\n"),
+       ('    done = sum(1 for t in tuner.oracle.trials.values() if t.status == "COMPLETED")',
+        '    done = len([t for t in tuner.oracle.trials.values() if t.status == "COMPLETED"])')),
 ]

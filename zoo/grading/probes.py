@@ -17,6 +17,7 @@ from zoo.grading import sandbox, wire
 from zoo.grading.children import (
     CPU_XLA_FLAGS, SPAWN_TIMEOUT, ForkServer, child_env, site_dirs, start_python, use_fork_server)
 
+PLAIN = ("fits",)  # probes whose reply is plain data, checked by the test itself: no model to describe
 TRUSTED_KWARGS = ("x", "training_too")  # applied by the describer; the other probe arguments go to the child
 DESCRIBER_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "describer.py")
 # the describer computes on the CPU (on a GPU machine the GPU's memory is the children's), with

@@ -346,7 +346,7 @@ class Submission:
         request = {"op": "call", "module": module, "func": function, "args": encode(list(args)),
                    "kwargs": encode(kwargs), "probe": probe, "probe_kwargs": encode(probe_kwargs)}
         value = worker.call(request, timeout=timeout)
-        if not probe:
+        if not probe or probe in probes.PLAIN:
             return value
         if self.describer is None:
             self.describer = Describer(backend=self.backend, memory_limit=self.options["memory_limit"],
