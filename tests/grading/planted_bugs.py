@@ -270,6 +270,8 @@ MORE_BUGS = [
     _b("ex13_tuning", "ranked by training accuracy", None, ('objective="val_accuracy", max_trials', 'objective="accuracy", max_trials')),
     _b("ex13_tuning", "the last trial returned, not the best", None,
        ("    best = tuner.get_best_hyperparameters(1)[0]\n", "    best = list(tuner.oracle.trials.values())[-1].hyperparameters\n")),
+    _b("ex13_tuning", "validated on the training rows", None,
+       ("validation_data=(x_val, y_val), epochs=epochs", "validation_data=(x_train, y_train), epochs=epochs")),
     _b("ex13_tuning", "invented result, no search", None,
        ("    tuner.search(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, verbose=0)\n",
         '    return {"units": 32, "dropout": 0.2, "learning_rate": 1e-3}, max_trials\n')),

@@ -211,7 +211,8 @@ def probe_fits(fn, args, kwargs):
     """Calls fn with every `keras.Model.fit` recorded: the inputs, targets, epochs and batch size
     that reached it, so a graded test judges training by what it did, not by the numbers the
     function returns. Returns {"result": fn's result, "fits": [{"x", "y", "shape_x", "shape_y",
-    "epochs", "batch_size"}, ...]} (arrays over MAX_RECORDED values as None, with their shape)."""
+    "val_x", "val_y", "epochs", "initial_epoch", "batch_size"}, ...]} (arrays over MAX_RECORDED
+    values, datasets and generators as None; validation data given as (x, y) pairs)."""
     import inspect
 
     import keras
@@ -236,7 +237,9 @@ def probe_fits(fn, args, kwargs):
         got = bound.arguments
         x, shape_x = plain(got.get("x"))
         y, shape_y = plain(got.get("y"))
-        fits.append({"x": x, "y": y, "shape_x": shape_x, "shape_y": shape_y, "epochs": got.get("epochs"),
+        val = got.get("validation_data")
+        val_x, val_y = (plain(val[0])[0], plain(val[1])[0]) if isinstance(val, (tuple, list)) and len(val) >= 2 else (None, None)
+        fits.append({"x": x, "y": y, "shape_x": shape_x, "shape_y": shape_y, "val_x": val_x, "val_y": val_y, "epochs": got.get("epochs"),
                      "initial_epoch": got.get("initial_epoch"), "batch_size": got.get("batch_size")})
         return real(self, *a, **kw)
 

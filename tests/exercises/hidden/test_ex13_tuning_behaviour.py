@@ -1,7 +1,7 @@
 """Graded behaviour of exercise 13: a search is judged by what it left on disk, the trials
 KerasTuner wrote into `directory` (read by the grader, not reported by the submission), not only
-by what `search()` returns: the trials asked for ran, each ranked by val_accuracy, and the values
-returned are those of the best of them."""
+by what `search()` returns: the trials asked for ran, each validated on the validation data and
+ranked by val_accuracy, and the values returned are those of the best of them."""
 
 import json
 import math
@@ -49,12 +49,19 @@ def _observed(trial, metric):
 @pytest.mark.hidden
 def test_the_search_runs_max_trials_ranks_by_val_accuracy_and_returns_the_best(ex):
     """search(max_trials=4, epochs=1, seed=0): four completed trials in `directory`, four
-    returned, each scored by its val_accuracy, and the values returned are the best trial's"""
+    returned, each validated on x_val and scored by its val_accuracy, and the values returned are
+    the best trial's"""
     before = {path for path, _ in ex.files("trial.json")}
-    best, done = ex("search", *_data(1), {"__tmpdir__": True}, max_trials=4, epochs=1, seed=0, timeout=240)
+    x, y, x_val, y_val = _data(1)
+    out = ex("search", x, y, x_val, y_val, {"__tmpdir__": True}, max_trials=4, epochs=1, seed=0, probe="fits", timeout=240)
+    best, done = out["result"] if isinstance(out, dict) and isinstance(out.get("result"), (list, tuple)) and len(out["result"]) == 2 else (None, None)
     trials = _completed(ex, before)
     expect_equal(len(trials), 4, "completed trials KerasTuner wrote into `directory` (max_trials=4)")
     expect_equal(done, 4, "the number of completed trials search() returned (max_trials=4; count the tuner's trials)")
+    fits = [f for f in out.get("fits", []) if isinstance(f, dict)] if isinstance(out, dict) else []
+    expect(fits and all(f.get("val_x") is not None and np.array_equal(np.asarray(f["val_x"]), x_val) for f in fits),
+           "every trial should be validated on the validation data passed in (validation_data=(x_val, y_val)), "
+           "never on the training rows")
     for t in trials:
         val = _observed(t, "val_accuracy")
         expect(val is not None and math.isclose(float(t["score"]), val, rel_tol=1e-6),
