@@ -65,6 +65,15 @@ def write_text(path, text):
             f.write(text)
 
 
+def read_json_or_none(path):
+    """The JSON content of `path`, or None when it is missing or unreadable (e.g. cut by a kill)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        return None
+
+
 def write_json(path, obj):
     """Writes `obj` as indented JSON to `path` atomically."""
     write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")

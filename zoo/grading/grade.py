@@ -22,6 +22,7 @@ import time
 from zoo.grading import sandbox
 from zoo.grading.build import ROOT, exercise_names, resolve_exercise, tests_for  # noqa: F401  (zoo.grading.grade.tests_for)
 from zoo.grading.results import Results, TestResult
+from zoo.io import read_json_or_none
 
 HEARTBEAT_TIMEOUT = 60.0  # seconds without a heartbeat: the trusted run is stopped or hung
 OWN_SPACE = 256 * 1024**2  # the grader's own folder (results, heartbeat, the run's output): a tmpfs of this size
@@ -111,7 +112,7 @@ def _run(tmp, submission, *, out, backend, exercises, visible_only, call_timeout
     for path in boxes.get("boxes", []):  # a trusted run that was killed left its children's folders
         if isinstance(path, str) and os.path.basename(path).startswith("zoo-grade-box-"):
             sandbox.remove_folder(path)
-    marker = _read_json(finished)
+    marker = read_json_or_none(finished)
     if os.path.exists(res_path):
         try:
             results = Results.read(res_path)
@@ -137,14 +138,6 @@ def _run(tmp, submission, *, out, backend, exercises, visible_only, call_timeout
 def _disk_note(log):
     """' (no space left on the disk)' when the trusted run's output says so."""
     return " (no space left on the disk)" if "No space left" in log or "ENOSPC" in log else ""
-
-
-def _read_json(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
 
 
 def run_trusted(cmd, *, cwd, env, timeout, progress=None, watch=None, status=None, log_dir=None):

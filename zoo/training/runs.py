@@ -38,7 +38,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from zoo.io import write_json, write_text
+from zoo.io import read_json_or_none, write_json, write_text
 
 KINDS = ("train", "demo", "transfer", "tune")
 # Every metrics.json starts with these keys, in this order (None where a kind has no value).
@@ -54,15 +54,6 @@ OLD_MODEL_FILES = ("best_model.keras",)
 
 class RunInterrupted(KeyboardInterrupt):
     """Ctrl-C during a run; the message is one line with the command that resumes it."""
-
-
-def read_json_or_none(path):
-    """The JSON content of `path`, or None when it is missing or unreadable (e.g. cut by a kill)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (FileNotFoundError, NotADirectoryError, ValueError):
-        return None
 
 
 def read_csv_rows(path):
