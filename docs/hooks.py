@@ -42,6 +42,10 @@ def _info_rows(name):
 
 
 def _models():
+    import gc
+
+    import keras
+
     import zoo
     from zoo import registry
 
@@ -50,6 +54,8 @@ def _models():
     for name in zoo.list_models():
         spec = registry.get_spec(name)
         rows = _info_rows(name)
+        keras.backend.clear_session()  # each model built for its count is let go: the build stays under 1.5 GB
+        gc.collect()
         shape = "×".join(str(d) for d in spec.default_input_shape)
         loads = rows.get("checkpoints", "").replace(" (weights=, zoo convert)", "")
         cells = [f"`{name}`", spec.task, shape, rows.get("parameters", "").split(" (")[0], loads]
